@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The guest-physical address map of an x86_64 Phyllome VM. Everything the
+ * VMM writes into guest RAM before the first instruction lives below 1 MiB,
+ * in places the Linux boot protocol and a PC firmware would use.
+ */
+#define GUEST_GDT_ADDR 0x500ULL
+#define GUEST_BOOT_PARAMS_ADDR 0x7000ULL
+#define GUEST_BOOT_STACK_TOP 0x8ff0ULL
+#define GUEST_PML4_ADDR 0x9000ULL /* PML4, one PDPT, four PDs: 0x9000..0xefff */
+#define GUEST_CMDLINE_ADDR 0x20000ULL
+#define GUEST_CMDLINE_MAX 0x10000ULL /* our buffer; the kernel's own limit may be lower */
+#define GUEST_EBDA_START 0x9fc00ULL
+#define GUEST_ACPI_ADDR 0xe0000ULL /* RSDP first, so legacy scanners find it too */
+#define GUEST_ACPI_MAX 0x20000ULL
+#define GUEST_HIGH_MEMORY 0x100000ULL
+#define GUEST_KERNEL_ADDR GUEST_HIGH_MEMORY
+
+/* The 32-bit hole for device MMIO: RAM stops at 3 GiB and resumes at 4 GiB. */
+#define GUEST_MMIO_HOLE_START 0xc0000000ULL
+#define GUEST_MMIO_HOLE_END 0x100000000ULL
+#define GUEST_IOAPIC_ADDR 0xfec00000ULL
+#define GUEST_LAPIC_ADDR 0xfee00000ULL
+#define GUEST_TSS_ADDR 0xfffbd000ULL /* three pages KVM needs on Intel hosts */
+
+/* Platform I/O ports. */
+#define PORT_COM1 0x3f8
+#define PORT_I8042_DATA 0x60
+#define PORT_I8042_COMMAND 0x64
+#define PORT_ACPI_SLEEP_CONTROL 0x600
+#define PORT_ACPI_SLEEP_STATUS 0x601
+#define PORT_ACPI_RESET 0x602
+#define ACPI_RESET_VALUE 0x1
+
+/* Interrupt lines (IOAPIC pins). */
+#define IRQ_COM1 4
+#define GSI_POWER_BUTTON 16 /* the ACPI GED's interrupt, edge-triggered */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "bootfiles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+
+/* Larger than any kernel or initramfs we would boot, small enough to catch a wrong file. */
+#define KERNEL_MAX_SIZE (256ULL << 20)
+
+static int open_regular(const char *what, const char *path, struct stat *ret_st)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot open the %s %s: %m", what, path);
+	if (fstat(fd, ret_st) < 0)
+		return log_error_errno(errno, "Cannot stat the %s %s: %m", what, path);
+	if (!S_ISREG(ret_st->st_mode))
+		return log_error_errno(EINVAL, "The %s %s is not a regular file", what, path);
+	return TAKE_FD(fd);
+}
+
+int boot_files_open(struct boot_files *files, const char *kernel_path, const char *initrd_path,
+		    const char *cmdline)
+{
+	_cleanup_close_ int kernel_fd = -1, initrd_fd = -1;
+	_cleanup_free_ uint8_t *data = NULL;
+	const char *reason = NULL;
+	struct stat st;
+	int r;
+
+	memset(files, 0, sizeof(*files));
+	files->initrd_fd = -1;
+
+	kernel_fd = open_regular("kernel", kernel_path, &st);
+	if (kernel_fd < 0)
+		return kernel_fd;
+	if ((uint64_t)st.st_size > KERNEL_MAX_SIZE)
+		return log_error_errno(EFBIG, "The kernel %s is %lld MiB: too large to be a bzImage", kernel_path,
+				       (long long)st.st_size >> 20);
+	data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!data)
+		return log_error_errno(ENOMEM, "Cannot read the kernel %s: %m", kernel_path);
+	r = pread_full(kernel_fd, data, (size_t)st.st_size, 0);
+	if (r < 0)
+		return log_error_errno(r, "Cannot read the kernel %s: %m", kernel_path);
+	r = bzimage_parse(data, (size_t)st.st_size, &files->kernel, &reason);
+	if (r < 0)
+		return log_error_errno(r, "Cannot boot %s: %s", kernel_path, reason);
+	if (strlen(cmdline) > files->kernel.cmdline_size)
+		return log_error_errno(E2BIG, "The kernel command line is %zu bytes; %s takes at most %u",
+				       strlen(cmdline), kernel_path, files->kernel.cmdline_size);
+
+	if (initrd_path) {
+		initrd_fd = open_regular("initrd", initrd_path, &st);
+		if (initrd_fd < 0)
+			return initrd_fd;
+		files->initrd_size = (uint64_t)st.st_size;
+		if (files->initrd_size == 0)
+			return log_error_errno(EINVAL, "The initrd %s is empty", initrd_path);
+	}
+
+	files->kernel_data = TAKE_PTR(data);
+	files->kernel.data = files->kernel_data;
+	files->initrd_fd = TAKE_FD(initrd_fd);
+	return 0;
+}
+
+void boot_files_close(struct boot_files *files)
+{
+	free(files->kernel_data);
+	files->kernel_data = NULL;
+	if (files->initrd_fd >= 0)
+		close(files->initrd_fd);
+	files->initrd_fd = -1;
+}

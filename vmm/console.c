@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+#define CTRL_A 0x01
+
+/* Restoring the terminal must also happen when the VMM exits through a path we did not plan. */
+static struct termios atexit_termios;
+static bool atexit_termios_saved;
+
+static void restore_tty_at_exit(void)
+{
+	if (atexit_termios_saved)
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &atexit_termios);
+}
+
+static void history_append(struct console *c, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		c->history[(c->history_head + c->history_len) % CONSOLE_HISTORY] = data[i];
+		if (c->history_len < CONSOLE_HISTORY)
+			c->history_len++;
+		else
+			c->history_head = (c->history_head + 1) % CONSOLE_HISTORY;
+	}
+}
+
+static void write_all(int fd, const uint8_t *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the reader went away; the guest keeps running */
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+void console_write(struct console *c, const uint8_t *data, size_t len)
+{
+	switch (c->kind) {
+	case SERIAL_STDIO:
+	case SERIAL_FILE:
+		write_all(c->out_fd, data, len);
+		break;
+	case SERIAL_SOCKET:
+		pthread_mutex_lock(&c->lock);
+		history_append(c, data, len);
+		for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++) {
+			/* A client too slow to read loses output rather than stalling the vCPU. */
+			if (c->clients[i].watch.fd >= 0)
+				(void)send(c->clients[i].watch.fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		pthread_mutex_unlock(&c->lock);
+		break;
+	case SERIAL_NONE:
+		break;
+	}
+}
+
+/* Handles Ctrl-A escapes typed on the VMM's own terminal; returns bytes left in buf. */
+static size_t filter_escapes(struct console *c, uint8_t *buf, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = buf[i];
+
+		if (c->escape_pending) {
+			c->escape_pending = false;
+			if (ch == 'x' || ch == 'X') {
+				c->ops->hard_stop(c->opaque);
+				return 0;
+			}
+			if (ch != CTRL_A)
+				buf[out++] = CTRL_A;
+			buf[out++] = ch;
+		} else if (ch == CTRL_A) {
+			c->escape_pending = true;
+		} else {
+			buf[out++] = ch;
+		}
+	}
+	return out;
+}
+
+static void pause_input(struct console *c, struct watch *w, bool pause)
+{
+	c->input_paused = pause;
+	(void)event_loop_modify(c->loop, w, pause ? 0 : EPOLLIN);
+}
+
+/* Reads what the guest has room for from one input fd. Returns false at EOF or error. */
+static bool forward_input(struct console *c, struct watch *w)
+{
+	uint8_t buf[1024];
+	size_t space = c->ops->input_space(c->opaque), len;
+	ssize_t n;
+
+	if (space == 0) {
+		pause_input(c, w, true);
+		return true;
+	}
+	n = read(w->fd, buf, space < sizeof(buf) ? space : sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	len = (size_t)n;
+	if (c->tty_raw && w == &c->in_watch)
+		len = filter_escapes(c, buf, len);
+	if (len > 0)
+		(void)c->ops->input(c->opaque, buf, len);
+	return true;
+}
+
+static void stdin_ready(struct watch *w, uint32_t events)
+{
+	struct console *c = container_of(w, struct console, in_watch);
+
+	if (!forward_input(c, w)) {
+		/* stdin at EOF (</dev/null, a closed pipe): the guest runs on without input. */
+		event_loop_remove(c->loop, w);
+		c->in_watched = false;
+	}
+}
+
+static void client_close(struct console_client *cl)
+{
+	struct console *c = cl->console;
+	int fd = cl->watch.fd;
+
+	event_loop_remove(c->loop, &cl->watch);
+	pthread_mutex_lock(&c->lock);
+	cl->watch.fd = -1;
+	pthread_mutex_unlock(&c->lock);
+	close(fd);
+}
+
+static void client_ready(struct watch *w, uint32_t events)
+{
+	struct console_client *cl = container_of(w, struct console_client, watch);
+
+	if (!forward_input(cl->console, w) || (events & (EPOLLHUP | EPOLLERR)))
+		client_close(cl);
+}
+
+static void listen_ready(struct watch *w, uint32_t events)
+{
+	struct console *c = container_of(w, struct console, listen_watch);
+	struct console_client *free_slot = NULL;
+	int fd;
+
+	fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < CONSOLE_MAX_CLIENTS && !free_slot; i++)
+		if (c->clients[i].watch.fd < 0)
+			free_slot = &c->clients[i];
+	if (!free_slot) {
+		static const char msg[] = "phyllome-vmm: too many console clients\r\n";
+		(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	/* Replay recent output so a client that connects late sees what it missed. */
+	for (size_t done = 0; done < c->history_len;) {
+		size_t start = (c->history_head + done) % CONSOLE_HISTORY;
+		size_t chunk = c->history_len - done;
+
+		if (chunk > CONSOLE_HISTORY - start)
+			chunk = CONSOLE_HISTORY - start;
+		if (send(fd, c->history + start, chunk, MSG_DONTWAIT | MSG_NOSIGNAL) <= 0)
+			break;
+		done += chunk;
+	}
+	free_slot->watch.fd = fd;
+	pthread_mutex_unlock(&c->lock);
+	if (event_loop_add(c->loop, &free_slot->watch, EPOLLIN) < 0)
+		client_close(free_slot);
+}
+
+static int open_socket(struct console *c, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return log_error_errno(ENAMETOOLONG, "Console socket path too long: %s", path);
+	strcpy(addr.sun_path, path);
+	/* A socket left by an earlier run is ours to replace; any other file is not. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return log_error_errno(EEXIST, "%s exists and is not a socket", path);
+		(void)unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(errno, "socket(AF_UNIX): %m");
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return log_error_errno(errno, "Cannot create console socket %s: %m", path);
+	if (listen(fd, CONSOLE_MAX_CLIENTS) < 0)
+		return log_error_errno(errno, "listen(%s): %m", path);
+	c->socket_path = strdup(path);
+	if (!c->socket_path)
+		return -ENOMEM;
+	c->listen_watch = (struct watch){ .fd = TAKE_FD(fd), .ready = listen_ready };
+	return event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
+}
+
+static int open_stdio(struct console *c)
+{
+	c->out_fd = STDOUT_FILENO;
+	c->in_watch = (struct watch){ .fd = STDIN_FILENO, .ready = stdin_ready };
+
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &c->saved_termios) == 0) {
+		struct termios raw = c->saved_termios;
+
+		atexit_termios = c->saved_termios;
+		atexit_termios_saved = true;
+		atexit(restore_tty_at_exit);
+		/* Raw: Ctrl-C and friends belong to the guest; Ctrl-A x is ours. */
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST | ONLCR;
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+			c->tty_raw = true;
+	}
+	/* epoll refuses regular files (stdin redirected from a file): then there is no input. */
+	if (event_loop_add(c->loop, &c->in_watch, EPOLLIN) == 0)
+		c->in_watched = true;
+	return 0;
+}
+
+int console_open(struct console *c, enum serial_kind kind, const char *path, struct event_loop *loop,
+		 const struct console_ops *ops, void *opaque)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->out_fd = -1;
+	c->in_watch.fd = -1;
+	c->listen_watch.fd = -1;
+	c->loop = loop;
+	c->ops = ops;
+	c->opaque = opaque;
+	pthread_mutex_init(&c->lock, NULL);
+	for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+		c->clients[i] = (struct console_client){
+			.watch = { .fd = -1, .ready = client_ready },
+			.console = c,
+		};
+
+	switch (kind) {
+	case SERIAL_STDIO:
+		return open_stdio(c);
+	case SERIAL_FILE:
+		c->out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+		if (c->out_fd < 0)
+			return log_error_errno(errno, "Cannot open console file %s: %m", path);
+		return 0;
+	case SERIAL_SOCKET:
+		return open_socket(c, path);
+	case SERIAL_NONE:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void console_resume_input(struct console *c)
+{
+	if (!c->input_paused || c->ops->input_space(c->opaque) == 0)
+		return;
+	if (c->in_watched)
+		pause_input(c, &c->in_watch, false);
+	for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+		if (c->clients[i].watch.fd >= 0)
+			pause_input(c, &c->clients[i].watch, false);
+}
+
+void console_close(struct console *c)
+{
+	for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+		if (c->clients[i].watch.fd >= 0)
+			client_close(&c->clients[i]);
+	if (c->listen_watch.fd >= 0) {
+		event_loop_remove(c->loop, &c->listen_watch);
+		close(c->listen_watch.fd);
+		c->listen_watch.fd = -1;
+	}
+	if (c->socket_path) {
+		(void)unlink(c->socket_path);
+		free(c->socket_path);
+		c->socket_path = NULL;
+	}
+	if (c->in_watched) {
+		event_loop_remove(c->loop, &c->in_watch);
+		c->in_watched = false;
+	}
+	if (c->tty_raw) {
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &c->saved_termios);
+		c->tty_raw = false;
+		atexit_termios_saved = false;
+	}
+	if (c->kind == SERIAL_FILE && c->out_fd >= 0)
+		close(c->out_fd);
+	c->out_fd = -1;
+	pthread_mutex_destroy(&c->lock);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "hw/i8042.h"
+
+#include <string.h>
+
+#include "arch/x86_64/layout.h"
+
+#define I8042_CMD_PULSE_RESET 0xfe
+#define COMMAND_OFFSET (PORT_I8042_COMMAND - PORT_I8042_DATA)
+
+static void i8042_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+{
+	/* No data from a keyboard, input buffer empty, and no controller status bits set. */
+	memset(data, 0, size);
+}
+
+static void i8042_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+{
+	struct i8042 *k = opaque;
+
+	if (offset == COMMAND_OFFSET && data[0] == I8042_CMD_PULSE_RESET)
+		k->reset(k->opaque);
+}
+
+const struct io_port_ops i8042_io_ops = {
+	.read = i8042_read,
+	.write = i8042_write,
+};

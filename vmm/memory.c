@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "memory.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "arch/x86_64/layout.h"
+#include "log.h"
+
+int guest_memory_init(struct guest_memory *mem, uint64_t size)
+{
+	void *host;
+
+	if (size < GUEST_MEMORY_MIN || size > GUEST_MEMORY_MAX)
+		return -ERANGE;
+	if (size % 4096)
+		return -EINVAL;
+
+	/* NORESERVE: the guest's RAM is committed as it touches it, like a real machine's page cache. */
+	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (host == MAP_FAILED)
+		return log_error_errno(errno, "Cannot map %llu MiB of guest memory: %m",
+				       (unsigned long long)(size >> 20));
+	/* Transparent huge pages make guest page walks cheaper; a refusal is harmless. */
+	(void)madvise(host, size, MADV_HUGEPAGE);
+
+	mem->host = host;
+	mem->size = size;
+	mem->low_size = size < GUEST_MMIO_HOLE_START ? size : GUEST_MMIO_HOLE_START;
+	return 0;
+}
+
+void guest_memory_done(struct guest_memory *mem)
+{
+	if (mem->host)
+		munmap(mem->host, mem->size);
+	mem->host = NULL;
+	mem->size = mem->low_size = 0;
+}
+
+uint64_t guest_memory_high_size(const struct guest_memory *mem)
+{
+	return mem->size - mem->low_size;
+}
+
+int guest_memory_register(const struct guest_memory *mem, int vm_fd)
+{
+	struct kvm_userspace_memory_region regions[2] = {
+		{
+			.slot = 0,
+			.guest_phys_addr = 0,
+			.memory_size = mem->low_size,
+			.userspace_addr = (uintptr_t)mem->host,
+		},
+		{
+			.slot = 1,
+			.guest_phys_addr = GUEST_MMIO_HOLE_END,
+			.memory_size = guest_memory_high_size(mem),
+			.userspace_addr = (uintptr_t)(mem->host + mem->low_size),
+		},
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (regions[i].memory_size == 0)
+			continue;
+		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &regions[i]) < 0)
+			return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION (slot %zu): %m", i);
+	}
+	return 0;
+}
+
+void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
+{
+	if (len > mem->size)
+		return NULL;
+	if (gpa < mem->low_size) {
+		if (len > mem->low_size - gpa)
+			return NULL;
+		return mem->host + gpa;
+	}
+	if (gpa >= GUEST_MMIO_HOLE_END) {
+		uint64_t offset = gpa - GUEST_MMIO_HOLE_END;
+		uint64_t high = guest_memory_high_size(mem);
+
+		if (offset >= high || len > high - offset)
+			return NULL;
+		return mem->host + mem->low_size + offset;
+	}
+	return NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Guest RAM is one anonymous host mapping. It is split around the 32-bit
+ * MMIO hole: the first low_size bytes sit at guest-physical 0, the rest at
+ * 4 GiB. guest_memory_ptr() is the only way to turn a guest-physical address
+ * into a host pointer, and it checks the whole range.
+ */
+struct guest_memory {
+	uint8_t *host;
+	uint64_t size;
+	uint64_t low_size;
+};
+
+#define GUEST_MEMORY_MIN (8ULL << 20)
+#define GUEST_MEMORY_MAX (1ULL << 40)
+
+int guest_memory_init(struct guest_memory *mem, uint64_t size);
+void guest_memory_done(struct guest_memory *mem);
+int guest_memory_register(const struct guest_memory *mem, int vm_fd);
+
+/* NULL when [gpa, gpa+len) is not entirely guest RAM of one region. */
+void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len);
+uint64_t guest_memory_high_size(const struct guest_memory *mem);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "memory.h"
+
+int parse_size(const char *s, uint64_t *ret)
+{
+	unsigned long long value, shift = 20;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'B':
+	case 'b':
+		shift = 0;
+		end++;
+		break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Accept "512MiB" and "512MB" as people write them; both mean binary units here. */
+	if (shift > 0 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end != '\0')
+		return -EINVAL;
+	if (value > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*ret = value << shift;
+	return 0;
+}
+
+int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path)
+{
+	if (strcmp(s, "stdio") == 0) {
+		*ret_kind = SERIAL_STDIO;
+		*ret_path = NULL;
+	} else if (strcmp(s, "none") == 0) {
+		*ret_kind = SERIAL_NONE;
+		*ret_path = NULL;
+	} else if (strncmp(s, "file:", 5) == 0 && s[5]) {
+		*ret_kind = SERIAL_FILE;
+		*ret_path = s + 5;
+	} else if (strncmp(s, "socket:", 7) == 0 && s[7]) {
+		*ret_kind = SERIAL_SOCKET;
+		*ret_path = s + 7;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_unsigned(const char *s, unsigned long max, unsigned *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+void options_help(const char *program)
+{
+	printf("Usage: %s --kernel PATH [OPTIONS]\n"
+	       "\n"
+	       "Run one virtual machine under KVM: boot a 64-bit Linux bzImage.\n"
+	       "\n"
+	       "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= 2.06)\n"
+	       "  -i, --initrd PATH            initial ramdisk\n"
+	       "  -a, --cmdline STRING         kernel command line\n"
+	       "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
+	       "  -m, --memory SIZE            guest RAM with K/M/G suffix, a bare number is MiB\n"
+	       "                               (default 512M, at least 8M)\n"
+	       "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
+	       "                               socket:PATH (unix socket to connect to), none\n"
+	       "  -n, --name NAME              name of the VM, for logs\n"
+	       "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
+	       "                               guest has to power off before a hard stop (default %d)\n"
+	       "  -v, --verbose                log more (repeat for debug messages)\n"
+	       "  -h, --help                   show this help\n"
+	       "  -V, --version                show the version\n"
+	       "\n"
+	       "On a terminal, Ctrl-A x stops the VM at once and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	       "SIGTERM presses the ACPI power button; a second SIGTERM stops the VM at once.\n"
+	       "\n"
+	       "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
+	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard.\n",
+	       program, VM_MAX_CPUS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+}
+
+enum {
+	OPT_SHUTDOWN_TIMEOUT = 0x100,
+};
+
+static int usage_error(const char *program, const char *what, const char *value, const char *hint)
+{
+	fprintf(stderr, "%s: invalid %s '%s': %s\n", program, what, value, hint);
+	return -EINVAL;
+}
+
+int options_parse(int argc, char **argv, struct vm_config *ret, enum options_action *ret_action)
+{
+	static const struct option long_options[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'a' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	const char *program = argv[0];
+	struct vm_config c = {
+		.name = "vm",
+		.cmdline = "",
+		.cpus = 1,
+		.memory = VM_DEFAULT_MEMORY,
+		.serial = SERIAL_STDIO,
+		.shutdown_timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT,
+		.log_level = LOG_NOTICE,
+	};
+	int opt, r;
+
+	*ret_action = OPTIONS_RUN;
+	optind = 1;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "k:i:a:c:m:s:n:vhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			c.kernel = optarg;
+			break;
+		case 'i':
+			c.initrd = optarg;
+			break;
+		case 'a':
+			c.cmdline = optarg;
+			break;
+		case 'c':
+			r = parse_unsigned(optarg, VM_MAX_CPUS, &c.cpus);
+			if (r < 0 || c.cpus == 0)
+				return usage_error(program, "vCPU count", optarg, "expected a number from 1 to 254");
+			break;
+		case 'm':
+			r = parse_size(optarg, &c.memory);
+			if (r == -EINVAL)
+				return usage_error(program, "memory size", optarg,
+						   "expected a number with an optional K, M, G or T suffix");
+			if (r < 0 || c.memory < GUEST_MEMORY_MIN || c.memory > GUEST_MEMORY_MAX)
+				return usage_error(program, "memory size", optarg,
+						   "the VM needs at least 8M and at most 1T");
+			if (c.memory % 4096)
+				return usage_error(program, "memory size", optarg,
+						   "must be a multiple of 4 KiB");
+			break;
+		case 's':
+			if (parse_serial(optarg, &c.serial, &c.serial_path) < 0)
+				return usage_error(program, "serial console", optarg,
+						   "expected stdio, file:PATH, socket:PATH or none");
+			break;
+		case 'n':
+			if (!*optarg)
+				return usage_error(program, "name", optarg, "must not be empty");
+			c.name = optarg;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (parse_unsigned(optarg, 24 * 3600, &c.shutdown_timeout) < 0)
+				return usage_error(program, "shutdown timeout", optarg,
+						   "expected seconds, 0 to 86400");
+			break;
+		case 'v':
+			c.log_level = c.log_level < LOG_DEBUG ? c.log_level + 1 : LOG_DEBUG;
+			break;
+		case 'h':
+			*ret_action = OPTIONS_HELP;
+			return 0;
+		case 'V':
+			*ret_action = OPTIONS_VERSION;
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", program);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'. Try '%s --help'.\n", program, argv[optind],
+			program);
+		return -EINVAL;
+	}
+	if (!c.kernel) {
+		fprintf(stderr, "%s: no kernel given: use --kernel PATH. Try '%s --help'.\n", program, program);
+		return -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum serial_kind {
+	SERIAL_STDIO,
+	SERIAL_FILE,
+	SERIAL_SOCKET,
+	SERIAL_NONE,
+};
+
+struct vm_config {
+	const char *name;
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned cpus;
+	uint64_t memory;
+	enum serial_kind serial;
+	const char *serial_path;
+	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
+	int log_level;
+};
+
+/* xAPIC IDs are 8 bits and 0xff is broadcast; one more ID goes to the IOAPIC. */
+#define VM_MAX_CPUS 254
+#define VM_DEFAULT_MEMORY (512ULL << 20)
+#define VM_DEFAULT_SHUTDOWN_TIMEOUT 30
+
+enum options_action {
+	OPTIONS_RUN,
+	OPTIONS_HELP,
+	OPTIONS_VERSION,
+};
+
+/* "512M", "2G", "65536K", "1073741824B"; a bare number means MiB. */
+int parse_size(const char *s, uint64_t *ret);
+int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path);
+
+/* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */
+int options_parse(int argc, char **argv, struct vm_config *ret, enum options_action *ret_action);
+void options_help(const char *program);

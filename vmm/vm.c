@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/boot.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpuid.h"
+#include "arch/x86_64/layout.h"
+#include "cleanup.h"
+#include "log.h"
+#include "vcpu.h"
+
+#define KVM_API_VERSION_REQUIRED 12
+/* While console input waits for the guest to drain the UART, look again this often. */
+#define INPUT_RETRY_MS 20
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel interrupt controllers)" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel PIT)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
+{
+	int expected = VM_RUNNING;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
+		(void)write(vm->stop_watch.fd, &one, sizeof(one));
+}
+
+bool vm_stopping(struct vm *vm)
+{
+	return atomic_load(&vm->stop_reason) != VM_RUNNING;
+}
+
+static int irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
+		return log_error_errno(errno, "KVM_IRQ_LINE %u: %m", irq);
+	return 0;
+}
+
+/* Callbacks that wire the platform devices to the VM. */
+
+static void serial_output(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	console_write(&vm->console, data, len);
+}
+
+static void serial_set_irq(void *opaque, int level)
+{
+	(void)irq_line(opaque, IRQ_COM1, level);
+}
+
+static void guest_reset(void *opaque)
+{
+	vm_request_stop(opaque, VM_STOP_RESET);
+}
+
+static void guest_power_off(void *opaque)
+{
+	vm_request_stop(opaque, VM_STOP_POWEROFF);
+}
+
+static void pulse_irq(void *opaque, unsigned gsi)
+{
+	if (irq_line(opaque, gsi, 1) == 0)
+		(void)irq_line(opaque, gsi, 0);
+}
+
+static size_t console_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return serial_receive(&vm->serial, data, len);
+}
+
+static size_t console_input_space(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return serial_rx_space(&vm->serial);
+}
+
+static void console_hard_stop(void *opaque)
+{
+	log_notice("Stopping the VM at once (Ctrl-A x)");
+	vm_request_stop(opaque, VM_STOP_HOST);
+}
+
+static const struct console_ops vm_console_ops = {
+	.input = console_input,
+	.input_space = console_input_space,
+	.hard_stop = console_hard_stop,
+};
+
+static int serial_device_init(struct vm *vm)
+{
+	serial_init(&vm->serial, serial_output, serial_set_irq, vm);
+	return io_bus_register(&vm->io, "COM1", PORT_COM1, 8, &serial_io_ops, &vm->serial);
+}
+
+static int i8042_device_init(struct vm *vm)
+{
+	vm->i8042 = (struct i8042){ .reset = guest_reset, .opaque = vm };
+	return io_bus_register(&vm->io, "i8042", PORT_I8042_DATA, PORT_I8042_COMMAND - PORT_I8042_DATA + 1,
+			       &i8042_io_ops, &vm->i8042);
+}
+
+static int acpi_pm_device_init(struct vm *vm)
+{
+	vm->pm = (struct acpi_pm){
+		.power_off = guest_power_off,
+		.reset = guest_reset,
+		.pulse_irq = pulse_irq,
+		.opaque = vm,
+	};
+	return io_bus_register(&vm->io, "ACPI PM", PORT_ACPI_SLEEP_CONTROL,
+			       PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops, &vm->pm);
+}
+
+/* The platform, in the order devices are set up. */
+static const struct {
+	const char *name;
+	int (*init)(struct vm *vm);
+} platform_devices[] = {
+	{ "serial port COM1", serial_device_init },
+	{ "i8042 reset controller", i8042_device_init },
+	{ "ACPI power management", acpi_pm_device_init },
+};
+
+static int check_kvm(struct vm *vm)
+{
+	int version, max_vcpus;
+
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION_REQUIRED)
+		return log_error_errno(ENOTSUP, "/dev/kvm speaks KVM API %d; phyllome-vmm needs %d", version,
+				       KVM_API_VERSION_REQUIRED);
+	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++)
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
+			return log_error_errno(ENOTSUP, "This host's KVM lacks %s", required_caps[i].name);
+
+	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max_vcpus <= 0)
+		max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max_vcpus > 0 && vm->config->cpus > (unsigned)max_vcpus)
+		return log_error_errno(E2BIG, "This host's KVM runs at most %d vCPUs in a VM; %u were asked for",
+				       max_vcpus, vm->config->cpus);
+
+	vm->run_size = (size_t)ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((ssize_t)vm->run_size <= 0)
+		return log_error_errno(errno, "KVM_GET_VCPU_MMAP_SIZE: %m");
+	return 0;
+}
+
+static int create_platform(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GUEST_TSS_ADDR) < 0)
+		return log_error_errno(errno, "KVM_SET_TSS_ADDR: %m");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return log_error_errno(errno, "KVM_CREATE_IRQCHIP: %m");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return log_error_errno(errno, "KVM_CREATE_PIT2: %m");
+	for (size_t i = 0; i < ARRAY_SIZE(platform_devices); i++) {
+		int r = platform_devices[i].init(vm);
+		if (r < 0)
+			return log_error_errno(r, "Cannot set up the %s: %m", platform_devices[i].name);
+	}
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct boot_files *files, struct boot_layout *ret_layout)
+{
+	uint8_t *acpi = guest_memory_ptr(&vm->mem, GUEST_ACPI_ADDR, GUEST_ACPI_MAX);
+	size_t acpi_size;
+	int r;
+
+	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, vm->config->cpus, &acpi_size);
+	if (r < 0)
+		return log_error_errno(r, "Cannot build the ACPI tables: %m");
+	r = x86_write_boot_structures(&vm->mem);
+	if (r < 0)
+		return log_error_errno(r, "Cannot write page tables and GDT: %m");
+	return x86_load_linux(&vm->mem, &files->kernel, files->initrd_fd, files->initrd_size,
+			      vm->config->cmdline, GUEST_ACPI_ADDR, ret_layout);
+}
+
+static int create_vcpus(struct vm *vm, const struct boot_layout *layout)
+{
+	size_t cpuid_size = sizeof(struct kvm_cpuid2) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
+	_cleanup_free_ struct kvm_cpuid2 *cpuid = malloc(cpuid_size);
+	int r;
+
+	if (!cpuid)
+		return -ENOMEM;
+	vm->vcpus = calloc(vm->config->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->config->cpus; i++) {
+		r = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (r < 0)
+			return r;
+		vm->vcpu_count++;
+		memcpy(cpuid, vm->cpuid, cpuid_size);
+		cpuid_fixup(cpuid, i, vm->config->cpus);
+		r = x86_vcpu_init(vm->vcpus[i].fd, cpuid);
+		if (r < 0)
+			return r;
+	}
+	/* The others wait for the guest's INIT/SIPI, as application processors do. */
+	return x86_vcpu_set_boot_regs(vm->vcpus[0].fd, layout->entry, layout->boot_params);
+}
+
+static void stop_ready(struct watch *w, uint32_t events)
+{
+	uint64_t count;
+
+	(void)read(w->fd, &count, sizeof(count));
+}
+
+static void arm_shutdown_timer(struct vm *vm)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = vm->config->shutdown_timeout } };
+
+	(void)timerfd_settime(vm->shutdown_timer.fd, 0, &its, NULL);
+}
+
+static void signal_ready(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, signal_watch);
+	struct signalfd_siginfo si;
+
+	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (vm->power_button_pressed || vm->config->shutdown_timeout == 0) {
+		log_notice("Stopping the VM at once (%s)", strsignal((int)si.ssi_signo));
+		vm_request_stop(vm, VM_STOP_HOST);
+		return;
+	}
+	log_notice("Pressing the power button (%s); the guest has %u s to power off",
+		   strsignal((int)si.ssi_signo), vm->config->shutdown_timeout);
+	vm->power_button_pressed = true;
+	acpi_pm_press_power_button(&vm->pm);
+	arm_shutdown_timer(vm);
+}
+
+static void shutdown_timer_ready(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, shutdown_timer);
+	uint64_t expirations;
+
+	(void)read(w->fd, &expirations, sizeof(expirations));
+	log_notice("The guest did not power off within %u s; stopping it", vm->config->shutdown_timeout);
+	vm_request_stop(vm, VM_STOP_HOST);
+}
+
+static int setup_main_loop(struct vm *vm)
+{
+	sigset_t mask;
+	int r;
+
+	r = event_loop_init(&vm->loop);
+	if (r < 0)
+		return r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	vm->signal_watch = (struct watch){ .fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK),
+					   .ready = signal_ready };
+	vm->stop_watch = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready };
+	vm->shutdown_timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+					     .ready = shutdown_timer_ready };
+	if (vm->signal_watch.fd < 0 || vm->stop_watch.fd < 0 || vm->shutdown_timer.fd < 0)
+		return log_error_errno(errno, "Cannot create the main loop's fds: %m");
+	if ((r = event_loop_add(&vm->loop, &vm->signal_watch, EPOLLIN)) < 0 ||
+	    (r = event_loop_add(&vm->loop, &vm->stop_watch, EPOLLIN)) < 0 ||
+	    (r = event_loop_add(&vm->loop, &vm->shutdown_timer, EPOLLIN)) < 0)
+		return r;
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_files *files)
+{
+	struct boot_layout layout;
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->config = config;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = -1;
+	vm->loop.epoll_fd = -1;
+	atomic_init(&vm->stop_reason, VM_RUNNING);
+
+	r = setup_main_loop(vm);
+	if (r < 0)
+		return r;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return log_error_errno(errno, "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
+	r = check_kvm(vm);
+	if (r < 0)
+		return r;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return log_error_errno(errno, "KVM_CREATE_VM: %m");
+
+	r = guest_memory_init(&vm->mem, config->memory);
+	if (r < 0)
+		return r;
+	r = guest_memory_register(&vm->mem, vm->vm_fd);
+	if (r < 0)
+		return r;
+	r = create_platform(vm);
+	if (r < 0)
+		return r;
+	r = console_open(&vm->console, config->serial, config->serial_path, &vm->loop, &vm_console_ops, vm);
+	if (r < 0)
+		return r;
+	r = load_guest(vm, files, &layout);
+	if (r < 0)
+		return r;
+	log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
+		 (unsigned long long)layout.entry, (unsigned long long)layout.initrd_addr,
+		 (unsigned long long)layout.initrd_size, config->cpus,
+		 (unsigned long long)(config->memory >> 20));
+
+	r = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
+	if (r < 0)
+		return r;
+	return create_vcpus(vm, &layout);
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+enum vm_stop_reason vm_run(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		if (vcpu_start(&vm->vcpus[i]) < 0) {
+			vm_request_stop(vm, VM_STOP_ERROR);
+			break;
+		}
+
+	while (!vm_stopping(vm)) {
+		int timeout = vm->console.input_paused ? INPUT_RETRY_MS : -1;
+
+		if (event_loop_dispatch(&vm->loop, timeout) < 0) {
+			vm_request_stop(vm, VM_STOP_ERROR);
+			break;
+		}
+		console_resume_input(&vm->console);
+	}
+	stop_vcpus(vm);
+	return (enum vm_stop_reason)atomic_load(&vm->stop_reason);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	stop_vcpus(vm);
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->vcpu_count = 0;
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->console.loop)
+		console_close(&vm->console);
+	if (vm->serial.set_irq)
+		serial_done(&vm->serial);
+	close_fd(&vm->vm_fd);
+	close_fd(&vm->kvm_fd);
+	guest_memory_done(&vm->mem);
+	close_fd(&vm->signal_watch.fd);
+	close_fd(&vm->stop_watch.fd);
+	close_fd(&vm->shutdown_timer.fd);
+	event_loop_done(&vm->loop);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <linux/kvm.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "bootfiles.h"
+#include "console.h"
+#include "event.h"
+#include "hw/acpi_pm.h"
+#include "hw/i8042.h"
+#include "hw/serial.h"
+#include "io.h"
+#include "memory.h"
+#include "options.h"
+
+/* Why the VM stopped; the first reason reported wins. */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,
+	VM_STOP_RESET,
+	VM_STOP_CRASH,
+	VM_STOP_HOST,
+	VM_STOP_ERROR,
+};
+
+struct vcpu;
+
+struct vm {
+	const struct vm_config *config;
+	int kvm_fd;
+	int vm_fd;
+	size_t run_size;
+	struct guest_memory mem;
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu *vcpus;
+	unsigned vcpu_count;
+
+	struct io_bus io;
+	struct serial serial;
+	struct i8042 i8042;
+	struct acpi_pm pm;
+	struct console console;
+
+	struct event_loop loop;
+	struct watch signal_watch;
+	struct watch stop_watch;     /* eventfd: a vCPU or device asked to stop */
+	struct watch shutdown_timer; /* timerfd: the guest's time to honour the power button */
+	bool power_button_pressed;
+	atomic_int stop_reason;
+};
+
+/* Opens KVM and builds the whole machine; nothing runs yet. */
+int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_files *files);
+/* Runs until the guest or the host stops it; returns the stop reason. */
+enum vm_stop_reason vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
+bool vm_stopping(struct vm *vm);
