@@ -202,6 +202,7 @@ static int open_socket(struct console *c, const char *path)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	struct stat st;
+	int r;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return log_error_errno(ENAMETOOLONG, "Console socket path too long: %s", path);
@@ -223,7 +224,10 @@ static int open_socket(struct console *c, const char *path)
 	if (!c->socket_path)
 		return -ENOMEM;
 	c->listen_watch = (struct watch){ .fd = TAKE_FD(fd), .ready = listen_ready };
-	return event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
+	r = event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
+	if (r < 0)
+		return log_error_errno(r, "Cannot watch the console socket: %m");
+	return 0;
 }
 
 static int open_stdio(struct console *c)

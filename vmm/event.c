@@ -26,8 +26,9 @@ static int control(struct event_loop *loop, int op, struct watch *w, uint32_t ev
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
+	/* Not logged here: epoll refusing a regular file on stdin is normal, not an error. */
 	if (epoll_ctl(loop->epoll_fd, op, w->fd, &ev) < 0)
-		return log_error_errno(errno, "epoll_ctl(fd %d): %m", w->fd);
+		return -errno;
 	return 0;
 }
 

@@ -34,12 +34,6 @@ static int block_signals(void)
 	return vcpu_install_kick_handler();
 }
 
-/* Errors that mean "this VM cannot be built as asked", as opposed to a failing host. */
-static int create_error_status(int r)
-{
-	return r == -ENOSPC || r == -E2BIG ? EXIT_USAGE : EXIT_VMM_ERROR;
-}
-
 static int stop_status(enum vm_stop_reason reason, const char *name)
 {
 	switch (reason) {
@@ -91,8 +85,9 @@ int main(int argc, char **argv)
 	r = vm_create(&vm, &config, &files);
 	boot_files_close(&files);
 	if (r < 0) {
+		status = vm.config_error ? EXIT_USAGE : EXIT_VMM_ERROR;
 		vm_destroy(&vm);
-		return create_error_status(r);
+		return status;
 	}
 	status = stop_status(vm_run(&vm), config.name);
 	vm_destroy(&vm);

@@ -168,9 +168,11 @@ static int check_kvm(struct vm *vm)
 	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max_vcpus <= 0)
 		max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	if (max_vcpus > 0 && vm->config->cpus > (unsigned)max_vcpus)
+	if (max_vcpus > 0 && vm->config->cpus > (unsigned)max_vcpus) {
+		vm->config_error = true;
 		return log_error_errno(E2BIG, "This host's KVM runs at most %d vCPUs in a VM; %u were asked for",
 				       max_vcpus, vm->config->cpus);
+	}
 
 	vm->run_size = (size_t)ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if ((ssize_t)vm->run_size <= 0)
@@ -304,7 +306,43 @@ static int setup_main_loop(struct vm *vm)
 	if ((r = event_loop_add(&vm->loop, &vm->signal_watch, EPOLLIN)) < 0 ||
 	    (r = event_loop_add(&vm->loop, &vm->stop_watch, EPOLLIN)) < 0 ||
 	    (r = event_loop_add(&vm->loop, &vm->shutdown_timer, EPOLLIN)) < 0)
+		return log_error_errno(r, "Cannot watch the main loop's fds: %m");
+	return 0;
+}
+
+/* Everything that depends only on the configuration comes first: its errors are the user's to fix. */
+static int prepare_guest(struct vm *vm, const struct boot_files *files, struct boot_layout *ret_layout)
+{
+	int r;
+
+	r = guest_memory_init(&vm->mem, vm->config->memory);
+	if (r < 0)
 		return r;
+	vm->config_error = true;
+	r = load_guest(vm, files, ret_layout);
+	if (r < 0)
+		return r;
+	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path, &vm->loop,
+			 &vm_console_ops, vm);
+	if (r < 0)
+		return r;
+	vm->config_error = false;
+	return 0;
+}
+
+static int open_kvm(struct vm *vm)
+{
+	int r;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return log_error_errno(errno, "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
+	r = check_kvm(vm);
+	if (r < 0)
+		return r;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return log_error_errno(errno, "KVM_CREATE_VM: %m");
 	return 0;
 }
 
@@ -323,18 +361,15 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	r = setup_main_loop(vm);
 	if (r < 0)
 		return r;
-
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0)
-		return log_error_errno(errno, "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
-	r = check_kvm(vm);
+	r = prepare_guest(vm, files, &layout);
 	if (r < 0)
 		return r;
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
-		return log_error_errno(errno, "KVM_CREATE_VM: %m");
+	log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
+		 (unsigned long long)layout.entry, (unsigned long long)layout.initrd_addr,
+		 (unsigned long long)layout.initrd_size, config->cpus,
+		 (unsigned long long)(config->memory >> 20));
 
-	r = guest_memory_init(&vm->mem, config->memory);
+	r = open_kvm(vm);
 	if (r < 0)
 		return r;
 	r = guest_memory_register(&vm->mem, vm->vm_fd);
@@ -343,17 +378,6 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	r = create_platform(vm);
 	if (r < 0)
 		return r;
-	r = console_open(&vm->console, config->serial, config->serial_path, &vm->loop, &vm_console_ops, vm);
-	if (r < 0)
-		return r;
-	r = load_guest(vm, files, &layout);
-	if (r < 0)
-		return r;
-	log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
-		 (unsigned long long)layout.entry, (unsigned long long)layout.initrd_addr,
-		 (unsigned long long)layout.initrd_size, config->cpus,
-		 (unsigned long long)(config->memory >> 20));
-
 	r = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
 	if (r < 0)
 		return r;

@@ -48,6 +48,7 @@ struct vm {
 	struct watch stop_watch;     /* eventfd: a vCPU or device asked to stop */
 	struct watch shutdown_timer; /* timerfd: the guest's time to honour the power button */
 	bool power_button_pressed;
+	bool config_error; /* vm_create() failed because of what was asked, not because of the host */
 	atomic_int stop_reason;
 };
 

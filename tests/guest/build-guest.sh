@@ -1,0 +1,70 @@
+#!/bin/bash
+# Builds the Phyllome test guest from Debian packages only: the kernel of
+# linux-image-cloud-amd64 (downloaded and unpacked, never installed) and an
+# initramfs of busybox-static, the kernel modules it needs, and tests/guest/init.
+#
+#   build-guest.sh OUTDIR     writes OUTDIR/vmlinuz and OUTDIR/initrd.img
+#
+# Downloads are cached in $PHYLLOME_CACHE (default ~/.cache/phyllome); an
+# existing OUTDIR result is rebuilt only when this script or init changed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build-guest.sh OUTDIR}
+cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
+flavour=cloud-amd64
+# virtio and its transports are modules in Debian's kernels; the power button needs button + evdev.
+modules="button evdev virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport"
+
+die() { echo "build-guest: $*" >&2; exit 1; }
+
+mkdir -p "$out" "$cache"
+stamp=$(cat "$0" "$here/init" | sha256sum | cut -c1-16)
+if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+	exit 0
+fi
+
+kpkg=$(apt-cache depends "linux-image-$flavour" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$kpkg" ] || die "cannot resolve linux-image-$flavour: run 'apt-get update' first"
+kver=${kpkg#linux-image-}
+
+for pkg in "$kpkg" busybox-static; do
+	if ! ls "$cache/${pkg}"_*.deb > /dev/null 2>&1; then
+		echo "build-guest: downloading $pkg" >&2
+		(cd "$cache" && apt-get -q -o APT::Sandbox::User=root download "$pkg" > /dev/null) ||
+			die "apt-get download $pkg failed"
+	fi
+done
+
+work=$(mktemp -d "$cache/guest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$(ls "$cache/${kpkg}"_*.deb | tail -n1)" "$work/k"
+dpkg-deb -x "$(ls "$cache"/busybox-static_*.deb | tail -n1)" "$work/b"
+depmod -b "$work/k" "$kver"
+
+root=$work/root
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules}
+cp "$work/b/bin/busybox" "$root/bin/"
+for applet in $("$root/bin/busybox" --list); do
+	[ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+done
+install -m 755 "$here/init" "$root/init"
+
+: > "$root/lib/modules/load.list"
+for m in $modules; do
+	modprobe -d "$work/k" -S "$kver" --show-depends "$m" 2>/dev/null | while read -r kind path _; do
+		[ "$kind" = insmod ] || continue
+		name=$(basename "$path")
+		grep -qxF "$name" "$root/lib/modules/load.list" && continue
+		cp "$path" "$root/lib/modules/"
+		echo "$name" >> "$root/lib/modules/load.list"
+	done
+done
+mknod -m 600 "$root/dev/console" c 5 1 2> /dev/null || true
+
+(cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out/initrd.img.new"
+cp "$work/k/boot/vmlinuz-$kver" "$out/vmlinuz.new"
+mv "$out/initrd.img.new" "$out/initrd.img"
+mv "$out/vmlinuz.new" "$out/vmlinuz"
+echo "$stamp" > "$out/stamp"
+echo "build-guest: $out/vmlinuz ($kver) and $out/initrd.img ($(du -k "$out/initrd.img" | cut -f1) KiB)" >&2
