@@ -1,0 +1,163 @@
+#!/bin/bash
+# kvmhost.sh - runs a command inside a throw-away test-host VM whose KVM is
+# real (kvm_amd on the SVM and nested paging that QEMU's emulator provides),
+# with this machine's root file system visible read-only under a tmpfs
+# overlay, so the build tree and installed programs are at the same paths.
+# It exists because some machines' own /dev/kvm (kvm-pvm) cannot run a Linux
+# guest, or there is none at all; on a host with VT-x/AMD-V tests run directly.
+#
+#   kvmhost.sh run [--rw DIR]... [--smp N] [--mem MiB] -- CMD [ARGS...]
+#       Boots the test host (a few seconds), runs CMD as root in the current
+#       directory, powers off and exits with CMD's status (124: timed out or
+#       the test host died). Writes vanish with the VM except under --rw DIRs.
+#       The test host's console goes to stderr, prefixed with "kvmhost| ".
+#   kvmhost.sh image     (re)builds the test host's kernel and initramfs
+#
+# Environment: PHYLLOME_CACHE (default ~/.cache/phyllome), KVMHOST_TIMEOUT (s, default 1800).
+# Needs root, qemu-system-x86, busybox-static, kmod, cpio, and apt lists (apt-get update).
+set -euo pipefail
+
+cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}/kvmhost
+# The generic kernel: it has 9p, overlayfs, kvm_amd, vhost and vfio as modules.
+flavour=amd64
+modules="kvm_amd tun vhost_net vhost_vsock vfio_pci virtio_pci virtio_net 9p 9pnet_virtio overlay"
+
+die() {
+	echo "kvmhost: $*" >&2
+	exit 2
+}
+
+# The test host's /init: mount the host's root over 9p with a tmpfs overlay, chroot, run the command.
+write_init() {
+	cat > "$1" <<'INIT'
+#!/bin/sh
+export PATH=/bin
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+while read -r m; do insmod "/mods/$m" 2>/dev/null || echo "kvmhost: insmod $m failed"; done < /mods.list
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=1048576 host /host || { echo "kvmhost: no host fs"; poweroff -f; }
+mount -t tmpfs -o size=75% ovl /ovl
+mkdir -p /ovl/upper /ovl/work
+mount -t overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work overlay /new
+mount --move /dev /new/dev
+mount --move /proc /new/proc
+mount --move /sys /new/sys
+mount -t cgroup2 cgroup2 /new/sys/fs/cgroup 2>/dev/null
+mount -t tmpfs tmpfs /new/tmp
+mount -t tmpfs tmpfs /new/run
+mount -t tmpfs tmpfs /new/var/tmp
+mkdir -p /new/dev/pts /new/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /new/dev/pts
+mount -t tmpfs shm /new/dev/shm
+cp /kvmhost.cmd /kvmhost.cwd /kvmhost.env /new/run/
+i=0
+for arg in $(cat /new/proc/cmdline); do
+	case $arg in kvmhost.rw=*)
+		dir=${arg#kvmhost.rw=}
+		mount -t 9p -o trans=virtio,version=9p2000.L,msize=1048576 "rw$i" "/new$dir" || echo "kvmhost: cannot share $dir"
+		i=$((i + 1)) ;;
+	esac
+done
+chroot /new /bin/sh -c 'cd "$(cat /run/kvmhost.cwd)" || cd /; . /run/kvmhost.env; sh /run/kvmhost.cmd'
+echo "KVMHOST-EXIT $?"
+echo o > /proc/sysrq-trigger
+sleep 10
+INIT
+}
+
+build_image() {
+	local work kpkg kver
+	mkdir -p "$cache"
+	work=$(mktemp -d "$cache/build.XXXXXX")
+	trap 'rm -rf "$work"' RETURN
+	kpkg=$(apt-cache depends "linux-image-$flavour" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+	[ -n "$kpkg" ] || die "cannot resolve linux-image-$flavour: run 'apt-get update' first"
+	kver=${kpkg#linux-image-}
+	echo "kvmhost: building the test host from $kpkg" >&2
+	(cd "$work" && apt-get -q -o APT::Sandbox::User=root download "$kpkg" busybox-static > /dev/null) ||
+		die "apt-get download failed"
+	dpkg-deb -x "$work/${kpkg}"_*.deb "$work/k"
+	dpkg-deb -x "$work"/busybox-static_*.deb "$work/b"
+	depmod -b "$work/k" "$kver"
+	mkdir -p "$work"/r/{bin,dev,proc,sys,mods,host,new,ovl}
+	cp "$work/b/bin/busybox" "$work/r/bin/"
+	for a in $("$work/r/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$work/r/bin/$a"
+	done
+	: > "$work/r/mods.list"
+	for m in $modules; do
+		modprobe -d "$work/k" -S "$kver" --show-depends "$m" | while read -r kind path _; do
+			[ "$kind" = insmod ] || continue
+			grep -qxF "$(basename "$path")" "$work/r/mods.list" && continue
+			cp "$path" "$work/r/mods/"
+			basename "$path" >> "$work/r/mods.list"
+		done
+	done
+	write_init "$work/r/init"
+	chmod 755 "$work/r/init"
+	mknod -m 600 "$work/r/dev/console" c 5 1
+	(cd "$work/r" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$cache/initrd.img.new"
+	cp "$work/k/boot/vmlinuz-$kver" "$cache/vmlinuz.new"
+	mv "$cache/initrd.img.new" "$cache/initrd.img"
+	mv "$cache/vmlinuz.new" "$cache/vmlinuz"
+	sha256sum < "$0" > "$cache/stamp"
+}
+
+cmd_run() {
+	local smp=2 mem=4096 rws=() i=0 work console status
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--rw) rws+=("$(realpath "$2")"); shift 2 ;;
+		--smp) smp=$2; shift 2 ;;
+		--mem) mem=$2; shift 2 ;;
+		--) shift; break ;;
+		*) die "unknown option $1" ;;
+		esac
+	done
+	[ $# -gt 0 ] || die "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] -- CMD..."
+	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+	if [ ! -s "$cache/vmlinuz" ] || [ ! -s "$cache/initrd.img" ] || ! sha256sum < "$0" | cmp -s - "$cache/stamp"; then
+		build_image
+	fi
+
+	# The command, its directory and environment travel in an initramfs appended to the image.
+	work=$(mktemp -d "$cache/run.XXXXXX")
+	trap 'rm -rf "$work"' RETURN
+	printf '%q ' "$@" > "$work/kvmhost.cmd"
+	echo >> "$work/kvmhost.cmd"
+	pwd > "$work/kvmhost.cwd"
+	export -p | sed -n 's/^declare -x /export /p' |
+		grep -v -E '^export (PWD|OLDPWD|SHLVL|_|BASH[A-Z_]*)(=|$)' > "$work/kvmhost.env" || true
+	(cd "$work" && printf '%s\n' kvmhost.cmd kvmhost.cwd kvmhost.env | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$work/extra.img"
+	cat "$cache/initrd.img" "$work/extra.img" > "$work/initrd.img"
+
+	local fsargs=(-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap")
+	local append="console=ttyS0 quiet lpj=4000000 no_timer_check tsc_early_khz=2000000 panic=-1"
+	for dir in "${rws[@]}"; do
+		fsargs+=(-virtfs "local,path=$dir,mount_tag=rw$i,security_model=none,multidevs=remap")
+		append="$append kvmhost.rw=$dir"
+		i=$((i + 1))
+	done
+	console=$work/console
+	timeout "${KVMHOST_TIMEOUT:-1800}" qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu max \
+		-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -serial "file:$console" -no-reboot \
+		-kernel "$cache/vmlinuz" -initrd "$work/initrd.img" -append "$append" "${fsargs[@]}" \
+		< /dev/null > "$work/qemu.log" 2>&1 || true
+	tr -d '\r' < "$console" | grep -v '^KVMHOST-EXIT' | sed 's/^/kvmhost| /' >&2 || true
+	status=$(tr -d '\r' < "$console" | sed -n 's/^KVMHOST-EXIT //p' | tail -n 1)
+	if [ -z "$status" ]; then
+		echo "kvmhost: the test host ended without the command's status (timeout or crash)" >&2
+		cat "$work/qemu.log" >&2
+		return 124
+	fi
+	return "$status"
+}
+
+[ "$(id -u)" = 0 ] || die "must run as root (it boots a VM with this machine's file system)"
+case ${1:-} in
+run) shift; cmd_run "$@" ;;
+image) build_image ;;
+*) echo "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] -- CMD... | image" >&2; exit 2 ;;
+esac

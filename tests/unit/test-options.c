@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Command-line parsing: sizes, serial specs, defaults. */
+#include <errno.h>
+#include <glib.h>
+#include <syslog.h>
+
+#include "options.h"
+
+static void test_sizes(void)
+{
+	uint64_t v;
+
+	g_assert_cmpint(parse_size("512", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 512ULL << 20);
+	g_assert_cmpint(parse_size("512M", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 512ULL << 20);
+	g_assert_cmpint(parse_size("2G", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 2ULL << 30);
+	g_assert_cmpint(parse_size("65536k", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 64ULL << 20);
+	g_assert_cmpint(parse_size("1GiB", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 1ULL << 30);
+	g_assert_cmpint(parse_size("4096B", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 4096);
+	g_assert_cmpint(parse_size("1T", &v), ==, 0);
+	g_assert_cmpuint(v, ==, 1ULL << 40);
+	g_assert_cmpint(parse_size("", &v), ==, -EINVAL);
+	g_assert_cmpint(parse_size("-1M", &v), ==, -EINVAL);
+	g_assert_cmpint(parse_size("12Q", &v), ==, -EINVAL);
+	g_assert_cmpint(parse_size("1.5G", &v), ==, -EINVAL);
+	g_assert_cmpint(parse_size("1Gx", &v), ==, -EINVAL);
+	g_assert_cmpint(parse_size("99999999999999999999", &v), ==, -ERANGE);
+	g_assert_cmpint(parse_size("17179869184G", &v), ==, -ERANGE);
+}
+
+static void test_serial(void)
+{
+	enum serial_kind kind;
+	const char *path;
+
+	g_assert_cmpint(parse_serial("stdio", &kind, &path), ==, 0);
+	g_assert_cmpint(kind, ==, SERIAL_STDIO);
+	g_assert_cmpint(parse_serial("none", &kind, &path), ==, 0);
+	g_assert_cmpint(kind, ==, SERIAL_NONE);
+	g_assert_cmpint(parse_serial("file:/tmp/x", &kind, &path), ==, 0);
+	g_assert_cmpint(kind, ==, SERIAL_FILE);
+	g_assert_cmpstr(path, ==, "/tmp/x");
+	g_assert_cmpint(parse_serial("socket:/run/s", &kind, &path), ==, 0);
+	g_assert_cmpint(kind, ==, SERIAL_SOCKET);
+	g_assert_cmpstr(path, ==, "/run/s");
+	g_assert_cmpint(parse_serial("file:", &kind, &path), ==, -EINVAL);
+	g_assert_cmpint(parse_serial("tcp:1", &kind, &path), ==, -EINVAL);
+}
+
+static void test_defaults_and_values(void)
+{
+	char *argv[] = { "vmm", "--kernel", "k", "--cpus", "4", "-m", "1G", "--serial", "none",
+			 "--name", "desktop", "--shutdown-timeout", "5", "-v", NULL };
+	struct vm_config c;
+	enum options_action action;
+
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(argv) - 1, argv, &c, &action), ==, 0);
+	g_assert_cmpint(action, ==, OPTIONS_RUN);
+	g_assert_cmpstr(c.kernel, ==, "k");
+	g_assert_null(c.initrd);
+	g_assert_cmpstr(c.cmdline, ==, "");
+	g_assert_cmpuint(c.cpus, ==, 4);
+	g_assert_cmpuint(c.memory, ==, 1ULL << 30);
+	g_assert_cmpint(c.serial, ==, SERIAL_NONE);
+	g_assert_cmpstr(c.name, ==, "desktop");
+	g_assert_cmpuint(c.shutdown_timeout, ==, 5);
+	g_assert_cmpint(c.log_level, ==, LOG_INFO);
+
+	char *minimal[] = { "vmm", "-k", "k", NULL };
+	g_assert_cmpint(options_parse(3, minimal, &c, &action), ==, 0);
+	g_assert_cmpuint(c.cpus, ==, 1);
+	g_assert_cmpuint(c.memory, ==, VM_DEFAULT_MEMORY);
+	g_assert_cmpint(c.serial, ==, SERIAL_STDIO);
+	g_assert_cmpuint(c.shutdown_timeout, ==, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/options/sizes", test_sizes);
+	g_test_add_func("/options/serial", test_serial);
+	g_test_add_func("/options/defaults-and-values", test_defaults_and_values);
+	return g_test_run();
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Every bad input to phyllome-vmm gets a clear message and exit status 2,
+# before KVM is touched (so this suite needs no /dev/kvm). Prints TAP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+: "${PHYLLOME_VMM:?}" "${PHYLLOME_TINYGUEST:?}"
+tiny=$PHYLLOME_TINYGUEST
+
+refuses() { # NAME PATTERN ARGS...: status 2 and a message matching PATTERN
+	local name=$1 pattern=$2
+	shift 2
+	run_vmm "$name" "$@"
+	expect_exit "$name" 2 "$pattern"
+}
+
+# patched COPY OFFSET HEXBYTES: a copy of the tiny guest with bytes overwritten.
+patched() {
+	cp "$tiny" "$scratch/$1"
+	printf "$3" | dd of="$scratch/$1" bs=1 seek=$(($2)) conv=notrunc status=none
+	echo "$scratch/$1"
+}
+
+check "no --kernel" refuses nokernel "no kernel given"
+check "unknown option" refuses unknown "unrecognized option" --kernel "$tiny" --frobnicate
+check "stray argument" refuses stray "unexpected argument" --kernel "$tiny" extra
+check "missing kernel file" refuses missing "Cannot open the kernel .*/nope: No such file" --kernel "$scratch/nope"
+check "kernel is a directory" refuses dir "is not a regular file" --kernel "$scratch"
+head -c 8192 /dev/urandom > "$scratch/random.bin"
+check "kernel is not a bzImage" refuses notbz "not a bzImage" --kernel "$scratch/random.bin"
+: > "$scratch/empty"
+check "kernel is empty" refuses emptyk "too small to be a Linux bzImage" --kernel "$scratch/empty"
+check "kernel without a 64-bit entry point" refuses no64 "no 64-bit entry point" \
+	--kernel "$(patched no64.bz 0x236 '\x00\x00')"
+check "kernel with boot protocol 2.05" refuses old "older than 2.06" --kernel "$(patched old.bz 0x206 '\x05\x02')"
+check "setup header claims more setup than the file has" refuses setup "more setup code than the file holds" \
+	--kernel "$(patched setup.bz 0x1f1 '\xff')"
+check "command line longer than the kernel takes" refuses longcmd "command line is 3000 bytes.*at most 2047" \
+	--kernel "$tiny" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
+check "0 vCPUs" refuses cpus0 "invalid vCPU count '0'" --kernel "$tiny" --cpus 0
+check "255 vCPUs" refuses cpus255 "invalid vCPU count '255'" --kernel "$tiny" --cpus 255
+check "vCPU count that is not a number" refuses cpusx "invalid vCPU count 'two'" --kernel "$tiny" --cpus two
+check "too little memory" refuses mem1 "at least 8M" --kernel "$tiny" --memory 4M
+check "too much memory" refuses mem2 "at most 1T" --kernel "$tiny" --memory 2T
+check "memory size with a bad suffix" refuses mem3 "optional K, M, G or T suffix" --kernel "$tiny" --memory 12Q
+check "memory size not a multiple of 4 KiB" refuses mem4 "multiple of 4 KiB" --kernel "$tiny" --memory 8193K
+check "bad --serial" refuses serial "expected stdio, file:PATH, socket:PATH or none" --kernel "$tiny" --serial tcp:1
+check "console socket in a missing directory" refuses sockdir "Cannot create console socket" \
+	--kernel "$tiny" --serial "socket:$scratch/no/such/dir/sock"
+check "console file that cannot be created" refuses confile "Cannot open console file" \
+	--kernel "$tiny" --serial "file:$scratch/no/such/dir/log"
+check "missing initrd" refuses noinitrd "Cannot open the initrd" --kernel "$tiny" --initrd "$scratch/nope"
+check "empty initrd" refuses emptyinitrd "initrd .* is empty" --kernel "$tiny" --initrd "$scratch/empty"
+head -c 16M /dev/zero > "$scratch/big.initrd"
+check "initrd larger than guest RAM" refuses biginitrd "initrd \(16 MiB\) does not fit" \
+	--kernel "$tiny" --memory 8M --initrd "$scratch/big.initrd"
+if [ -n "${PHYLLOME_GUEST_DIR:-}" ] && [ -s "$PHYLLOME_GUEST_DIR/vmlinuz" ]; then
+	check "Linux kernel in too little memory" refuses smallmem "kernel needs [0-9]+ MiB of RAM" \
+		--kernel "$PHYLLOME_GUEST_DIR/vmlinuz" --memory 16M
+else
+	tap_skip "Linux kernel in too little memory" "the Linux test guest was not built"
+fi
+run_vmm help --help
+check "--help exits 0 and documents the exit statuses" expect_exit help 0 "Exit status: 0 guest powered off"
+run_vmm version --version
+check "--version" expect_exit version 0 "^phyllome-vmm [0-9]"
+
+tap_done

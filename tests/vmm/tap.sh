@@ -1,0 +1,91 @@
+# TAP output and VMM process helpers, sourced by the test scripts.
+# shellcheck shell=bash
+
+tap_count=0
+tap_failed=0
+
+tap_ok() {
+	tap_count=$((tap_count + 1))
+	echo "ok $tap_count - $*"
+}
+
+tap_not_ok() {
+	tap_count=$((tap_count + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_count - $*"
+}
+
+tap_skip() {
+	tap_count=$((tap_count + 1))
+	echo "ok $tap_count - $1 # SKIP $2"
+}
+
+tap_diag() {
+	sed 's/^/# /'
+}
+
+# check DESCRIPTION COMMAND...: one test point from a command's success.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then tap_ok "$desc"; else tap_not_ok "$desc"; fi
+}
+
+tap_done() {
+	echo "1..$tap_count"
+	[ "$tap_failed" = 0 ]
+}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/phyllome-test.XXXXXX")
+vmm_pids=()
+cleanup_scratch() {
+	local pid
+	for pid in "${vmm_pids[@]}"; do kill -KILL "$pid" 2> /dev/null || true; done
+	rm -rf "$scratch"
+}
+trap cleanup_scratch EXIT
+
+# start_vmm NAME ARGS...: starts phyllome-vmm in the background with its output
+# in $scratch/NAME.out; VMM_PID is its PID. A hard deadline keeps a hung VMM from hanging the suite.
+start_vmm() {
+	local name=$1
+	shift
+	timeout -s KILL "${VMM_DEADLINE:-300}" "$PHYLLOME_VMM" "$@" > "$scratch/$name.out" 2>&1 < "${VMM_STDIN:-/dev/null}" &
+	VMM_PID=$!
+	vmm_pids+=("$VMM_PID")
+}
+
+# wait_vmm: waits for the last started VMM; STATUS is its exit status.
+wait_vmm() {
+	STATUS=0
+	wait "$VMM_PID" || STATUS=$?
+}
+
+# run_vmm NAME ARGS...: runs phyllome-vmm to its end; STATUS is its exit status.
+run_vmm() {
+	start_vmm "$@"
+	wait_vmm
+}
+
+# wait_output NAME PATTERN SECONDS: waits until the VMM's output has a line matching PATTERN.
+wait_output() {
+	local file=$scratch/$1.out
+	timeout "$3" tail --pid="$VMM_PID" -n +1 -f "$file" 2> /dev/null | grep -q -m1 -E -e "$2"
+	grep -q -E -e "$2" "$file"
+}
+
+# output_has NAME PATTERN
+output_has() {
+	grep -q -E -e "$2" "$scratch/$1.out"
+}
+
+# expect_exit NAME STATUS PATTERN: the run ended with STATUS and printed a line matching PATTERN.
+expect_exit() {
+	local name=$1 want=$2 pattern=$3
+	if [ "$STATUS" = "$want" ] && output_has "$name" "$pattern"; then
+		return 0
+	fi
+	echo "expected status $want and /$pattern/, got status $STATUS; output:" | tap_diag
+	tail -n 40 "$scratch/$name.out" | tap_diag
+	return 1
+}

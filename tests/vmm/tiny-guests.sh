@@ -1,0 +1,73 @@
+#!/bin/bash
+# phyllome-vmm's platform, exercised by tiny guest programs (tests/tinyguest):
+# boot path and command line, serial output and input (stdin and socket),
+# SMP start-up of every vCPU, ACPI power-off and reset registers, the i8042
+# reset, the power button on SIGTERM, hard stops, and a triple fault.
+# Needs /dev/kvm (any KVM: these guests run a few thousand instructions). Prints TAP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+: "${PHYLLOME_VMM:?}" "${PHYLLOME_TINYGUEST:?}"
+tiny() { echo "--kernel $PHYLLOME_TINYGUEST --memory 64M"; }
+
+# shellcheck disable=SC2046
+run_vmm poweroff $(tiny) --cmdline "test=poweroff words=arrive"
+check "guest ACPI power-off ends the VMM with status 0" expect_exit poweroff 0 "TINY powering off"
+check "the command line reaches the guest" output_has poweroff "TINY hello, cmdline: test=poweroff words=arrive$"
+
+run_vmm reset $(tiny) --cmdline test=reset
+check "ACPI reset register ends the VMM with status 3" expect_exit reset 3 "guest reset the machine"
+
+run_vmm kbdreset $(tiny) --cmdline test=kbdreset
+check "i8042 reset ends the VMM with status 3" expect_exit kbdreset 3 "guest reset the machine"
+
+run_vmm triple $(tiny) --cmdline test=triplefault
+check "a triple fault ends the VMM with status 4 and says so" expect_exit triple 4 "triple-faulted"
+
+for cpus in 1 2 4 8; do
+	run_vmm "smp$cpus" $(tiny) --cpus "$cpus" --cmdline test=smp
+	check "$cpus vCPUs: MADT lists $cpus and all of them start" expect_exit "smp$cpus" 0 "TINY cpus=$cpus started=$cpus\$"
+done
+
+printf 'hello from stdin\nquit\n' > "$scratch/input"
+VMM_STDIN=$scratch/input run_vmm echo_stdin $(tiny) --cmdline test=echo
+check "serial input from stdin raises the UART interrupt and is read" expect_exit echo_stdin 0 "TINY echo: HELLO FROM STDIN"
+
+sock=$scratch/console.sock
+start_vmm echo_socket $(tiny) --cmdline test=echo --serial "socket:$sock"
+python3 "$here/console-client.py" "$sock" "TINY echo ready" "typed into the socket" "TINY echo: TYPED INTO THE SOCKET" \
+	> "$scratch/client.out" 2>&1
+client=$?
+(python3 "$here/console-client.py" "$sock" "TINY echo: TYPED" "quit" "" > /dev/null 2>&1 || true)
+wait_vmm
+check "a console socket client reads the output and types input" [ "$client" = 0 ]
+[ "$client" = 0 ] || tap_diag < "$scratch/client.out"
+check "the console socket VM powers off (status 0)" [ "$STATUS" = 0 ]
+check "the console socket is removed at exit" [ ! -e "$sock" ]
+
+run_vmm serial_file $(tiny) --cmdline test=poweroff --serial "file:$scratch/console.log"
+check "--serial file: writes the console to the file" grep -q "TINY powering off" "$scratch/console.log"
+
+start_vmm button $(tiny) --cmdline test=powerbutton
+wait_output button "TINY power button armed" 30
+kill -TERM "$VMM_PID"
+wait_vmm
+check "SIGTERM presses the ACPI power button (GED interrupt) and the guest powers off" \
+	expect_exit button 0 "TINY power button pressed"
+
+start_vmm ignore_timeout $(tiny) --cmdline test=ignore --shutdown-timeout 1
+wait_output ignore_timeout "TINY ignoring" 30
+kill -TERM "$VMM_PID"
+wait_vmm
+check "a guest that ignores the power button is stopped after --shutdown-timeout (status 5)" \
+	expect_exit ignore_timeout 5 "did not power off within 1 s"
+
+start_vmm ignore_twice $(tiny) --cmdline test=ignore --shutdown-timeout 600
+wait_output ignore_twice "TINY ignoring" 30
+kill -TERM "$VMM_PID"
+wait_output ignore_twice "Pressing the power button" 30
+kill -TERM "$VMM_PID"
+wait_vmm
+check "a second SIGTERM stops the VM at once (status 5)" expect_exit ignore_twice 5 "Stopping the VM at once"
+
+tap_done
