@@ -56,13 +56,15 @@ i=0
 for arg in $(cat /new/proc/cmdline); do
 	case $arg in kvmhost.rw=*)
 		dir=${arg#kvmhost.rw=}
+		mkdir -p "/new$dir"
 		mount -t 9p -o trans=virtio,version=9p2000.L,msize=1048576 "rw$i" "/new$dir" || echo "kvmhost: cannot share $dir"
 		i=$((i + 1)) ;;
 	esac
 done
 chroot /new /bin/sh -c 'cd "$(cat /run/kvmhost.cwd)" || cd /; . /run/kvmhost.env; sh /run/kvmhost.cmd'
 echo "KVMHOST-EXIT $?"
-echo o > /proc/sysrq-trigger
+sync
+echo o > /new/proc/sysrq-trigger
 sleep 10
 INIT
 }

@@ -51,7 +51,8 @@ echo "# this host's KVM cannot run the $kind suite: running it inside the test-h
 host_status=$?
 cat "$results/tap" 2> /dev/null
 if [ ! -s "$results/status" ]; then
-	echo "not ok - the test-host VM did not run the suite (kvmhost.sh status $host_status)"
+	echo "not ok 1 - the test-host VM did not run the suite (kvmhost.sh status $host_status)"
+	echo "1..1"
 	tail -n 60 "$results/kvmhost.log" | sed 's/^/# /'
 	exit 1
 fi

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs what a fresh Debian 12 machine lacks to build Phyllome and run its
+# tests. Run as root; does nothing when everything is there already.
+set -euo pipefail
+
+packages=(
+	# build
+	meson ninja-build gcc libc6-dev pkg-config binutils
+	libglib2.0-dev
+	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)
+	apt dpkg kmod cpio gzip qemu-system-x86
+	# test scripts
+	python3 coreutils procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2> /dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# build-guest.sh and kvmhost.sh resolve and download Debian's kernels: they need the package lists.
+lists_present=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' 2> /dev/null | head -n 1)
+
+if [ ${#missing[@]} -eq 0 ] && [ -n "$lists_present" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing ${missing[*]:-package lists}; run as root (sudo $0)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]:-nothing (updating package lists only)}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+[ ${#missing[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Runs Phyllome's whole test suite from a fresh clone: installs what Debian 12
+# lacks, configures and builds (in ./build unless BUILDDIR says otherwise),
+# runs `meson test`, and ends with one line "N passed, N failed, N skipped".
+#
+#   sudo tests/run.sh [--werror] [--sanitize] [MESON TEST ARGS...]
+#
+# Tests that boot a Linux guest need hardware-style KVM; where this host has
+# none (or only a software kvm-pvm), they run inside a test-host VM under
+# QEMU's emulator, started by the suite itself (tests/kvmhost/kvmhost.sh).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+builddir=${BUILDDIR:-build}
+setup_args=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--werror) setup_args+=(-Dwerror=true); shift ;;
+	--sanitize) setup_args+=(-Db_sanitize=address,undefined -Db_lundef=false); shift ;;
+	*) break ;;
+	esac
+done
+
+bash tests/install-deps.sh || exit 1
+if [ -f "$builddir/build.ninja" ]; then
+	meson setup --reconfigure "${setup_args[@]}" "$builddir" > /dev/null || exit 1
+else
+	meson setup "${setup_args[@]}" "$builddir" || exit 1
+fi
+ninja -C "$builddir" || exit 1
+# Sanitizer findings abort the process, so a test cannot pass over them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+meson test -C "$builddir" --print-errorlogs "$@"
+python3 tests/summarize.py "$builddir/meson-logs/testlog.json" ${PHYLLOME_REQUIRE_KVM:+--fail-on-skip kvm}
