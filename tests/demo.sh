@@ -33,9 +33,13 @@ fi
 
 echo "demo: this machine's KVM cannot run a Linux guest (no hardware virtualization)," >&2
 echo "demo: so phyllome-vmm runs inside the test-host VM (QEMU emulating AMD SVM, real kvm_amd)." >&2
-echo "demo: that takes about a minute; the guest's console follows when it is done." >&2
+echo "demo: that takes about a minute; the guest's console follows as it boots." >&2
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+touch "$out/console"
+# The test host writes the console into a shared folder: follow it live.
+tail -f "$out/console" &
+tail_pid=$!
+trap 'kill "$tail_pid" 2> /dev/null; rm -rf "$out"' EXIT
 status=0
 tests/kvmhost/kvmhost.sh run --rw "$out" -- sh -c \
 	'"$0" "$@" --serial "file:$1/console" > /dev/null 2> "$1/vmm.log"; echo $? > "$1/status"' \
@@ -45,7 +49,8 @@ if [ ! -s "$out/status" ]; then
 	tail -n 30 "$out/kvmhost.log" >&2
 	exit 1
 fi
-cat "$out/console"
+sleep 1
+kill "$tail_pid" 2> /dev/null
 cat "$out/vmm.log" >&2
 echo "demo: phyllome-vmm exited with status $(cat "$out/status") (0: the guest powered off)" >&2
 exit "$(cat "$out/status")"

@@ -9,17 +9,38 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "options.h"
 #include "util.h"
 
 /* Larger than any kernel or initramfs we would boot, small enough to catch a wrong file. */
 #define KERNEL_MAX_SIZE (256ULL << 20)
 
+/* "fd:N" names a file descriptor the VMM inherited (from phyllomed, which opened the file). */
+static int open_path_or_fd(const char *what, const char *path)
+{
+	int fd;
+
+	if (strncmp(path, "fd:", 3) != 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return log_error_errno(errno, "Cannot open the %s %s: %m", what, path);
+		return fd;
+	}
+	if (parse_fd(path + 3, &fd) < 0)
+		return log_error_errno(EBADF, "The %s %s is not an open file descriptor", what, path);
+	/* A copy, so that the loader may close it like a file it opened. */
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot use the %s %s: %m", what, path);
+	return fd;
+}
+
 static int open_regular(const char *what, const char *path, struct stat *ret_st)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open_path_or_fd(what, path);
 
 	if (fd < 0)
-		return log_error_errno(errno, "Cannot open the %s %s: %m", what, path);
+		return fd;
 	if (fstat(fd, ret_st) < 0)
 		return log_error_errno(errno, "Cannot stat the %s %s: %m", what, path);
 	if (!S_ISREG(ret_st->st_mode))

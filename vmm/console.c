@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -116,7 +117,8 @@ static bool forward_input(struct console *c, struct watch *w)
 		pause_input(c, w, true);
 		return true;
 	}
-	n = read(w->fd, buf, space < sizeof(buf) ? space : sizeof(buf));
+	n = read(w == &c->in_watch && c->in_file_fd >= 0 ? c->in_file_fd : w->fd, buf,
+		 space < sizeof(buf) ? space : sizeof(buf));
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
 	if (n == 0)
@@ -137,6 +139,11 @@ static void stdin_ready(struct watch *w, uint32_t events)
 		/* stdin at EOF (</dev/null, a closed pipe): the guest runs on without input. */
 		event_loop_remove(c->loop, w);
 		c->in_watched = false;
+		if (c->in_file_fd >= 0) {
+			close(w->fd);
+			w->fd = -1;
+			c->in_file_fd = -1;
+		}
 	}
 }
 
@@ -232,6 +239,8 @@ static int open_socket(struct console *c, const char *path)
 
 static int open_stdio(struct console *c)
 {
+	struct stat st;
+
 	c->out_fd = STDOUT_FILENO;
 	c->in_watch = (struct watch){ .fd = STDIN_FILENO, .ready = stdin_ready };
 
@@ -247,9 +256,27 @@ static int open_stdio(struct console *c)
 		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
 			c->tty_raw = true;
 	}
-	/* epoll refuses regular files (stdin redirected from a file): then there is no input. */
-	if (event_loop_add(c->loop, &c->in_watch, EPOLLIN) == 0)
+	if (event_loop_add(c->loop, &c->in_watch, EPOLLIN) == 0) {
 		c->in_watched = true;
+		return 0;
+	}
+	/*
+	 * epoll refuses regular files (stdin redirected from a file). Such a file
+	 * is always readable, so an eventfd that is never drained stands in for
+	 * it in the loop, and input still waits for room in the UART.
+	 */
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+		_cleanup_close_ int efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+
+		if (efd < 0)
+			return log_error_errno(errno, "eventfd: %m");
+		c->in_watch.fd = efd;
+		if (event_loop_add(c->loop, &c->in_watch, EPOLLIN) < 0)
+			return log_error_errno(-EIO, "Cannot watch stdin");
+		c->in_file_fd = STDIN_FILENO;
+		TAKE_FD(efd);
+		c->in_watched = true;
+	}
 	return 0;
 }
 
@@ -260,6 +287,7 @@ int console_open(struct console *c, enum serial_kind kind, const char *path, str
 	c->kind = kind;
 	c->out_fd = -1;
 	c->in_watch.fd = -1;
+	c->in_file_fd = -1;
 	c->listen_watch.fd = -1;
 	c->loop = loop;
 	c->ops = ops;
@@ -316,6 +344,10 @@ void console_close(struct console *c)
 	if (c->in_watched) {
 		event_loop_remove(c->loop, &c->in_watch);
 		c->in_watched = false;
+	}
+	if (c->in_file_fd >= 0) {
+		close(c->in_watch.fd);
+		c->in_file_fd = -1;
 	}
 	if (c->tty_raw) {
 		(void)tcsetattr(STDIN_FILENO, TCSANOW, &c->saved_termios);

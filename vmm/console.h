@@ -37,6 +37,7 @@ struct console {
 	enum serial_kind kind;
 	int out_fd;
 	struct watch in_watch;
+	int in_file_fd; /* stdin, when it is a regular file that in_watch's eventfd stands in for */
 	bool in_watched;
 	bool input_paused;
 	bool tty_raw;

@@ -2,6 +2,8 @@
 #include "options.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -101,14 +103,25 @@ static int parse_unsigned(const char *s, unsigned long max, unsigned *ret)
 	return 0;
 }
 
+int parse_fd(const char *s, int *ret)
+{
+	unsigned v;
+
+	if (parse_unsigned(s, INT_MAX, &v) < 0 || v <= 2 || fcntl((int)v, F_GETFD) < 0)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
 void options_help(const char *program)
 {
 	printf("Usage: %s --kernel PATH [OPTIONS]\n"
 	       "\n"
 	       "Run one virtual machine under KVM: boot a 64-bit Linux bzImage.\n"
 	       "\n"
-	       "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= 2.06)\n"
-	       "  -i, --initrd PATH            initial ramdisk\n"
+	       "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= 2.06);\n"
+	       "                               fd:N reads it from the inherited file descriptor N\n"
+	       "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	       "  -a, --cmdline STRING         kernel command line\n"
 	       "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
 	       "  -m, --memory SIZE            guest RAM with K/M/G suffix, a bare number is MiB\n"
@@ -116,6 +129,7 @@ void options_help(const char *program)
 	       "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
 	       "                               socket:PATH (unix socket to connect to), none\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
+	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
 	       "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
 	       "                               guest has to power off before a hard stop (default %d)\n"
 	       "  -v, --verbose                log more (repeat for debug messages)\n"
@@ -132,6 +146,7 @@ void options_help(const char *program)
 
 enum {
 	OPT_SHUTDOWN_TIMEOUT = 0x100,
+	OPT_KVM_FD,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -151,6 +166,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "serial", required_argument, NULL, 's' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -164,6 +180,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.memory = VM_DEFAULT_MEMORY,
 		.serial = SERIAL_STDIO,
 		.shutdown_timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT,
+		.kvm_fd = -1,
 		.log_level = LOG_NOTICE,
 	};
 	int opt, r;
@@ -213,6 +230,11 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			if (parse_unsigned(optarg, 24 * 3600, &c.shutdown_timeout) < 0)
 				return usage_error(program, "shutdown timeout", optarg,
 						   "expected seconds, 0 to 86400");
+			break;
+		case OPT_KVM_FD:
+			if (parse_fd(optarg, &c.kvm_fd) < 0)
+				return usage_error(program, "KVM file descriptor", optarg,
+						   "expected an open file descriptor number above 2");
 			break;
 		case 'v':
 			c.log_level = c.log_level < LOG_DEBUG ? c.log_level + 1 : LOG_DEBUG;

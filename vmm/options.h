@@ -20,6 +20,7 @@ struct vm_config {
 	uint64_t memory;
 	enum serial_kind serial;
 	const char *serial_path;
+	int kvm_fd; /* inherited /dev/kvm, or -1 to open it */
 	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
 	int log_level;
 };
@@ -37,6 +38,8 @@ enum options_action {
 
 /* "512M", "2G", "65536K", "1073741824B"; a bare number means MiB. */
 int parse_size(const char *s, uint64_t *ret);
+/* A file descriptor number above 2 that is open in this process. */
+int parse_fd(const char *s, int *ret);
 int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */

@@ -334,9 +334,17 @@ static int open_kvm(struct vm *vm)
 {
 	int r;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0)
-		return log_error_errno(errno, "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
+	if (vm->config->kvm_fd >= 0) {
+		/* Ours from now on, and not passed on to anything we might start. */
+		vm->kvm_fd = vm->config->kvm_fd;
+		if (fcntl(vm->kvm_fd, F_SETFD, FD_CLOEXEC) < 0)
+			return log_error_errno(errno, "The inherited KVM file descriptor: %m");
+	} else {
+		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (vm->kvm_fd < 0)
+			return log_error_errno(errno,
+					       "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
+	}
 	r = check_kvm(vm);
 	if (r < 0)
 		return r;

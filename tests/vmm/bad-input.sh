@@ -25,6 +25,9 @@ check "no --kernel" refuses nokernel "no kernel given"
 check "unknown option" refuses unknown "unrecognized option" --kernel "$tiny" --frobnicate
 check "stray argument" refuses stray "unexpected argument" --kernel "$tiny" extra
 check "missing kernel file" refuses missing "Cannot open the kernel .*/nope: No such file" --kernel "$scratch/nope"
+check "kernel from a file descriptor that is not open" refuses badfd "kernel fd:99 is not an open file descriptor" \
+	--kernel fd:99
+check "a --kvm-fd that is not open" refuses badkvmfd "invalid KVM file descriptor '77'" --kernel "$tiny" --kvm-fd 77
 check "kernel is a directory" refuses dir "is not a regular file" --kernel "$scratch"
 head -c 8192 /dev/urandom > "$scratch/random.bin"
 check "kernel is not a bzImage" refuses notbz "not a bzImage" --kernel "$scratch/random.bin"

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Boots the Phyllome test guest to power-off ROUNDS times in each monitor,
+alternating them so both see the same host, and prints per-monitor medians
+and the ratio phyllome-vmm / QEMU. Run on a host whose KVM runs Linux (bench/boot
+arranges that).
+
+usage: boot-measure.py VMM GUEST_DIR ROUNDS CPUS MEM_MIB
+"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+vmm, guest_dir, rounds, cpus, mem = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+kernel = os.path.join(guest_dir, "vmlinuz")
+initrd = os.path.join(guest_dir, "initrd.img")
+cmdline = "console=ttyS0 quiet panic=-1 phyllome.action=poweroff phyllome.marker=BENCH-READY"
+marker = b"BENCH-READY"
+
+monitors = {
+    "phyllome-vmm": [vmm, "--kernel", kernel, "--initrd", initrd, "--cpus", cpus,
+                     "--memory", mem + "M", "--cmdline", cmdline, "--serial", "stdio"],
+    # The lightest QEMU Debian ships: microvm, no default devices, no config
+    # files, the same in-kernel irqchip, UART on stdio, ACPI for power-off.
+    "qemu-microvm": ["qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host",
+                     "-smp", cpus, "-m", mem, "-nodefaults", "-no-user-config", "-display", "none",
+                     "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", initrd,
+                     "-append", cmdline],
+}
+
+
+def boot_once(argv):
+    """Returns (seconds to the marker line, seconds to exit, peak RSS in KiB, status)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    ready = None
+    for line in proc.stdout:
+        if ready is None and marker in line:
+            ready = time.monotonic() - start
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return ready, time.monotonic() - start, usage.ru_maxrss, proc.returncode
+
+
+results = {name: [] for name in monitors}
+for r in range(rounds):
+    for name, argv in monitors.items():
+        ready, total, rss, status = boot_once(argv)
+        if ready is None or status != 0:
+            print(f"# {name} round {r + 1}: no marker or status {status}; not counted", flush=True)
+            continue
+        results[name].append((ready, total, rss))
+        print(f"# {name} round {r + 1}: ready {ready:.3f} s, exit {total:.3f} s, "
+              f"peak RSS {rss} KiB", flush=True)
+
+print(f"\nboot of the test guest ({cpus} vCPU, {mem} MiB) to its marker and to power-off, "
+      f"{rounds} rounds, medians:")
+print(f"{'monitor':<14} {'runs':>4} {'ready (s)':>10} {'exit (s)':>10} {'peak RSS (KiB)':>15}")
+medians = {}
+for name, rows in results.items():
+    if not rows:
+        print(f"{name:<14} {0:>4} {'-':>10} {'-':>10} {'-':>15}")
+        continue
+    medians[name] = tuple(statistics.median(col) for col in zip(*rows))
+    ready, total, rss = medians[name]
+    print(f"{name:<14} {len(rows):>4} {ready:>10.3f} {total:>10.3f} {rss:>15.0f}")
+if len(medians) == 2:
+    p, q = medians["phyllome-vmm"], medians["qemu-microvm"]
+    print(f"{'ratio p/q':<14} {'':>4} {p[0] / q[0]:>10.2f} {p[1] / q[1]:>10.2f} {p[2] / q[2]:>15.2f}")
+    print("(below 1: phyllome-vmm is faster / smaller)")
+sys.exit(0 if len(medians) == 2 else 1)

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phyllome-error.h"
+
+#define GROUP_MACHINE "Machine"
+#define GROUP_RESOURCES "Resources"
+
+void machine_config_free(MachineConfig *config)
+{
+	if (!config)
+		return;
+	g_free(config->name);
+	g_free(config->kernel);
+	g_free(config->initrd);
+	g_free(config->cmdline);
+	g_free(config);
+}
+
+gboolean machine_name_is_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > MACHINE_NAME_MAX || name[0] == '-' || name[0] == '.' || name[len - 1] == '.')
+		return FALSE;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!g_ascii_isalnum(c) && c != '-' && c != '.')
+			return FALSE;
+		if (c == '.' && name[i + 1] == '.')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static const char *const autostart_names[] = { "no", "boot", "login" };
+
+const char *autostart_to_string(Autostart autostart)
+{
+	return autostart_names[autostart];
+}
+
+gboolean autostart_from_string(const char *s, Autostart *ret)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(autostart_names); i++)
+		if (g_strcmp0(s, autostart_names[i]) == 0) {
+			*ret = (Autostart)i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+gboolean parse_size(const char *s, guint64 *ret)
+{
+	guint64 v, shift = 0;
+	char *end;
+
+	if (!s || !g_ascii_isdigit(s[0]))
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 10);
+	if (errno != 0)
+		return FALSE;
+	switch (g_ascii_toupper(*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return FALSE;
+	}
+	if (*end && end[1] && !(g_ascii_toupper(end[1]) == 'B' && !end[2]) &&
+	    !(end[1] == 'i' && g_ascii_toupper(end[2]) == 'B' && !end[3]))
+		return FALSE;
+	if (shift && v > (G_MAXUINT64 >> shift))
+		return FALSE;
+	*ret = v << shift;
+	return TRUE;
+}
+
+MachineConfig *machine_config_new(const char *name)
+{
+	MachineConfig *config = g_new0(MachineConfig, 1);
+
+	config->name = g_strdup(name);
+	config->cmdline = g_strdup("console=ttyS0");
+	config->cpus = 1;
+	config->memory = MACHINE_DEFAULT_MEMORY;
+	config->autostart = AUTOSTART_NO;
+	return config;
+}
+
+static gboolean invalid(GError **error, const char *name, const char *key, const char *value, const char *why)
+{
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s=%s: %s", name, key,
+		    value ? value : "", why);
+	return FALSE;
+}
+
+gboolean machine_config_check(const MachineConfig *c, GError **error)
+{
+	g_autofree char *v = NULL;
+
+	if (!machine_name_is_valid(c->name))
+		return invalid(error, c->name, "name", c->name,
+			       "1-64 letters, digits, '-' or '.', not starting with '-' or '.'");
+	if (!c->kernel || !g_path_is_absolute(c->kernel))
+		return invalid(error, c->name, "Kernel", c->kernel, "an absolute path is required");
+	if (c->initrd && !g_path_is_absolute(c->initrd))
+		return invalid(error, c->name, "Initrd", c->initrd, "must be an absolute path");
+	if (c->cmdline && strlen(c->cmdline) > 4096)
+		return invalid(error, c->name, "Cmdline", "...", "longer than 4096 bytes");
+	if (c->cpus < 1 || c->cpus > MACHINE_MAX_CPUS) {
+		v = g_strdup_printf("%u", c->cpus);
+		return invalid(error, c->name, "CPUs", v, "must be 1 to 254");
+	}
+	if (c->memory < MACHINE_MIN_MEMORY || c->memory > MACHINE_MAX_MEMORY) {
+		v = g_strdup_printf("%" G_GUINT64_FORMAT, c->memory);
+		return invalid(error, c->name, "Memory", v, "must be 16M to 1T");
+	}
+	if (c->cpu_weight > 10000) {
+		v = g_strdup_printf("%u", c->cpu_weight);
+		return invalid(error, c->name, "CPUWeight", v, "must be 1 to 10000");
+	}
+	return TRUE;
+}
+
+static gboolean get_size(GKeyFile *kf, const char *group, const char *key, const char *name, guint64 *ret,
+			 GError **error)
+{
+	g_autofree char *s = g_key_file_get_string(kf, group, key, NULL);
+
+	if (!s)
+		return TRUE;
+	g_strstrip(s);
+	if (!parse_size(s, ret))
+		return invalid(error, name, key, s, "expected a size such as 512M or 4G");
+	return TRUE;
+}
+
+static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const char *name, guint64 max,
+			 guint64 *ret, GError **error)
+{
+	g_autofree char *s = g_key_file_get_string(kf, group, key, NULL);
+	guint64 v;
+
+	if (!s)
+		return TRUE;
+	g_strstrip(s);
+	if (!g_ascii_string_to_unsigned(s, 10, 0, max, &v, NULL))
+		return invalid(error, name, key, s, "expected a number in range");
+	*ret = v;
+	return TRUE;
+}
+
+static gboolean get_owner(GKeyFile *kf, const char *name, uid_t *ret, GError **error)
+{
+	g_autofree char *s = g_key_file_get_string(kf, GROUP_MACHINE, "Owner", NULL);
+	struct passwd *pw;
+	guint64 uid;
+
+	if (!s)
+		return TRUE;
+	g_strstrip(s);
+	if (g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT32 - 1, &uid, NULL)) {
+		*ret = (uid_t)uid;
+		return TRUE;
+	}
+	pw = getpwnam(s);
+	if (!pw)
+		return invalid(error, name, "Owner", s, "no such user");
+	*ret = pw->pw_uid;
+	return TRUE;
+}
+
+MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error)
+{
+	g_autoptr(MachineConfig) c = machine_config_new(name);
+	g_autofree char *autostart = NULL;
+	guint64 v;
+
+	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': no [%s] section",
+			    name, GROUP_MACHINE);
+		return NULL;
+	}
+	c->kernel = g_key_file_get_string(kf, GROUP_MACHINE, "Kernel", NULL);
+	c->initrd = g_key_file_get_string(kf, GROUP_MACHINE, "Initrd", NULL);
+	if (c->initrd && !*c->initrd)
+		g_clear_pointer(&c->initrd, g_free);
+	if (g_key_file_has_key(kf, GROUP_MACHINE, "Cmdline", NULL)) {
+		g_free(c->cmdline);
+		c->cmdline = g_key_file_get_string(kf, GROUP_MACHINE, "Cmdline", NULL);
+	}
+	v = c->cpus;
+	if (!get_uint(kf, GROUP_MACHINE, "CPUs", name, MACHINE_MAX_CPUS, &v, error))
+		return NULL;
+	c->cpus = (guint)v;
+	if (!get_size(kf, GROUP_MACHINE, "Memory", name, &c->memory, error))
+		return NULL;
+	if (!get_owner(kf, name, &c->owner, error))
+		return NULL;
+	autostart = g_key_file_get_string(kf, GROUP_MACHINE, "Autostart", NULL);
+	if (autostart && !autostart_from_string(g_strstrip(autostart), &c->autostart))
+		return invalid(error, name, "Autostart", autostart, "expected no, boot or login"), NULL;
+	if (!get_size(kf, GROUP_RESOURCES, "MemoryMax", name, &c->memory_max, error))
+		return NULL;
+	v = 0;
+	if (!get_uint(kf, GROUP_RESOURCES, "CPUWeight", name, 10000, &v, error))
+		return NULL;
+	c->cpu_weight = (guint)v;
+	if (!get_uint(kf, GROUP_RESOURCES, "TasksMax", name, G_MAXUINT32, &c->tasks_max, error))
+		return NULL;
+	if (!machine_config_check(c, error))
+		return NULL;
+	return g_steal_pointer(&c);
+}
+
+MachineConfig *machine_config_load(const char *path, const char *name, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) local = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s: %s", name, path,
+			    local->message);
+		return NULL;
+	}
+	return machine_config_from_keyfile(kf, name, error);
+}
+
+GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
+{
+	GKeyFile *kf = g_key_file_new();
+
+	g_key_file_set_comment(kf, NULL, NULL, " Phyllome machine definition (phyllomectl create, or by hand)", NULL);
+	g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);
+	if (c->initrd)
+		g_key_file_set_string(kf, GROUP_MACHINE, "Initrd", c->initrd);
+	g_key_file_set_string(kf, GROUP_MACHINE, "Cmdline", c->cmdline ? c->cmdline : "");
+	g_key_file_set_uint64(kf, GROUP_MACHINE, "CPUs", c->cpus);
+	g_key_file_set_uint64(kf, GROUP_MACHINE, "Memory", c->memory);
+	g_key_file_set_uint64(kf, GROUP_MACHINE, "Owner", c->owner);
+	g_key_file_set_string(kf, GROUP_MACHINE, "Autostart", autostart_to_string(c->autostart));
+	if (c->memory_max)
+		g_key_file_set_uint64(kf, GROUP_RESOURCES, "MemoryMax", c->memory_max);
+	if (c->cpu_weight)
+		g_key_file_set_uint64(kf, GROUP_RESOURCES, "CPUWeight", c->cpu_weight);
+	if (c->tasks_max)
+		g_key_file_set_uint64(kf, GROUP_RESOURCES, "TasksMax", c->tasks_max);
+	return kf;
+}
+
+gboolean machine_config_save(const MachineConfig *c, const char *dir, GError **error)
+{
+	g_autoptr(GKeyFile) kf = machine_config_to_keyfile(c);
+	g_autofree char *path = g_strdup_printf("%s/%s.conf", dir, c->name);
+	g_autofree char *data = NULL;
+	gsize len;
+
+	if (g_mkdir_with_parents(dir, 0755) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Cannot create %s: %s", dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	data = g_key_file_to_data(kf, &len, NULL);
+	/* g_file_set_contents writes a temporary file, fsyncs and renames it over the old one. */
+	return g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}

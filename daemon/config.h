@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* How a machine starts by itself. */
+typedef enum {
+	AUTOSTART_NO,
+	AUTOSTART_BOOT,
+	AUTOSTART_LOGIN,
+} Autostart;
+
+/* One machine definition: /etc/phyllome/machines/NAME.conf. */
+typedef struct {
+	char *name;
+	char *kernel;
+	char *initrd; /* NULL: none */
+	char *cmdline;
+	guint cpus;
+	guint64 memory;
+	uid_t owner;
+	Autostart autostart;
+	guint64 memory_max; /* 0: no limit */
+	guint cpu_weight;   /* 0: systemd's default */
+	guint64 tasks_max;  /* 0: systemd's default */
+} MachineConfig;
+
+#define MACHINE_NAME_MAX 64
+#define MACHINE_MIN_MEMORY (16ULL << 20)
+#define MACHINE_MAX_MEMORY (1ULL << 40)
+#define MACHINE_DEFAULT_MEMORY (512ULL << 20)
+#define MACHINE_MAX_CPUS 254
+
+void machine_config_free(MachineConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)
+
+/* 1-64 of [A-Za-z0-9.-], a valid host name (machined needs one): no leading "-", no empty dot-separated label. */
+gboolean machine_name_is_valid(const char *name);
+
+const char *autostart_to_string(Autostart autostart);
+gboolean autostart_from_string(const char *s, Autostart *ret);
+
+/* "512M", "2G", a bare number of bytes. */
+gboolean parse_size(const char *s, guint64 *ret);
+
+MachineConfig *machine_config_new(const char *name);
+/* Parses and checks a definition; errors are PHYLLOME_ERROR_INVALID_CONFIG with the key and value. */
+MachineConfig *machine_config_load(const char *path, const char *name, GError **error);
+MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error);
+GKeyFile *machine_config_to_keyfile(const MachineConfig *config);
+/* Checks values that cannot be wrong in a loaded definition (ranges, absolute paths). */
+gboolean machine_config_check(const MachineConfig *config, GError **error);
+/* Writes NAME.conf in dir atomically (temporary file + rename). */
+gboolean machine_config_save(const MachineConfig *config, const char *dir, GError **error);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <syslog.h>
+
+#include "bouncer.h"
+#include "phyllome-dbus-generated.h"
+#include "scope.h"
+
+/* Settings of one phyllomed, from its command line. */
+typedef struct {
+	char *config_dir;  /* machine definitions, NAME.conf */
+	char *runtime_dir; /* per-machine runtime state and console sockets */
+	char *vmm_path;    /* phyllome-vmm */
+	char *vm_user;     /* the unprivileged user monitors run as */
+	char *slice;       /* the slice of the machines' scopes */
+	guint stop_timeout; /* seconds a guest has to power off before it is killed */
+} DaemonOptions;
+
+typedef struct Machine Machine;
+
+/* What every part of phyllomed shares. */
+typedef struct {
+	DaemonOptions options;
+	GDBusConnection *bus;
+	GDBusObjectManagerServer *object_manager;
+	PhyllomeManager *manager_iface;
+	Bouncer *bouncer;
+	Scopes *scopes;
+	GHashTable *machines; /* name -> Machine */
+} Daemon;
+
+void daemon_log(const char *machine, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* Exported object path of a machine: PHYLLOME_MACHINE_PATH_PREFIX/escaped name. */
+char *machine_object_path(const char *name);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* To the journal with the machine as a structured field, and to a terminal when run by hand. */
+void daemon_log(const char *machine, int priority, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	if (machine)
+		(void)sd_journal_send("MESSAGE=%s: %s", machine, message, "PRIORITY=%i", priority,
+				      "PHYLLOME_MACHINE=%s", machine, NULL);
+	else
+		(void)sd_journal_send("MESSAGE=%s", message, "PRIORITY=%i", priority, NULL);
+	if (isatty(STDERR_FILENO))
+		g_printerr("%s%s%s\n", machine ? machine : "", machine ? ": " : "", message);
+}

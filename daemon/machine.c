@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "manager.h"
+#include "phyllome-error.h"
+#include "phyllome-names.h"
+#include "supervisor.h"
+
+/* After the guest's time to power off, a monitor that is still there gets this long before SIGKILL. */
+#define KILL_GRACE_SECONDS 5
+
+struct Machine {
+	gint ref;
+	Daemon *daemon;
+	char *name;
+	char *path;
+	MachineConfig *config; /* NULL when the definition is broken */
+	char *config_error;
+	PhyllomeObjectSkeleton *object;
+	PhyllomeMachine *iface;
+	gboolean exported;
+
+	MachineState state;
+	pid_t pid;
+	int pidfd;
+	guint child_watch_id; /* our own child: exit status known */
+	guint pidfd_watch_id; /* adopted from an earlier phyllomed: status unknown */
+	Spawn spawn;
+	guint exec_watch_id;
+	GError *start_error;     /* why the start being torn down failed */
+	gboolean stop_requested; /* Stop, Kill or Restart asked for the end */
+	gboolean killing;
+	guint stop_timer_id;
+	guint stop_timeout;
+	GDBusMethodInvocation *start_invocation;
+	GDBusMethodInvocation *restart_invocation; /* Restart: start again once stopped */
+	GQueue stop_waiters;                       /* Stop/Kill calls answered once stopped */
+};
+
+static void begin_start(Machine *m, GDBusMethodInvocation *invocation);
+
+static void log_machine(Machine *m, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static void log_machine(Machine *m, int priority, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	daemon_log(m->name, priority, "%s", message);
+}
+
+Machine *machine_ref(Machine *m)
+{
+	g_atomic_int_inc(&m->ref);
+	return m;
+}
+
+void machine_unref(Machine *m)
+{
+	if (!m || !g_atomic_int_dec_and_test(&m->ref))
+		return;
+	g_clear_object(&m->iface);
+	g_clear_object(&m->object);
+	machine_config_free(m->config);
+	g_free(m->config_error);
+	g_free(m->name);
+	g_free(m->path);
+	g_free(m);
+}
+
+const char *machine_get_name(Machine *m)
+{
+	return m->name;
+}
+
+const char *machine_get_path(Machine *m)
+{
+	return m->path;
+}
+
+MachineState machine_get_state(Machine *m)
+{
+	return m->state;
+}
+
+static char *runtime_path(Machine *m, const char *file)
+{
+	return g_build_filename(m->daemon->options.runtime_dir, m->name, file, NULL);
+}
+
+static void set_state(Machine *m, MachineState state)
+{
+	if (m->state == state)
+		return;
+	m->state = state;
+	phyllome_machine_set_state(m->iface, machine_state_to_string(state));
+	phyllome_machine_set_state_change_timestamp(m->iface, (guint64)g_get_real_time());
+}
+
+static void publish_config(Machine *m)
+{
+	const MachineConfig *c = m->config;
+
+	phyllome_machine_set_kernel(m->iface, c ? c->kernel : "");
+	phyllome_machine_set_initrd(m->iface, c && c->initrd ? c->initrd : "");
+	phyllome_machine_set_cmdline(m->iface, c && c->cmdline ? c->cmdline : "");
+	phyllome_machine_set_vcpus(m->iface, c ? c->cpus : 0);
+	phyllome_machine_set_memory_bytes(m->iface, c ? c->memory : 0);
+	phyllome_machine_set_owner(m->iface, c ? (guint)c->owner : 0);
+	phyllome_machine_set_autostart(m->iface, autostart_to_string(c ? c->autostart : AUTOSTART_NO));
+}
+
+void machine_set_config(Machine *m, MachineConfig *config, const char *config_error)
+{
+	machine_config_free(m->config);
+	m->config = config;
+	g_free(m->config_error);
+	m->config_error = g_strdup(config_error);
+	publish_config(m);
+	if (!config) {
+		log_machine(m, LOG_ERR, "Broken definition: %s", config_error);
+		phyllome_machine_set_result(m->iface, "config");
+		phyllome_machine_set_status_text(m->iface, config_error);
+		if (!machine_state_is_active(m->state))
+			set_state(m, MACHINE_FAILED);
+	} else if (m->state == MACHINE_FAILED && g_strcmp0(phyllome_machine_get_result(m->iface), "config") == 0) {
+		phyllome_machine_set_result(m->iface, "");
+		phyllome_machine_set_status_text(m->iface, "");
+		set_state(m, MACHINE_STOPPED);
+	}
+}
+
+/* ---- the end of a monitor ---- */
+
+static void remove_runtime_state(Machine *m)
+{
+	g_autofree char *state = runtime_path(m, "state");
+	g_autofree char *console = runtime_path(m, "console");
+	g_autofree char *dir = runtime_path(m, NULL);
+
+	(void)g_unlink(state);
+	(void)g_unlink(console);
+	(void)g_rmdir(dir);
+}
+
+static void reply_stop_waiters(Machine *m, const GError *error)
+{
+	GDBusMethodInvocation *invocation;
+
+	while ((invocation = g_queue_pop_head(&m->stop_waiters))) {
+		if (error)
+			g_dbus_method_invocation_return_gerror(invocation, error);
+		else
+			g_dbus_method_invocation_return_value(invocation, NULL);
+		g_object_unref(invocation);
+	}
+}
+
+static const char *exit_status_meaning(int status)
+{
+	switch (status) {
+	case VMM_EXIT_ERROR:
+		return "the monitor failed";
+	case VMM_EXIT_USAGE:
+		return "bad options or boot files";
+	case VMM_EXIT_CRASH:
+		return "the guest crashed";
+	case VMM_EXIT_HOST_STOP:
+		return "stopped hard";
+	case 127:
+		return "the monitor could not be run";
+	default:
+		return "unexpected exit status";
+	}
+}
+
+static void monitor_gone(Machine *m, gboolean known, int wait_status)
+{
+	gboolean was_starting = m->state == MACHINE_STARTING;
+	MachineOutcome o = machine_outcome(known, wait_status, m->stop_requested || m->killing);
+	GDBusMethodInvocation *start_invocation = g_steal_pointer(&m->start_invocation);
+	GDBusMethodInvocation *restart_invocation = g_steal_pointer(&m->restart_invocation);
+	g_autoptr(GError) start_error = g_steal_pointer(&m->start_error);
+	g_autofree char *status_text = NULL;
+
+	if (m->stop_timer_id)
+		g_source_remove(m->stop_timer_id);
+	if (m->exec_watch_id)
+		g_source_remove(m->exec_watch_id);
+	m->stop_timer_id = m->exec_watch_id = 0;
+	spawn_clear(&m->spawn);
+	if (m->pidfd >= 0)
+		close(m->pidfd);
+	m->pidfd = -1;
+	m->pid = 0;
+	m->stop_requested = m->killing = FALSE;
+	remove_runtime_state(m);
+	phyllome_machine_set_leader(m->iface, 0);
+	phyllome_machine_set_unit(m->iface, "");
+	phyllome_machine_set_exit_status(m->iface, o.exit_status);
+
+	if (was_starting && (start_error || !o.restart)) {
+		/* It never got to run: the start failed. */
+		if (!start_error)
+			start_error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+						  "The monitor exited during start with status %d (%s)", o.exit_status,
+						  exit_status_meaning(o.exit_status));
+		log_machine(m, LOG_ERR, "Start failed: %s", start_error->message);
+		phyllome_machine_set_result(m->iface, "start-failed");
+		phyllome_machine_set_status_text(m->iface, start_error->message);
+		set_state(m, MACHINE_FAILED);
+		if (start_invocation)
+			g_dbus_method_invocation_return_gerror(start_invocation, start_error);
+		g_clear_object(&start_invocation);
+		reply_stop_waiters(m, NULL);
+		g_clear_object(&restart_invocation);
+		return;
+	}
+
+	if (o.state == MACHINE_FAILED) {
+		if (o.exit_status >= 0)
+			status_text = g_strdup_printf("phyllome-vmm exited with status %d (%s)", o.exit_status,
+						      exit_status_meaning(o.exit_status));
+		else if (known)
+			status_text = g_strdup_printf("phyllome-vmm was killed by signal %s",
+						      g_strsignal(WTERMSIG(wait_status)));
+		else
+			status_text = g_strdup("phyllome-vmm ended; phyllomed was not its parent, so why is unknown");
+		log_machine(m, LOG_ERR, "Failed: %s", status_text);
+	} else if (o.restart) {
+		log_machine(m, LOG_INFO, "The guest rebooted; starting it again");
+	} else {
+		log_machine(m, LOG_INFO, "Stopped (%s)", o.result);
+	}
+	phyllome_machine_set_result(m->iface, o.result);
+	phyllome_machine_set_status_text(m->iface, status_text ? status_text : "");
+	set_state(m, o.state == MACHINE_STARTING ? MACHINE_STOPPED : o.state);
+	reply_stop_waiters(m, NULL);
+	g_clear_object(&start_invocation);
+
+	if (restart_invocation || o.restart)
+		begin_start(m, restart_invocation);
+	g_clear_object(&restart_invocation);
+}
+
+static void child_exited(GPid pid, int wait_status, gpointer data)
+{
+	Machine *m = data;
+
+	(void)pid;
+	m->child_watch_id = 0;
+	monitor_gone(m, TRUE, wait_status);
+}
+
+static gboolean pidfd_ready(int fd, GIOCondition condition, gpointer data)
+{
+	Machine *m = data;
+
+	(void)fd, (void)condition;
+	m->pidfd_watch_id = 0;
+	monitor_gone(m, FALSE, 0);
+	return G_SOURCE_REMOVE;
+}
+
+static void send_signal(Machine *m, int sig)
+{
+	/* Through the pidfd: a PID that was reused meanwhile never gets the signal. */
+	if (m->pidfd >= 0 && pidfd_send_signal(m->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		log_machine(m, LOG_WARNING, "Cannot send %s to the monitor: %s", g_strsignal(sig), g_strerror(errno));
+}
+
+/* ---- starting ---- */
+
+static void start_failed(Machine *m, GError *error)
+{
+	/* The child waits for us; killing it ends the start in monitor_gone, which reports this. */
+	if (!m->start_error)
+		m->start_error = error;
+	else
+		g_error_free(error);
+	send_signal(m, SIGKILL);
+}
+
+static void write_runtime_state(Machine *m)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = runtime_path(m, "state");
+	g_autofree char *unit = scope_unit_name(m->name);
+	g_autoptr(GError) error = NULL;
+
+	g_key_file_set_int64(kf, "Monitor", "PID", m->pid);
+	g_key_file_set_uint64(kf, "Monitor", "StartTime", process_start_time(m->pid));
+	g_key_file_set_string(kf, "Monitor", "Unit", unit);
+	if (!g_key_file_save_to_file(kf, path, &error))
+		log_machine(m, LOG_WARNING, "Cannot record the runtime state (%s): a restarted phyllomed will not find this VM",
+			    error->message);
+}
+
+static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
+{
+	Machine *m = data;
+	GError *error = NULL;
+	g_autofree char *unit = NULL;
+
+	(void)fd, (void)condition;
+	m->exec_watch_id = 0;
+	if (!spawn_exec_result(&m->spawn, &error)) {
+		start_failed(m, error);
+		return G_SOURCE_REMOVE;
+	}
+	unit = scope_unit_name(m->name);
+	phyllome_machine_set_unit(m->iface, unit);
+	write_runtime_state(m);
+	set_state(m, MACHINE_RUNNING);
+	log_machine(m, LOG_INFO, "Running: phyllome-vmm PID %d in %s", (int)m->pid, unit);
+	if (m->start_invocation)
+		g_dbus_method_invocation_return_value(g_steal_pointer(&m->start_invocation), NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void machine_registered(const GError *error, gpointer data)
+{
+	g_autoptr(Machine) m = data;
+	GError *release_error = NULL;
+
+	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
+		return;
+	/* The VM runs without machined (not installed?); machinectl will not list it. */
+	if (error)
+		log_machine(m, LOG_WARNING, "%s", error->message);
+	if (!spawn_release(&m->spawn, &release_error)) {
+		start_failed(m, release_error);
+		return;
+	}
+	m->exec_watch_id = g_unix_fd_add(m->spawn.exec_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, exec_done, m);
+}
+
+static void scope_started(const GError *error, gpointer data)
+{
+	g_autoptr(Machine) m = data;
+
+	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
+		return;
+	if (error) {
+		start_failed(m, g_error_copy(error));
+		return;
+	}
+	scopes_register_machine(m->daemon->scopes, m->name, m->pid, machine_registered, machine_ref(m));
+}
+
+static int open_input(const char *path, int flags, GError **error)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot open %s: %s", path,
+			    g_strerror(errno));
+	return fd;
+}
+
+static gboolean prepare_runtime_dir(Machine *m, const struct passwd *pw, GError **error)
+{
+	g_autofree char *dir = runtime_path(m, NULL);
+	g_autofree char *console = runtime_path(m, "console");
+
+	if (g_mkdir_with_parents(dir, 0750) < 0 || chown(dir, pw->pw_uid, pw->pw_gid) < 0 || chmod(dir, 0750) < 0) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot prepare %s: %s", dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	(void)g_unlink(console);
+	return TRUE;
+}
+
+static gboolean spawn_monitor(Machine *m, GError **error)
+{
+	const MachineConfig *c = m->config;
+	const DaemonOptions *o = &m->daemon->options;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *console = runtime_path(m, "console");
+	int fds[3] = { -1, -1, -1 }, output_fd;
+	guint n = 0;
+	struct passwd *pw;
+	SpawnParams params;
+	gboolean ok = FALSE;
+
+	pw = getpwnam(o->vm_user);
+	if (!pw) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "The user '%s' that monitors run as does not exist (see sysusers.d/phyllome.conf)",
+			    o->vm_user);
+		return FALSE;
+	}
+	if (!prepare_runtime_dir(m, pw, error))
+		return FALSE;
+
+	/* The monitor opens nothing itself: it runs unprivileged on what we open for it. */
+	g_ptr_array_add(argv, g_strdup(o->vmm_path));
+	g_ptr_array_add(argv, g_strdup_printf("--name=%s", c->name));
+	fds[n] = open_input(c->kernel, O_RDONLY, error);
+	if (fds[n] < 0)
+		goto out;
+	g_ptr_array_add(argv, g_strdup_printf("--kernel=fd:%u", 3 + n++));
+	if (c->initrd) {
+		fds[n] = open_input(c->initrd, O_RDONLY, error);
+		if (fds[n] < 0)
+			goto out;
+		g_ptr_array_add(argv, g_strdup_printf("--initrd=fd:%u", 3 + n++));
+	}
+	fds[n] = open_input("/dev/kvm", O_RDWR, error);
+	if (fds[n] < 0)
+		goto out;
+	g_ptr_array_add(argv, g_strdup_printf("--kvm-fd=%u", 3 + n++));
+	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));
+	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
+	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
+	g_ptr_array_add(argv, g_strdup_printf("--serial=socket:%s", console));
+	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
+	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
+	g_ptr_array_add(argv, NULL);
+
+	output_fd = sd_journal_stream_fd(m->name, LOG_INFO, 1);
+	if (output_fd < 0)
+		output_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	params = (SpawnParams){ .path = o->vmm_path,
+				.argv = (char **)argv->pdata,
+				.fds = fds,
+				.n_fds = n,
+				.output_fd = output_fd,
+				.uid = pw->pw_uid,
+				.gid = pw->pw_gid };
+	ok = spawn_prepare(&params, &m->spawn, error);
+	if (output_fd >= 0)
+		close(output_fd);
+out:
+	for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ok;
+}
+
+static void begin_start(Machine *m, GDBusMethodInvocation *invocation)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!m->config) {
+		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
+		goto fail;
+	}
+	phyllome_machine_set_result(m->iface, "");
+	phyllome_machine_set_status_text(m->iface, "");
+	if (!spawn_monitor(m, &error))
+		goto fail;
+	m->pid = m->spawn.pid;
+	m->pidfd = pidfd_open(m->pid, 0);
+	m->child_watch_id = g_child_watch_add_full(G_PRIORITY_DEFAULT, m->pid, child_exited, machine_ref(m),
+						   (GDestroyNotify)machine_unref);
+	m->start_invocation = invocation ? g_object_ref(invocation) : NULL;
+	m->stop_timeout = m->daemon->options.stop_timeout;
+	phyllome_machine_set_leader(m->iface, (guint)m->pid);
+	set_state(m, MACHINE_STARTING);
+	log_machine(m, LOG_INFO, "Starting: %u vCPUs, %" G_GUINT64_FORMAT " MiB", m->config->cpus,
+		    m->config->memory >> 20);
+	scopes_start(m->daemon->scopes, m->config, m->pid, scope_started, machine_ref(m));
+	return;
+fail:
+	log_machine(m, LOG_ERR, "Cannot start: %s", error->message);
+	phyllome_machine_set_result(m->iface, m->config ? "start-failed" : "config");
+	phyllome_machine_set_status_text(m->iface, error->message);
+	set_state(m, MACHINE_FAILED);
+	if (invocation)
+		g_dbus_method_invocation_return_gerror(invocation, error);
+}
+
+/* ---- stopping ---- */
+
+static gboolean stop_timer_fired(gpointer data)
+{
+	Machine *m = data;
+
+	if (!m->killing) {
+		log_machine(m, LOG_WARNING, "The guest did not power off within %u s; stopping it hard", m->stop_timeout);
+		/* A second SIGTERM: the monitor stops the VM at once and exits by itself. */
+		m->killing = TRUE;
+		send_signal(m, SIGTERM);
+		return G_SOURCE_CONTINUE;
+	}
+	log_machine(m, LOG_WARNING, "The monitor did not exit; killing it");
+	send_signal(m, SIGKILL);
+	m->stop_timer_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void begin_stop(Machine *m, gboolean force, guint timeout)
+{
+	if (m->stop_timer_id)
+		g_source_remove(m->stop_timer_id);
+	m->stop_requested = TRUE;
+	set_state(m, MACHINE_STOPPING);
+	if (force) {
+		log_machine(m, LOG_INFO, "Killing the monitor");
+		m->killing = TRUE;
+		send_signal(m, SIGKILL);
+		m->stop_timer_id = 0;
+		return;
+	}
+	m->stop_timeout = timeout;
+	log_machine(m, LOG_INFO, "Pressing the power button; the guest has %u s to power off", timeout);
+	send_signal(m, SIGTERM);
+	m->stop_timer_id = g_timeout_add_seconds(timeout ? timeout : 1, stop_timer_fired, m);
+}
+
+/* ---- D-Bus methods: validate, then polkit, then act ---- */
+
+typedef void (*AuthorizedFunc)(Machine *m, GDBusMethodInvocation *invocation, GVariant *options);
+
+typedef struct {
+	Machine *machine;
+	AuthorizedFunc func;
+	GVariant *options;
+} Pending;
+
+static void authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied, gpointer data)
+{
+	Pending *p = data;
+
+	(void)caller;
+	if (denied)
+		g_dbus_method_invocation_return_gerror(invocation, denied);
+	else if (!p->machine->exported)
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
+						      "Machine '%s' was deleted", p->machine->name);
+	else
+		p->func(p->machine, invocation, p->options);
+	machine_unref(p->machine);
+	g_variant_unref(p->options);
+	g_free(p);
+}
+
+static gboolean authorize(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *verb,
+			  AuthorizedFunc func)
+{
+	const char *details[] = { "machine", m->name, "verb", verb, NULL };
+	Pending *p = g_new0(Pending, 1);
+
+	p->machine = machine_ref(m);
+	p->func = func;
+	p->options = g_variant_ref(options);
+	/* A broken definition has no owner we can trust: only manage applies. */
+	bouncer_check(m->daemon->bouncer, invocation, PHYLLOME_POLKIT_MANAGE,
+		      m->config ? PHYLLOME_POLKIT_MANAGE_OWN : NULL, m->config ? m->config->owner : (uid_t)-1,
+		      options_interactive(options), details, authorized, p);
+	return TRUE;
+}
+
+static gboolean return_error(GDBusMethodInvocation *invocation, int code, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
+static gboolean return_error(GDBusMethodInvocation *invocation, int code, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_dbus_method_invocation_return_error_literal(invocation, PHYLLOME_ERROR, code, message);
+	return TRUE;
+}
+
+/* Unknown option keys or wrong types are caller bugs worth a clear error. */
+static gboolean check_options(GDBusMethodInvocation *invocation, GVariant *options, const char *const *allowed)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		const char *type = NULL;
+
+		for (const char *const *a = allowed; *a; a += 2)
+			if (g_str_equal(*a, key))
+				type = a[1];
+		if (!type) {
+			return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT, "Unknown option '%s'", key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
+			return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT, "Option '%s' must be of type %s, not %s",
+				     key, type, g_variant_get_type_string(v));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static const char *const interactive_only[] = { PHYLLOME_OPTION_INTERACTIVE, "b", NULL };
+static const char *const stop_options[] = { PHYLLOME_OPTION_INTERACTIVE, "b", PHYLLOME_OPTION_FORCE, "b",
+					    PHYLLOME_OPTION_TIMEOUT, "u", NULL };
+
+static void do_start(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	(void)options;
+	if (machine_state_is_active(m->state)) {
+		return_error(invocation, PHYLLOME_ERROR_ALREADY_RUNNING, "Machine '%s' is %s already", m->name,
+			     machine_state_to_string(m->state));
+		return;
+	}
+	begin_start(m, invocation);
+}
+
+static gboolean handle_start(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			     gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (!m->config)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
+	if (machine_state_is_active(m->state))
+		return return_error(invocation, PHYLLOME_ERROR_ALREADY_RUNNING, "Machine '%s' is %s already", m->name,
+				    machine_state_to_string(m->state));
+	return authorize(m, invocation, options, "start", do_start);
+}
+
+static guint option_timeout(Machine *m, GVariant *options)
+{
+	guint32 timeout = m->daemon->options.stop_timeout;
+
+	g_variant_lookup(options, PHYLLOME_OPTION_TIMEOUT, "u", &timeout);
+	return timeout;
+}
+
+static gboolean option_force(GVariant *options)
+{
+	gboolean force = FALSE;
+
+	g_variant_lookup(options, PHYLLOME_OPTION_FORCE, "b", &force);
+	return force;
+}
+
+static gboolean check_stoppable(Machine *m, GDBusMethodInvocation *invocation)
+{
+	if (m->state == MACHINE_STARTING) {
+		return_error(invocation, PHYLLOME_ERROR_BUSY, "Machine '%s' is starting; stop it once it runs",
+			     m->name);
+		return FALSE;
+	}
+	if (!machine_state_is_active(m->state)) {
+		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void do_stop(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	gboolean force = option_force(options);
+
+	if (!check_stoppable(m, invocation))
+		return;
+	g_queue_push_tail(&m->stop_waiters, g_object_ref(invocation));
+	/* A second Stop joins the first, unless it asks for more force. */
+	if (m->state == MACHINE_STOPPING && (m->killing || !force))
+		return;
+	begin_stop(m, force, option_timeout(m, options));
+}
+
+static gboolean handle_stop(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			    gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, stop_options))
+		return TRUE;
+	if (option_timeout(m, options) > 24 * 3600)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT, "A timeout must be at most 86400 s");
+	if (!check_stoppable(m, invocation))
+		return TRUE;
+	return authorize(m, invocation, options, "stop", do_stop);
+}
+
+static void do_kill(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	(void)options;
+	if (!m->pid) {
+		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
+		return;
+	}
+	g_queue_push_tail(&m->stop_waiters, g_object_ref(invocation));
+	if (m->state == MACHINE_STARTING) {
+		start_failed(m, g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Killed while starting"));
+		return;
+	}
+	begin_stop(m, TRUE, 0);
+}
+
+static gboolean handle_kill(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			    gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (!m->pid)
+		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
+	return authorize(m, invocation, options, "kill", do_kill);
+}
+
+static void do_restart(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	if (m->state == MACHINE_STARTING || m->restart_invocation) {
+		return_error(invocation, PHYLLOME_ERROR_BUSY, "Machine '%s' is starting already", m->name);
+		return;
+	}
+	if (!machine_state_is_active(m->state)) {
+		begin_start(m, invocation);
+		return;
+	}
+	m->restart_invocation = g_object_ref(invocation);
+	if (m->state != MACHINE_STOPPING)
+		begin_stop(m, option_force(options), option_timeout(m, options));
+}
+
+static gboolean handle_restart(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			       gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, stop_options))
+		return TRUE;
+	if (!m->config)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
+	return authorize(m, invocation, options, "restart", do_restart);
+}
+
+static void do_open_console(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	g_autofree char *path = runtime_path(m, "console");
+	g_autoptr(GUnixFDList) fds = NULL;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	(void)options;
+	if (m->state != MACHINE_RUNNING) {
+		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
+		return;
+	}
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		return_error(invocation, PHYLLOME_ERROR_FAILED, "The console path %s is too long", path);
+		return;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return_error(invocation, PHYLLOME_ERROR_FAILED, "Cannot connect to the console of '%s': %s", m->name,
+			     g_strerror(err));
+		return;
+	}
+	fds = g_unix_fd_list_new_from_array(&fd, 1);
+	g_dbus_method_invocation_return_value_with_unix_fd_list(invocation, g_variant_new("(h)", 0), fds);
+}
+
+static gboolean handle_open_console(PhyllomeMachine *iface, GDBusMethodInvocation *invocation,
+				    GUnixFDList *fd_list, GVariant *options, gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface, (void)fd_list;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (m->state != MACHINE_RUNNING)
+		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
+	return authorize(m, invocation, options, "console", do_open_console);
+}
+
+static void do_delete(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	g_autoptr(GError) error = NULL;
+
+	(void)options;
+	if (machine_state_is_active(m->state)) {
+		return_error(invocation, PHYLLOME_ERROR_ALREADY_RUNNING, "Machine '%s' is %s; stop it first",
+			     m->name, machine_state_to_string(m->state));
+		return;
+	}
+	if (!manager_delete_machine(m->daemon, m, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_delete(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			      gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (machine_state_is_active(m->state))
+		return return_error(invocation, PHYLLOME_ERROR_ALREADY_RUNNING, "Machine '%s' is %s; stop it first",
+				    m->name, machine_state_to_string(m->state));
+	return authorize(m, invocation, options, "delete", do_delete);
+}
+
+/* ---- life cycle ---- */
+
+char *machine_object_path(const char *name)
+{
+	g_autofree char *escaped = g_dbus_escape_object_path(name);
+
+	return g_strdup_printf("%s/%s", PHYLLOME_MACHINE_PATH_PREFIX, escaped);
+}
+
+Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, const char *config_error)
+{
+	Machine *m = g_new0(Machine, 1);
+
+	m->ref = 1;
+	m->daemon = daemon;
+	m->name = g_strdup(name);
+	m->path = machine_object_path(name);
+	m->pidfd = -1;
+	m->spawn.release_fd = m->spawn.exec_fd = -1;
+	g_queue_init(&m->stop_waiters);
+	m->object = phyllome_object_skeleton_new(m->path);
+	m->iface = phyllome_machine_skeleton_new();
+	phyllome_machine_set_name(m->iface, name);
+	phyllome_machine_set_state(m->iface, machine_state_to_string(MACHINE_STOPPED));
+	phyllome_machine_set_result(m->iface, "");
+	phyllome_machine_set_status_text(m->iface, "");
+	phyllome_machine_set_exit_status(m->iface, -1);
+	phyllome_machine_set_unit(m->iface, "");
+	phyllome_machine_set_state_change_timestamp(m->iface, (guint64)g_get_real_time());
+	machine_set_config(m, config, config_error);
+	g_signal_connect(m->iface, "handle-start", G_CALLBACK(handle_start), m);
+	g_signal_connect(m->iface, "handle-stop", G_CALLBACK(handle_stop), m);
+	g_signal_connect(m->iface, "handle-kill", G_CALLBACK(handle_kill), m);
+	g_signal_connect(m->iface, "handle-restart", G_CALLBACK(handle_restart), m);
+	g_signal_connect(m->iface, "handle-open-console", G_CALLBACK(handle_open_console), m);
+	g_signal_connect(m->iface, "handle-delete", G_CALLBACK(handle_delete), m);
+	phyllome_object_skeleton_set_machine(m->object, m->iface);
+	g_dbus_object_manager_server_export(daemon->object_manager, G_DBUS_OBJECT_SKELETON(m->object));
+	m->exported = TRUE;
+	return m;
+}
+
+void machine_unexport(Machine *m)
+{
+	if (!m->exported)
+		return;
+	m->exported = FALSE;
+	g_signal_handlers_disconnect_by_data(m->iface, m);
+	g_dbus_object_manager_server_unexport(m->daemon->object_manager, m->path);
+}
+
+void machine_adopt(Machine *m)
+{
+	g_autofree char *path = runtime_path(m, "state");
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *unit = NULL;
+	gint64 pid;
+	guint64 start_time;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+		remove_runtime_state(m);
+		return;
+	}
+	pid = g_key_file_get_int64(kf, "Monitor", "PID", NULL);
+	start_time = g_key_file_get_uint64(kf, "Monitor", "StartTime", NULL);
+	unit = g_key_file_get_string(kf, "Monitor", "Unit", NULL);
+	/* The same process (not a reused PID) and still in the machine's scope. */
+	if (pid <= 0 || pid > G_MAXINT || !unit || process_start_time((pid_t)pid) != start_time ||
+	    !process_in_unit((pid_t)pid, unit)) {
+		log_machine(m, LOG_INFO, "The monitor of an earlier run is gone");
+		remove_runtime_state(m);
+		return;
+	}
+	m->pidfd = pidfd_open((pid_t)pid, 0);
+	if (m->pidfd < 0) {
+		log_machine(m, LOG_WARNING, "Cannot watch monitor PID %" G_GINT64_FORMAT ": %s", pid, g_strerror(errno));
+		return;
+	}
+	m->pid = (pid_t)pid;
+	m->pidfd_watch_id = g_unix_fd_add(m->pidfd, G_IO_IN, pidfd_ready, m);
+	m->stop_timeout = m->daemon->options.stop_timeout;
+	phyllome_machine_set_leader(m->iface, (guint)m->pid);
+	phyllome_machine_set_unit(m->iface, unit);
+	set_state(m, MACHINE_RUNNING);
+	log_machine(m, LOG_INFO, "Adopted the running monitor, PID %d in %s", (int)m->pid, unit);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "config.h"
+#include "daemon.h"
+#include "state.h"
+
+/*
+ * One machine: its definition, its exported org.phyllome.VM1.Machine object
+ * and, while it runs, its monitor process in phyllome-NAME.scope.
+ */
+Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, const char *config_error);
+/* Unexports the object; the machine goes away once no operation holds it. */
+void machine_unexport(Machine *m);
+Machine *machine_ref(Machine *m);
+void machine_unref(Machine *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Machine, machine_unref)
+
+const char *machine_get_name(Machine *m);
+const char *machine_get_path(Machine *m);
+MachineState machine_get_state(Machine *m);
+/* A new definition read from disk (NULL and a reason when it is broken). */
+void machine_set_config(Machine *m, MachineConfig *config, const char *config_error);
+
+/* Takes over a monitor that runs from an earlier phyllomed, when the runtime state says so. */
+void machine_adopt(Machine *m);

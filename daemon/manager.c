@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "manager.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "machine.h"
+#include "phyllome-error.h"
+#include "phyllome-names.h"
+
+/* A definition file that is not NAME.conf with a valid name is ignored, and said so. */
+static char *name_of_definition(const char *file)
+{
+	g_autofree char *name = NULL;
+
+	if (!g_str_has_suffix(file, ".conf"))
+		return NULL;
+	name = g_strndup(file, strlen(file) - strlen(".conf"));
+	if (!machine_name_is_valid(name)) {
+		daemon_log(NULL, LOG_WARNING, "Ignoring %s: not a valid machine name", file);
+		return NULL;
+	}
+	return g_steal_pointer(&name);
+}
+
+static void set_string(char **field, const char *value)
+{
+	g_free(*field);
+	*field = g_strdup(value);
+}
+
+static Machine *add_machine(Daemon *d, const char *name, MachineConfig *config, const char *config_error)
+{
+	Machine *m = machine_new(d, name, config, config_error);
+
+	g_hash_table_insert(d->machines, g_strdup(name), m);
+	phyllome_manager_emit_machine_new(d->manager_iface, name, machine_get_path(m));
+	return m;
+}
+
+static void load_definitions(Daemon *d)
+{
+	g_autoptr(GDir) dir = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *file;
+
+	dir = g_dir_open(d->options.config_dir, 0, &error);
+	if (!dir) {
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			daemon_log(NULL, LOG_WARNING, "Cannot read %s: %s", d->options.config_dir, error->message);
+		return;
+	}
+	while ((file = g_dir_read_name(dir))) {
+		g_autofree char *name = name_of_definition(file);
+		g_autofree char *path = NULL;
+		g_autoptr(GError) config_error = NULL;
+		MachineConfig *config;
+		Machine *m;
+
+		if (!name)
+			continue;
+		path = g_build_filename(d->options.config_dir, file, NULL);
+		config = machine_config_load(path, name, &config_error);
+		m = add_machine(d, name, config, config_error ? config_error->message : NULL);
+		machine_adopt(m);
+	}
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocation *invocation, gpointer data)
+{
+	Daemon *d = data;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key;
+	GVariantBuilder builder;
+
+	g_hash_table_iter_init(&iter, d->machines);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_ptr_array_add(names, key);
+	g_ptr_array_sort(names, compare_names);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sso)"));
+	for (guint i = 0; i < names->len; i++) {
+		Machine *m = g_hash_table_lookup(d->machines, names->pdata[i]);
+
+		g_variant_builder_add(&builder, "(sso)", machine_get_name(m),
+				      machine_state_to_string(machine_get_state(m)), machine_get_path(m));
+	}
+	phyllome_manager_complete_list_machines(iface, invocation, g_variant_builder_end(&builder));
+	return TRUE;
+}
+
+static gboolean handle_get_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation, const char *name,
+				   gpointer data)
+{
+	Daemon *d = data;
+	Machine *m = g_hash_table_lookup(d->machines, name);
+
+	if (!m) {
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
+						      "No machine named '%s'", name);
+		return TRUE;
+	}
+	phyllome_manager_complete_get_machine(iface, invocation, machine_get_path(m));
+	return TRUE;
+}
+
+/* Builds a definition from CreateMachine's a{sv}; every key and type is checked. */
+static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_t caller, GError **error)
+{
+	g_autoptr(MachineConfig) c = machine_config_new(name);
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	c->owner = caller;
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		static const char *const types[] = {
+			"kernel", "s", "initrd", "s", "cmdline", "s", "cpus", "u", "memory", "t",
+			"owner", "u", "autostart", "s", "memory-max", "t", "cpu-weight", "u", "tasks-max", "t",
+			PHYLLOME_OPTION_INTERACTIVE, "b", NULL,
+		};
+		const char *type = NULL;
+
+		for (const char *const *t = types; *t; t += 2)
+			if (g_str_equal(*t, key))
+				type = t[1];
+		if (!type) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT, "Unknown key '%s'", key);
+			return NULL;
+		}
+		if (!g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "Key '%s' must be of type %s, not %s", key, type, g_variant_get_type_string(v));
+			return NULL;
+		}
+		if (g_str_equal(key, "kernel"))
+			set_string(&c->kernel, g_variant_get_string(v, NULL));
+		else if (g_str_equal(key, "initrd"))
+			set_string(&c->initrd, *g_variant_get_string(v, NULL) ? g_variant_get_string(v, NULL) : NULL);
+		else if (g_str_equal(key, "cmdline"))
+			set_string(&c->cmdline, g_variant_get_string(v, NULL));
+		else if (g_str_equal(key, "cpus"))
+			c->cpus = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "memory"))
+			c->memory = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "owner"))
+			c->owner = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "autostart") && !autostart_from_string(g_variant_get_string(v, NULL),
+										   &c->autostart)) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+				    "autostart must be no, boot or login, not '%s'", g_variant_get_string(v, NULL));
+			return NULL;
+		} else if (g_str_equal(key, "memory-max"))
+			c->memory_max = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "cpu-weight"))
+			c->cpu_weight = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "tasks-max"))
+			c->tasks_max = g_variant_get_uint64(v);
+	}
+	if (!machine_config_check(c, error))
+		return NULL;
+	return g_steal_pointer(&c);
+}
+
+typedef struct {
+	Daemon *daemon;
+	char *name;
+	GVariant *config;
+} CreateCall;
+
+static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied, gpointer data)
+{
+	CreateCall *call = data;
+	Daemon *d = call->daemon;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) config = NULL;
+	Machine *m;
+
+	if (denied) {
+		g_dbus_method_invocation_return_gerror(invocation, denied);
+		goto out;
+	}
+	config = config_from_variant(call->name, call->config, caller, &error);
+	if (!config || (g_hash_table_contains(d->machines, call->name) &&
+			(g_set_error(&error, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
+				     "A machine named '%s' exists already", call->name),
+			 TRUE)) ||
+	    !machine_config_save(config, d->options.config_dir, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		goto out;
+	}
+	daemon_log(call->name, LOG_INFO, "Created by uid %u", (unsigned)caller);
+	m = add_machine(d, call->name, g_steal_pointer(&config), NULL);
+	phyllome_manager_complete_create_machine(d->manager_iface, invocation, machine_get_path(m));
+out:
+	g_free(call->name);
+	g_variant_unref(call->config);
+	g_free(call);
+}
+
+static gboolean handle_create_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
+				      const char *name, GVariant *config, gpointer data)
+{
+	Daemon *d = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) checked = NULL;
+	const char *details[] = { "machine", name, "verb", "create", NULL };
+	CreateCall *call;
+
+	(void)iface;
+	if (!machine_name_is_valid(name)) {
+		g_dbus_method_invocation_return_error(
+			invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+			"Invalid machine name '%s': 1-64 letters, digits, '-' or '.', not starting with '-' or '.'", name);
+		return TRUE;
+	}
+	if (g_hash_table_contains(d->machines, name)) {
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
+						      "A machine named '%s' exists already", name);
+		return TRUE;
+	}
+	/* Check before asking polkit, so that a typo costs no password prompt. */
+	checked = config_from_variant(name, config, 0, &error);
+	if (!checked) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	call = g_new0(CreateCall, 1);
+	call->daemon = d;
+	call->name = g_strdup(name);
+	call->config = g_variant_ref(config);
+	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_CREATE, NULL, 0, options_interactive(config), details,
+		      create_authorized, call);
+	return TRUE;
+}
+
+gboolean manager_delete_machine(Daemon *d, Machine *m, GError **error)
+{
+	g_autofree char *file = g_strdup_printf("%s.conf", machine_get_name(m));
+	g_autofree char *path = g_build_filename(d->options.config_dir, file, NULL);
+	g_autofree char *name = g_strdup(machine_get_name(m));
+	g_autofree char *object_path = g_strdup(machine_get_path(m));
+
+	if (g_unlink(path) < 0 && errno != ENOENT) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED, "Cannot remove %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	machine_unexport(m);
+	g_hash_table_remove(d->machines, name);
+	daemon_log(name, LOG_INFO, "Deleted");
+	phyllome_manager_emit_machine_removed(d->manager_iface, name, object_path);
+	return TRUE;
+}
+
+gboolean manager_start(Daemon *d, GError **error)
+{
+	d->machines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)machine_unref);
+	d->object_manager = g_dbus_object_manager_server_new(PHYLLOME_MANAGER_PATH);
+	d->manager_iface = phyllome_manager_skeleton_new();
+	phyllome_manager_set_version(d->manager_iface, PHYLLOME_VERSION);
+	g_signal_connect(d->manager_iface, "handle-list-machines", G_CALLBACK(handle_list_machines), d);
+	g_signal_connect(d->manager_iface, "handle-get-machine", G_CALLBACK(handle_get_machine), d);
+	g_signal_connect(d->manager_iface, "handle-create-machine", G_CALLBACK(handle_create_machine), d);
+	/* The object manager's own path holds the Manager interface beside org.freedesktop.DBus.ObjectManager. */
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(d->manager_iface), d->bus,
+					      PHYLLOME_MANAGER_PATH, error))
+		return FALSE;
+	load_definitions(d);
+	g_dbus_object_manager_server_set_connection(d->object_manager, d->bus);
+	return TRUE;
+}
+
+void manager_stop(Daemon *d)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, d->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		machine_unexport(value);
+	g_clear_pointer(&d->machines, g_hash_table_destroy);
+	if (d->manager_iface)
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(d->manager_iface));
+	g_clear_object(&d->manager_iface);
+	g_clear_object(&d->object_manager);
+}

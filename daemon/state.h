@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+	MACHINE_STOPPED,
+	MACHINE_STARTING,
+	MACHINE_RUNNING,
+	MACHINE_STOPPING,
+	MACHINE_FAILED,
+} MachineState;
+
+/* phyllome-vmm's exit statuses (vmm/exit-status.h). */
+enum {
+	VMM_EXIT_POWEROFF = 0,
+	VMM_EXIT_ERROR = 1,
+	VMM_EXIT_USAGE = 2,
+	VMM_EXIT_REBOOT = 3,
+	VMM_EXIT_CRASH = 4,
+	VMM_EXIT_HOST_STOP = 5,
+};
+
+/* What the end of a monitor process means for its machine. */
+typedef struct {
+	MachineState state;
+	const char *result; /* the Result property */
+	gboolean restart;   /* the guest rebooted: start it again */
+	int exit_status;    /* -1: killed by a signal or unknown */
+} MachineOutcome;
+
+const char *machine_state_to_string(MachineState state);
+gboolean machine_state_is_active(MachineState state);
+
+/*
+ * Maps how the monitor ended (a waitpid status, or known == FALSE for an
+ * adopted monitor whose status nobody can read) and whether we asked it to
+ * stop, to the machine's next state and Result.
+ */
+MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested);
