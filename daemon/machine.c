@@ -394,6 +394,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	const DaemonOptions *o = &m->daemon->options;
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *console = runtime_path(m, "console");
+	g_autofree char *identifier = NULL;
 	int fds[3] = { -1, -1, -1 }, output_fd;
 	guint n = 0;
 	struct passwd *pw;
@@ -433,9 +434,12 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_ptr_array_add(argv, g_strdup_printf("--serial=socket:%s", console));
 	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
 	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
+	/* Info lines too: the journal keeps priorities, and readers filter. */
+	g_ptr_array_add(argv, g_strdup("--verbose"));
 	g_ptr_array_add(argv, NULL);
 
-	output_fd = sd_journal_stream_fd(m->name, LOG_INFO, 1);
+	identifier = g_strdup_printf("phyllome-vmm@%s", m->name);
+	output_fd = sd_journal_stream_fd(identifier, LOG_INFO, 1);
 	if (output_fd < 0)
 		output_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	params = (SpawnParams){ .path = o->vmm_path,

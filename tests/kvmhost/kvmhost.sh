@@ -45,6 +45,8 @@ mount --move /dev /new/dev
 mount --move /proc /new/proc
 mount --move /sys /new/sys
 mount -t cgroup2 cgroup2 /new/sys/fs/cgroup 2>/dev/null
+# Controllers for the cgroups that tests create (a systemd box sets MemoryMax, TasksMax).
+echo "+cpu +memory +pids" > /new/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 mount -t tmpfs tmpfs /new/tmp
 mount -t tmpfs tmpfs /new/run
 mount -t tmpfs tmpfs /new/var/tmp

@@ -71,7 +71,10 @@ box_enter() {
     local scope=()
     # SDBOX_SCOPE=1: run CMD in its own transient scope (inside the box's cgroup tree)
     [ "${SDBOX_SCOPE:-0}" = 1 ] && scope=(systemd-run --quiet --scope --collect --)
-    exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup -- \
+    # --root: the box PID 1's root, also when the box was started inside a chroot
+    # (the test-host VM runs tests chrooted); setns alone would land at the mount
+    # namespace's real root.
+    exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root -- \
         setpriv --bounding-set "$DROP_CAPS" -- \
         env -u DBUS_SESSION_BUS_ADDRESS -u DBUS_SYSTEM_BUS_ADDRESS -u XDG_RUNTIME_DIR \
             -u NOTIFY_SOCKET -u INVOCATION_ID -u JOURNAL_STREAM -u LISTEN_PID -u LISTEN_FDS \

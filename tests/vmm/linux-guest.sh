@@ -11,11 +11,11 @@ VMM_DEADLINE=${VMM_DEADLINE:-600}
 guest="--kernel $PHYLLOME_GUEST_DIR/vmlinuz --initrd $PHYLLOME_GUEST_DIR/initrd.img"
 base_cmdline="console=ttyS0 quiet panic=-1"
 
-# memtotal_ok NAME MIB: MemTotal is what the VM was given, less what the kernel keeps (< 15%).
+# memtotal_ok NAME MIB: MemTotal is what the VM was given, less what the kernel keeps (< 20%).
 memtotal_ok() {
 	local kb
 	kb=$(sed -n 's/^PHYLLOME memtotal_kb=//p' "$scratch/$1.out" | tr -d '\r')
-	[ -n "$kb" ] && [ "$kb" -le $(($2 * 1024)) ] && [ "$kb" -ge $(($2 * 1024 * 85 / 100)) ] && return 0
+	[ -n "$kb" ] && [ "$kb" -le $(($2 * 1024)) ] && [ "$kb" -ge $(($2 * 1024 * 80 / 100)) ] && return 0
 	echo "MemTotal ${kb:-missing} kB for a ${2} MiB VM" | tap_diag
 	return 1
 }

@@ -46,19 +46,27 @@ cleanup_scratch() {
 trap cleanup_scratch EXIT
 
 # start_vmm NAME ARGS...: starts phyllome-vmm in the background with its output
-# in $scratch/NAME.out; VMM_PID is its PID. A hard deadline keeps a hung VMM from hanging the suite.
+# in $scratch/NAME.out; VMM_PID is its PID (signals go straight to it). A
+# watchdog kills it after VMM_DEADLINE seconds, so a hung VMM cannot hang the suite.
 start_vmm() {
 	local name=$1
 	shift
-	timeout -s KILL "${VMM_DEADLINE:-300}" "$PHYLLOME_VMM" "$@" > "$scratch/$name.out" 2>&1 < "${VMM_STDIN:-/dev/null}" &
+	"$PHYLLOME_VMM" "$@" > "$scratch/$name.out" 2>&1 < "${VMM_STDIN:-/dev/null}" &
 	VMM_PID=$!
 	vmm_pids+=("$VMM_PID")
+	(
+		sleep "${VMM_DEADLINE:-300}"
+		kill -KILL "$VMM_PID" 2> /dev/null && echo "(killed after ${VMM_DEADLINE:-300} s)" >> "$scratch/$name.out"
+	) > /dev/null 2>&1 &
+	WATCHDOG_PID=$!
 }
 
 # wait_vmm: waits for the last started VMM; STATUS is its exit status.
 wait_vmm() {
 	STATUS=0
 	wait "$VMM_PID" || STATUS=$?
+	kill "$WATCHDOG_PID" 2> /dev/null
+	wait "$WATCHDOG_PID" 2> /dev/null
 }
 
 # run_vmm NAME ARGS...: runs phyllome-vmm to its end; STATUS is its exit status.

@@ -1,0 +1,218 @@
+#!/bin/bash
+# phyllomed and phyllomectl against the real services: a private systemd (PID 1
+# of its own namespaces, tests/sdbox/sdbox.sh) with its system dbus-daemon,
+# polkitd and systemd-machined; phyllomed installed in it as its D-Bus-activated,
+# hardened unit; VMs running the tiny guest program on real KVM; real users
+# created in the box for polkit's answers. Prints TAP. Needs root and /dev/kvm.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../vmm/tap.sh"
+: "${PHYLLOME_BUILD_DIR:?}" "${PHYLLOME_TINYGUEST:?}"
+build=$(cd "$PHYLLOME_BUILD_DIR" && pwd)
+sdbox="$here/../sdbox/sdbox.sh"
+export SDBOX_NAME=phyllome-daemon-$$ SDBOX_DEVICES=kvm
+# Under an emulated test host, systemd boots slowly.
+export SDBOX_TIMEOUT=${SDBOX_TIMEOUT:-300}
+# Not below /tmp, /run or /var, which the box replaces with its own.
+export SDBOX_ROOT=${SDBOX_ROOT:-$HOME/.cache/phyllome-sdbox}
+X() { "$sdbox" exec "$@"; }
+ctl() { X "$build/cli/phyllomectl" --no-ask-password "$@"; }
+as_user() { # USER CMD...: a command of an unprivileged user in the box
+	local user=$1
+	shift
+	X setpriv --reuid="$user" --regid="$user" --clear-groups "$@"
+}
+prop() { # MACHINE PROPERTY: a property of a machine, as busctl prints its value
+	X busctl --system get-property org.phyllome.VM1 "/org/phyllome/VM1/machine/$1" org.phyllome.VM1.Machine "$2" |
+		cut -d' ' -f2- | tr -d '"'
+}
+wait_state() { # MACHINE STATE SECONDS
+	local deadline=$((SECONDS + $3))
+	while [ "$(prop "$1" State)" != "$2" ]; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+expect_eq() { # GOT EXPECTED: prints a diagnostic when they differ
+	[ "$1" = "$2" ] && return 0
+	echo "got '$1', expected '$2'" | tap_diag
+	return 1
+}
+daemon_pid() { X systemctl show -P MainPID phyllomed.service; }
+
+if [ ! -c /dev/kvm ]; then
+	echo "1..0 # SKIP no /dev/kvm: the VMs of these tests need KVM"
+	exit 0
+fi
+if ! "$sdbox" start > "$scratch/sdbox.log" 2>&1; then
+	tap_not_ok "the systemd box boots"
+	tap_diag < "$scratch/sdbox.log"
+	tap_done
+	exit 1
+fi
+trap '"$sdbox" stop > /dev/null 2>&1; cleanup_scratch' EXIT
+tap_ok "the systemd box boots (systemd, dbus-daemon, polkitd)"
+
+X "$here/box-install.sh" "$build" --stop-timeout=20 > "$scratch/install.log" 2>&1
+check "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)" [ $? = 0 ]
+X useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group alice
+X useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group bob
+# Neither user has an active session, so polkit's defaults would challenge both;
+# this rule lets alice operate her own VMs (the allow_active case of a desktop user).
+X sh -c 'cat > /etc/polkit-1/rules.d/50-phyllome-test.rules' << 'RULES'
+polkit.addRule(function(action, subject) {
+	if (action.id == "org.phyllome.vm1.manage-own" && subject.user == "alice")
+		return polkit.Result.YES;
+});
+RULES
+X chmod 644 /etc/polkit-1/rules.d/50-phyllome-test.rules
+
+tiny=$PHYLLOME_TINYGUEST
+ctl create t1 --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M > "$scratch/create.out" 2>&1
+check "create: a machine is defined by D-Bus activation of phyllomed" [ $? = 0 ]
+check "create: its definition file is written" X grep -q "^Kernel=$tiny" /etc/phyllome/machines/t1.conf
+list_has() { ctl --no-legend list | grep -Eq "$1"; }
+check "list: shows the machine stopped" list_has '^t1 +stopped +1 +64M +root'
+
+
+ctl start t1 > "$scratch/start.out" 2>&1
+check "start: replies once the machine runs" expect_eq "$(prop t1 State)" running
+leader=$(prop t1 Leader)
+check "start: the monitor runs as the unprivileged phyllome-vm user" \
+	expect_eq "$(X ps -o user= -p "$leader" | tr -d ' ')" phyllome-vm
+check "start: the monitor is in phyllome-t1.scope in phyllome.slice" \
+	expect_eq "$(X systemctl show -P Slice phyllome-t1.scope)/$(X systemctl show -P MainPID phyllome-t1.scope)$(X systemctl show -P ActiveState phyllome-t1.scope)" \
+	"phyllome.slice/${leader}active"
+X systemctl status --no-pager phyllome-t1.scope > "$scratch/scope.status" 2>&1
+check "start: systemctl status of the scope shows phyllome-vmm" grep -q "phyllome-vmm --name=t1" "$scratch/scope.status"
+X machinectl list --no-legend > "$scratch/machinectl.out" 2>&1
+check "start: machinectl lists the machine as a vm" grep -Eq "^t1 +vm +phyllome" "$scratch/machinectl.out"
+second_start() { X busctl --system call org.phyllome.VM1 /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Start a{sv} 0 2>&1 | grep -q 'AlreadyRunning\|is running already'; }
+check "start: a second start is refused with AlreadyRunning" second_start
+timeout 5 "$sdbox" exec "$build/cli/phyllomectl" console t1 < /dev/null > "$scratch/console.out" 2>&1
+check "console: OpenConsole shows the guest's marker" grep -q "TINY power button armed" "$scratch/console.out"
+journal_has() { X journalctl --no-pager "$1" | grep -q "$2"; }
+
+
+ctl stop t1 > "$scratch/stop.out" 2>&1
+check "stop: the power button shuts the guest down, the reply comes when stopped" \
+	expect_eq "$(prop t1 State)/$(prop t1 Result)/$(prop t1 ExitStatus)" "stopped/success/0"
+check "stop: the scope is gone" expect_eq "$(X systemctl is-active phyllome-t1.scope)" inactive
+check "stop: the monitor's log is in the journal as phyllome-vmm@t1" journal_has -tphyllome-vmm@t1 "guest powered off"
+check "stop: the journal has the machine's lines with PHYLLOME_MACHINE" journal_has PHYLLOME_MACHINE=t1 'Stopped (success)' 
+
+ctl create t2 --kernel "$tiny" --cmdline "test=ignore" --memory 64M > /dev/null 2>&1
+ctl start t2 > /dev/null 2>&1
+ctl stop --timeout 1 t2 > "$scratch/stop2.out" 2>&1
+check "stop: a guest that ignores the power button is stopped after the timeout (Result timeout)" \
+	expect_eq "$(prop t2 State)/$(prop t2 Result)" "stopped/timeout"
+ctl start t2 > /dev/null 2>&1
+ctl kill t2 > /dev/null 2>&1
+check "kill: the monitor is killed at once" expect_eq "$(prop t2 State)/$(prop t2 Leader)" "stopped/0"
+
+ctl start t1 > /dev/null 2>&1
+old=$(prop t1 Leader)
+ctl restart t1 > "$scratch/restart.out" 2>&1
+new=$(prop t1 Leader)
+check "restart: running again with a new monitor" expect_eq "$(prop t1 State)/$([ "$new" != "$old" ] && [ "$new" != 0 ] && echo new)" running/new
+
+X kill -KILL "$(prop t1 Leader)"
+check "crash: a monitor that dies unexpectedly makes the machine failed within a second" wait_state t1 failed 1
+check "crash: Result says it was killed by a signal" expect_eq "$(prop t1 Result)" signal
+check "crash: the journal says why" journal_has PHYLLOME_MACHINE=t1 'killed by signal' 
+
+# Supervision survives the daemon.
+ctl start t1 > /dev/null 2>&1
+ctl start t2 > /dev/null 2>&1
+l1=$(prop t1 Leader) l2=$(prop t2 Leader) old_daemon=$(daemon_pid)
+X systemctl kill -s KILL phyllomed.service
+deadline=$((SECONDS + 20))
+while [ "$(daemon_pid)" = "$old_daemon" ] || [ "$(daemon_pid)" = 0 ]; do
+	[ $SECONDS -lt $deadline ] || break
+	sleep 0.1
+done
+new_daemon=$(daemon_pid)
+check "daemon SIGKILL: systemd restarts phyllomed" expect_eq "$([ "$new_daemon" != "$old_daemon" ] && [ "$new_daemon" != 0 ] && echo restarted)" restarted
+check "daemon SIGKILL: both VMs kept running and are adopted as running" \
+	expect_eq "$(prop t1 State)/$(prop t1 Leader) $(prop t2 State)/$(prop t2 Leader)" "running/$l1 running/$l2"
+ctl stop t1 > /dev/null 2>&1
+st1=$?
+ctl kill t2 > /dev/null 2>&1
+check "daemon SIGKILL: the new daemon stops the adopted VMs" \
+	expect_eq "$st1 $(prop t1 State)/$(prop t1 Result) $(prop t2 State)" "0 stopped/success stopped"
+
+# polkit: alice may operate her own VM, bob may not.
+ctl create alicevm --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M --owner alice > /dev/null 2>&1
+as_user alice "$build/cli/phyllomectl" --no-ask-password start alicevm > "$scratch/alice.out" 2>&1
+check "polkit: the owner starts her own VM (manage-own)" expect_eq "$?/$(prop alicevm State)" "0/running"
+as_user bob "$build/cli/phyllomectl" --no-ask-password stop alicevm > "$scratch/bob.out" 2>&1
+check "polkit: another user is denied (exit status 5), the VM keeps running" \
+	expect_eq "$?/$(prop alicevm State)" "5/running"
+as_user bob busctl --system call org.phyllome.VM1 /org/phyllome/VM1/machine/alicevm org.phyllome.VM1.Machine \
+	Stop a{sv} 0 > "$scratch/bob.busctl" 2>&1
+check "polkit: the denial is the named error org.phyllome.VM1.Error.NotAuthorized" \
+	grep -q "NotAuthorized\|Not authorized" "$scratch/bob.busctl"
+as_user bob "$build/cli/phyllomectl" --no-ask-password create bobvm --kernel "$tiny" > /dev/null 2>&1
+check "polkit: an unprivileged user may not define machines" expect_eq "$?" 5
+as_user bob "$build/cli/phyllomectl" list > /dev/null 2>&1
+check "polkit: reading needs no authorization" [ $? = 0 ]
+as_user alice "$build/cli/phyllomectl" --no-ask-password stop alicevm > /dev/null 2>&1
+check "polkit: the owner stops her own VM" expect_eq "$?/$(prop alicevm State)" "0/stopped"
+
+# Bad input: named errors, and the daemon stays up.
+pid_before=$(daemon_pid)
+bad() { # DESCRIPTION ERROR-PATTERN busctl-args...
+	local desc=$1 pattern=$2
+	shift 2
+	X busctl --system call org.phyllome.VM1 "$@" > "$scratch/bad.out" 2>&1
+	check "bad input: $desc" grep -Eq "$pattern" "$scratch/bad.out"
+	grep -Eq "$pattern" "$scratch/bad.out" || tap_diag < "$scratch/bad.out"
+}
+M=(/org/phyllome/VM1 org.phyllome.VM1.Manager)
+bad "GetMachine of an unknown machine" "No machine named" "${M[@]}" GetMachine s nope
+bad "GetMachine with ../ in the name" "No machine named" "${M[@]}" GetMachine s ../../etc/passwd
+bad "CreateMachine with / in the name" "Invalid machine name" "${M[@]}" CreateMachine sa{sv} a/b 1 kernel s /k
+bad "CreateMachine with .. as the name" "Invalid machine name" "${M[@]}" CreateMachine sa{sv} .. 1 kernel s /k
+bad "CreateMachine with a 200-character name" "Invalid machine name" "${M[@]}" CreateMachine sa{sv} "$(head -c 200 /dev/zero | tr '\0' a)" 1 kernel s /k
+bad "CreateMachine with cpus of the wrong type" "must be of type u" "${M[@]}" CreateMachine sa{sv} x 2 kernel s /k cpus s 2
+bad "CreateMachine with 2^63 bytes of memory" "Memory=.*must be 16M to 1T" "${M[@]}" CreateMachine sa{sv} x 2 kernel s /k memory t 9223372036854775808
+bad "CreateMachine with 100000 vCPUs" "CPUs=100000" "${M[@]}" CreateMachine sa{sv} x 2 kernel s /k cpus u 100000
+bad "CreateMachine with an unknown key" "Unknown key" "${M[@]}" CreateMachine sa{sv} x 2 kernel s /k color s red
+bad "CreateMachine with a relative kernel path" "absolute path" "${M[@]}" CreateMachine sa{sv} x 1 kernel s vmlinuz
+bad "CreateMachine of an existing name" "exists already" "${M[@]}" CreateMachine sa{sv} t1 1 kernel s /k
+bad "Start with an unknown option" "Unknown option" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Start a{sv} 1 frob b true
+bad "Stop with a huge timeout" "at most 86400" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Stop a{sv} 1 timeout u 4294967295
+bad "Start with the wrong signature" "InvalidArgs|Type of message" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Start s hello
+bad "Stop of a stopped machine" "is not running" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Stop a{sv} 0
+bad "OpenConsole of a stopped machine" "is not running" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine OpenConsole a{sv} 0
+check "bad input: the daemon is still the same process" expect_eq "$(daemon_pid)" "$pid_before"
+
+# A broken definition is reported and hides nothing else.
+X sh -c 'printf "[Machine]\nKernel=/k\nCPUs=lots\n" > /etc/phyllome/machines/broken.conf'
+X systemctl restart phyllomed.service
+ctl --no-legend list > "$scratch/list.out" 2>&1
+check "broken definition: listed as failed, the others still listed" \
+	grep -Eq '^broken +failed' "$scratch/list.out"
+check "broken definition: the good definitions are still listed" grep -Eq '^t1 +stopped' "$scratch/list.out"
+check "broken definition: StatusText names the key and value" grep -q "CPUs=lots" <<< "$(prop broken StatusText)"
+ctl start broken > "$scratch/broken.out" 2>&1
+check "broken definition: Start says why" grep -q 'CPUs=lots' "$scratch/broken.out"
+
+ctl --json list > "$scratch/list.json" 2>&1
+check "list --json: valid JSON with every machine" python3 -c '
+import json, sys
+machines = {m["name"]: m for m in json.load(open(sys.argv[1]))}
+assert set(machines) == {"alicevm", "broken", "t1", "t2"}, machines.keys()
+assert machines["t1"]["state"] == "stopped" and machines["t1"]["memory_bytes"] == 64 << 20
+' "$scratch/list.json"
+ctl remove t2 > /dev/null 2>&1
+ctl status t2 > /dev/null 2>&1
+status_t2=$?
+check "remove: the definition and the object are gone" \
+	expect_eq "$(X test -e /etc/phyllome/machines/t2.conf && echo file) $status_t2" " 4"
+
+"$sdbox" stop > "$scratch/sdbox-stop.log" 2>&1
+check "the box stops and leaves nothing behind" [ $? = 0 ]
+[ $? = 0 ] || tap_diag < "$scratch/sdbox-stop.log"
+trap cleanup_scratch EXIT
+tap_done

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* phyllomed's machine definitions, names and object paths. */
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "phyllome-error.h"
+
+static void test_names(void)
+{
+	const char *good[] = { "desktop", "a", "win-11", "vm.example", "A0", NULL };
+	const char *bad[] = { "", ".", "..", "-x", ".x", "x.", "a..b", "a/b", "../etc", "a b", "a_b", "é", NULL };
+	g_autofree char *long_name = g_strnfill(65, 'a');
+	g_autofree char *max_name = g_strnfill(64, 'a');
+
+	for (const char **n = good; *n; n++)
+		g_assert_true(machine_name_is_valid(*n));
+	for (const char **n = bad; *n; n++)
+		g_assert_false(machine_name_is_valid(*n));
+	g_assert_false(machine_name_is_valid(NULL));
+	g_assert_false(machine_name_is_valid(long_name));
+	g_assert_true(machine_name_is_valid(max_name));
+}
+
+static void test_object_paths(void)
+{
+	g_autofree char *plain = machine_object_path("desktop");
+	g_autofree char *dashed = machine_object_path("win-11.x");
+
+	g_assert_cmpstr(plain, ==, "/org/phyllome/VM1/machine/desktop");
+	g_assert_cmpstr(dashed, ==, "/org/phyllome/VM1/machine/win_2d11_2ex");
+	g_assert_true(g_variant_is_object_path(dashed));
+}
+
+static void test_sizes(void)
+{
+	guint64 v;
+
+	g_assert_true(parse_size("512M", &v));
+	g_assert_cmpuint(v, ==, 512ULL << 20);
+	g_assert_true(parse_size("4G", &v));
+	g_assert_cmpuint(v, ==, 4ULL << 30);
+	g_assert_true(parse_size("2GiB", &v));
+	g_assert_cmpuint(v, ==, 2ULL << 30);
+	g_assert_true(parse_size("67108864", &v));
+	g_assert_cmpuint(v, ==, 64ULL << 20);
+	g_assert_false(parse_size("", &v));
+	g_assert_false(parse_size("-1", &v));
+	g_assert_false(parse_size("12X", &v));
+	g_assert_false(parse_size("99999999999999999999", &v));
+	g_assert_false(parse_size("17179869184G", &v));
+}
+
+static MachineConfig *parse(const char *text, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+
+	g_assert_true(g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, NULL));
+	return machine_config_from_keyfile(kf, "vm", error);
+}
+
+static void test_parse(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) c = parse("[Machine]\nKernel=/boot/vmlinuz\nInitrd=/boot/initrd.img\n"
+					   "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
+					   "Autostart=login\n[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
+					   &error);
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(c->kernel, ==, "/boot/vmlinuz");
+	g_assert_cmpstr(c->initrd, ==, "/boot/initrd.img");
+	g_assert_cmpstr(c->cmdline, ==, "console=ttyS0 quiet");
+	g_assert_cmpuint(c->cpus, ==, 4);
+	g_assert_cmpuint(c->memory, ==, 2ULL << 30);
+	g_assert_cmpuint(c->owner, ==, 1000);
+	g_assert_cmpint(c->autostart, ==, AUTOSTART_LOGIN);
+	g_assert_cmpuint(c->memory_max, ==, 3ULL << 30);
+	g_assert_cmpuint(c->cpu_weight, ==, 200);
+	g_assert_cmpuint(c->tasks_max, ==, 64);
+}
+
+static void test_defaults(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) c = parse("[Machine]\nKernel=/k\n", &error);
+
+	g_assert_no_error(error);
+	g_assert_null(c->initrd);
+	g_assert_cmpstr(c->cmdline, ==, "console=ttyS0");
+	g_assert_cmpuint(c->cpus, ==, 1);
+	g_assert_cmpuint(c->memory, ==, MACHINE_DEFAULT_MEMORY);
+	g_assert_cmpint(c->autostart, ==, AUTOSTART_NO);
+}
+
+static void test_broken(void)
+{
+	struct {
+		const char *text, *message;
+	} cases[] = {
+		{ "[Other]\nKernel=/k\n", "no [Machine] section" },
+		{ "[Machine]\n", "Kernel=: an absolute path is required" },
+		{ "[Machine]\nKernel=vmlinuz\n", "Kernel=vmlinuz: an absolute path" },
+		{ "[Machine]\nKernel=/k\nInitrd=initrd\n", "Initrd=initrd" },
+		{ "[Machine]\nKernel=/k\nCPUs=0\n", "CPUs=0" },
+		{ "[Machine]\nKernel=/k\nCPUs=lots\n", "CPUs=lots" },
+		{ "[Machine]\nKernel=/k\nCPUs=255\n", "CPUs=255" },
+		{ "[Machine]\nKernel=/k\nMemory=1M\n", "must be 16M to 1T" },
+		{ "[Machine]\nKernel=/k\nMemory=2T\n", "must be 16M to 1T" },
+		{ "[Machine]\nKernel=/k\nMemory=much\n", "Memory=much" },
+		{ "[Machine]\nKernel=/k\nAutostart=sometimes\n", "Autostart=sometimes" },
+		{ "[Machine]\nKernel=/k\nOwner=no-such-user-here\n", "Owner=no-such-user-here: no such user" },
+		{ "[Machine]\nKernel=/k\n[Resources]\nCPUWeight=20000\n", "CPUWeight=20000" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(MachineConfig) c = parse(cases[i].text, &error);
+
+		g_assert_null(c);
+		g_assert_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG);
+		if (!strstr(error->message, cases[i].message))
+			g_error("case %u: '%s' lacks '%s'", i, error->message, cases[i].message);
+	}
+}
+
+static void test_save_load(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("phyllome-config-XXXXXX", &error);
+	g_autofree char *path = NULL;
+	g_autoptr(MachineConfig) c = machine_config_new("round-trip");
+	g_autoptr(MachineConfig) back = NULL;
+
+	g_assert_no_error(error);
+	c->kernel = g_strdup("/boot/vmlinuz");
+	c->cmdline = (g_free(c->cmdline), g_strdup("console=ttyS0 a=\"b c\" \\\\ end"));
+	c->cpus = 3;
+	c->memory = 768ULL << 20;
+	c->owner = 4242;
+	c->autostart = AUTOSTART_BOOT;
+	c->tasks_max = 99;
+	g_assert_true(machine_config_save(c, dir, &error));
+	g_assert_no_error(error);
+	path = g_build_filename(dir, "round-trip.conf", NULL);
+	back = machine_config_load(path, "round-trip", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(back->cmdline, ==, c->cmdline);
+	g_assert_cmpuint(back->cpus, ==, 3);
+	g_assert_cmpuint(back->memory, ==, c->memory);
+	g_assert_cmpuint(back->owner, ==, 4242);
+	g_assert_cmpint(back->autostart, ==, AUTOSTART_BOOT);
+	g_assert_cmpuint(back->tasks_max, ==, 99);
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/daemon/config/names", test_names);
+	g_test_add_func("/daemon/config/object-paths", test_object_paths);
+	g_test_add_func("/daemon/config/sizes", test_sizes);
+	g_test_add_func("/daemon/config/parse", test_parse);
+	g_test_add_func("/daemon/config/defaults", test_defaults);
+	g_test_add_func("/daemon/config/broken", test_broken);
+	g_test_add_func("/daemon/config/save-load", test_save_load);
+	return g_test_run();
+}
