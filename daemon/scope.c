@@ -147,7 +147,7 @@ void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallba
 	g_dbus_connection_call(scopes->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit",
 			       g_variant_new("(ssa(sv)a(sa(sv)))", unit, "fail", &props, NULL),
 			       G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL,
-			       start_transient_done, g_steal_pointer(&unit));
+			       start_transient_done, g_strdup(unit));
 }
 
 typedef struct {
@@ -183,7 +183,7 @@ void scopes_register_machine(Scopes *scopes, const char *name, pid_t leader, Sco
 	call->name = g_strdup(name);
 	/* An empty id: machined has none to check; root_directory empty: a VM has no host root. */
 	g_dbus_connection_call(scopes->bus, MACHINED_NAME, MACHINED_PATH, MACHINED_MANAGER, "RegisterMachine",
-			       g_variant_new("(s@aysssus)", name,
+			       g_variant_new("(s@ayssus)", name,
 					     g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), "phyllome",
 					     "vm", (guint32)leader, ""),
 			       G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, register_done,

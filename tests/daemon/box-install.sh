@@ -12,8 +12,12 @@ install -D -m 644 "$src/units/org.phyllome.VM1.conf" /usr/share/dbus-1/system.d/
 install -D -m 644 "$build/units/org.phyllome.VM1.service" /usr/share/dbus-1/system-services/org.phyllome.VM1.service
 install -D -m 644 "$src/units/org.phyllome.vm1.policy" /usr/share/polkit-1/actions/org.phyllome.vm1.policy
 install -D -m 644 "$src/units/phyllome.slice" /run/systemd/system/phyllome.slice
-# The installed unit, with the programs of the build tree.
-sed -e "s|^ExecStart=.*|ExecStart=$build/daemon/phyllomed --vmm=$build/vmm/phyllome-vmm $*|" \
+# The programs, where every user may run them (the build tree may sit in a
+# directory only root can enter, and monitors run as phyllome-vm).
+install -D -m 755 "$build/daemon/phyllomed" /usr/local/libexec/phyllomed
+install -D -m 755 "$build/vmm/phyllome-vmm" /usr/local/libexec/phyllome-vmm
+install -D -m 755 "$build/cli/phyllomectl" /usr/local/bin/phyllomectl
+sed -e "s|^ExecStart=.*|ExecStart=/usr/local/libexec/phyllomed --vmm=/usr/local/libexec/phyllome-vmm $*|" \
 	"$build/units/phyllomed.service" > /run/systemd/system/phyllomed.service
 systemd-sysusers "$src/units/phyllome.sysusers"
 systemd-tmpfiles --create "$src/units/phyllome.tmpfiles"

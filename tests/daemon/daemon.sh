@@ -16,7 +16,7 @@ export SDBOX_TIMEOUT=${SDBOX_TIMEOUT:-300}
 # Not below /tmp, /run or /var, which the box replaces with its own.
 export SDBOX_ROOT=${SDBOX_ROOT:-$HOME/.cache/phyllome-sdbox}
 X() { "$sdbox" exec "$@"; }
-ctl() { X "$build/cli/phyllomectl" --no-ask-password "$@"; }
+ctl() { X phyllomectl --no-ask-password "$@"; }
 as_user() { # USER CMD...: a command of an unprivileged user in the box
 	local user=$1
 	shift
@@ -77,6 +77,13 @@ check "list: shows the machine stopped" list_has '^t1 +stopped +1 +64M +root'
 
 ctl start t1 > "$scratch/start.out" 2>&1
 check "start: replies once the machine runs" expect_eq "$(prop t1 State)" running
+if [ "$(prop t1 State)" != running ]; then
+	{
+		cat "$scratch/start.out"
+		ctl status t1
+		X journalctl --no-pager -n 40
+	} 2>&1 | tap_diag
+fi
 leader=$(prop t1 Leader)
 check "start: the monitor runs as the unprivileged phyllome-vm user" \
 	expect_eq "$(X ps -o user= -p "$leader" | tr -d ' ')" phyllome-vm
@@ -89,7 +96,7 @@ X machinectl list --no-legend > "$scratch/machinectl.out" 2>&1
 check "start: machinectl lists the machine as a vm" grep -Eq "^t1 +vm +phyllome" "$scratch/machinectl.out"
 second_start() { X busctl --system call org.phyllome.VM1 /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Start a{sv} 0 2>&1 | grep -q 'AlreadyRunning\|is running already'; }
 check "start: a second start is refused with AlreadyRunning" second_start
-timeout 5 "$sdbox" exec "$build/cli/phyllomectl" console t1 < /dev/null > "$scratch/console.out" 2>&1
+timeout 5 "$sdbox" exec phyllomectl console t1 < /dev/null > "$scratch/console.out" 2>&1
 check "console: OpenConsole shows the guest's marker" grep -q "TINY power button armed" "$scratch/console.out"
 journal_has() { X journalctl --no-pager "$1" | grep -q "$2"; }
 
@@ -116,8 +123,13 @@ ctl restart t1 > "$scratch/restart.out" 2>&1
 new=$(prop t1 Leader)
 check "restart: running again with a new monitor" expect_eq "$(prop t1 State)/$([ "$new" != "$old" ] && [ "$new" != 0 ] && echo new)" running/new
 
-X kill -KILL "$(prop t1 Leader)"
-check "crash: a monitor that dies unexpectedly makes the machine failed within a second" wait_state t1 failed 1
+leader=$(prop t1 Leader)
+crashed() {
+	[ "${leader:-0}" -gt 0 ] || { echo "no monitor to kill" | tap_diag; return 1; }
+	X kill -KILL "$leader"
+	wait_state t1 failed 1
+}
+check "crash: a monitor that dies unexpectedly makes the machine failed within a second" crashed
 check "crash: Result says it was killed by a signal" expect_eq "$(prop t1 Result)" signal
 check "crash: the journal says why" journal_has PHYLLOME_MACHINE=t1 'killed by signal' 
 
@@ -143,20 +155,20 @@ check "daemon SIGKILL: the new daemon stops the adopted VMs" \
 
 # polkit: alice may operate her own VM, bob may not.
 ctl create alicevm --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M --owner alice > /dev/null 2>&1
-as_user alice "$build/cli/phyllomectl" --no-ask-password start alicevm > "$scratch/alice.out" 2>&1
+as_user alice phyllomectl --no-ask-password start alicevm > "$scratch/alice.out" 2>&1
 check "polkit: the owner starts her own VM (manage-own)" expect_eq "$?/$(prop alicevm State)" "0/running"
-as_user bob "$build/cli/phyllomectl" --no-ask-password stop alicevm > "$scratch/bob.out" 2>&1
+as_user bob phyllomectl --no-ask-password stop alicevm > "$scratch/bob.out" 2>&1
 check "polkit: another user is denied (exit status 5), the VM keeps running" \
 	expect_eq "$?/$(prop alicevm State)" "5/running"
 as_user bob busctl --system call org.phyllome.VM1 /org/phyllome/VM1/machine/alicevm org.phyllome.VM1.Machine \
 	Stop a{sv} 0 > "$scratch/bob.busctl" 2>&1
 check "polkit: the denial is the named error org.phyllome.VM1.Error.NotAuthorized" \
 	grep -q "NotAuthorized\|Not authorized" "$scratch/bob.busctl"
-as_user bob "$build/cli/phyllomectl" --no-ask-password create bobvm --kernel "$tiny" > /dev/null 2>&1
+as_user bob phyllomectl --no-ask-password create bobvm --kernel "$tiny" > /dev/null 2>&1
 check "polkit: an unprivileged user may not define machines" expect_eq "$?" 5
-as_user bob "$build/cli/phyllomectl" list > /dev/null 2>&1
+as_user bob phyllomectl list > /dev/null 2>&1
 check "polkit: reading needs no authorization" [ $? = 0 ]
-as_user alice "$build/cli/phyllomectl" --no-ask-password stop alicevm > /dev/null 2>&1
+as_user alice phyllomectl --no-ask-password stop alicevm > /dev/null 2>&1
 check "polkit: the owner stops her own VM" expect_eq "$?/$(prop alicevm State)" "0/stopped"
 
 # Bad input: named errors, and the daemon stays up.

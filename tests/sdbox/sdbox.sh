@@ -74,7 +74,7 @@ box_enter() {
     # --root: the box PID 1's root, also when the box was started inside a chroot
     # (the test-host VM runs tests chrooted); setns alone would land at the mount
     # namespace's real root.
-    exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root -- \
+    exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root --wd -- \
         setpriv --bounding-set "$DROP_CAPS" -- \
         env -u DBUS_SESSION_BUS_ADDRESS -u DBUS_SYSTEM_BUS_ADDRESS -u XDG_RUNTIME_DIR \
             -u NOTIFY_SOCKET -u INVOCATION_ID -u JOURNAL_STREAM -u LISTEN_PID -u LISTEN_FDS \
