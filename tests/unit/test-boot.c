@@ -182,6 +182,8 @@ static void test_load(void)
 	g_assert_cmpuint(layout.initrd_addr, >=, layout.kernel_end);
 	g_assert_cmpmem(guest_memory_ptr(&mem, GUEST_KERNEL_ADDR, 4), 4, img + 1024, 4);
 	g_assert_cmpstr(guest_memory_ptr(&mem, GUEST_CMDLINE_ADDR, 1), ==, "console=ttyS0");
+	/* The reset vector writes the ACPI reset register: mov dx, 0x602; mov al, 1; out dx, al. */
+	g_assert_cmpmem(guest_memory_ptr(&mem, GUEST_RESET_VECTOR, 6), 6, "\xba\x02\x06\xb0\x01\xee", 6);
 
 	bp = guest_memory_ptr(&mem, GUEST_BOOT_PARAMS_ADDR, 4096);
 	g_assert_cmpmem(bp + 0x202, 4, "HdrS", 4);

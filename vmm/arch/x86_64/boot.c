@@ -57,6 +57,27 @@ static int place_initrd(const struct guest_memory *mem, const struct bzimage *ke
 	return 0;
 }
 
+/*
+ * The VM has no firmware, but guests still jump to the reset vector to
+ * restart: Linux on a hardware-reduced ACPI platform picks the EFI reboot
+ * method, finds no EFI and falls back to a real-mode jump to F000:FFF0. What
+ * sits there asks the platform to reset through the ACPI reset register.
+ */
+static void write_reset_vector(const struct guest_memory *mem)
+{
+	static const uint8_t stub[] = {
+		0xba, PORT_ACPI_RESET & 0xff, PORT_ACPI_RESET >> 8, /* mov dx, PORT_ACPI_RESET */
+		0xb0, ACPI_RESET_VALUE,                             /* mov al, ACPI_RESET_VALUE */
+		0xee,                                               /* out dx, al */
+		0xf4,                                               /* 1: hlt */
+		0xeb, 0xfd,                                         /* jmp 1b */
+	};
+	uint8_t *dst = guest_memory_ptr(mem, GUEST_RESET_VECTOR, sizeof(stub));
+
+	if (dst)
+		memcpy(dst, stub, sizeof(stub));
+}
+
 int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel, int initrd_fd,
 		   uint64_t initrd_size, const char *cmdline, uint64_t rsdp_addr, struct boot_layout *ret)
 {
@@ -93,6 +114,7 @@ int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel,
 
 	dst = guest_memory_ptr(mem, GUEST_CMDLINE_ADDR, cmdline_len + 1);
 	memcpy(dst, cmdline, cmdline_len + 1);
+	write_reset_vector(mem);
 
 	bp = guest_memory_ptr(mem, GUEST_BOOT_PARAMS_ADDR, BP_SIZE);
 	memset(bp, 0, BP_SIZE);

@@ -16,6 +16,8 @@
 #define GUEST_ACPI_ADDR 0xe0000ULL /* RSDP first, so legacy scanners find it too */
 #define GUEST_ACPI_MAX 0x20000ULL
 #define GUEST_HIGH_MEMORY 0x100000ULL
+/* Where a CPU starts after reset (F000:FFF0), in the reserved BIOS area. */
+#define GUEST_RESET_VECTOR 0xffff0ULL
 #define GUEST_KERNEL_ADDR GUEST_HIGH_MEMORY
 
 /* The 32-bit hole for device MMIO: RAM stops at 3 GiB and resumes at 4 GiB. */
