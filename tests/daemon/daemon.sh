@@ -40,6 +40,8 @@ expect_eq() { # GOT EXPECTED: prints a diagnostic when they differ
 }
 daemon_pid() { X systemctl show -P MainPID phyllomed.service; }
 
+stage=$SDBOX_ROOT/stage-$$
+
 if [ ! -c /dev/kvm ]; then
 	echo "1..0 # SKIP no /dev/kvm: the VMs of these tests need KVM"
 	exit 0
@@ -50,10 +52,11 @@ if ! "$sdbox" start > "$scratch/sdbox.log" 2>&1; then
 	tap_done
 	exit 1
 fi
-trap '"$sdbox" stop > /dev/null 2>&1; cleanup_scratch' EXIT
+trap '"$sdbox" stop > /dev/null 2>&1; rm -rf "$stage"; cleanup_scratch' EXIT
 tap_ok "the systemd box boots (systemd, dbus-daemon, polkitd)"
 
-if X "$here/box-install.sh" "$build" --stop-timeout=20 > "$scratch/install.log" 2>&1; then
+if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
+	X "$stage/box-install.sh" --stop-timeout=20 >> "$scratch/install.log" 2>&1; then
 	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
 else
 	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
@@ -71,7 +74,7 @@ polkit.addRule(function(action, subject) {
 RULES
 X chmod 644 /etc/polkit-1/rules.d/50-phyllome-test.rules
 
-tiny=$PHYLLOME_TINYGUEST
+tiny=$stage/tinyguest.bzImage
 ctl create t1 --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M > "$scratch/create.out" 2>&1
 check "create: a machine is defined by D-Bus activation of phyllomed" [ $? = 0 ]
 check "create: its definition file is written" X grep -q "^Kernel=$tiny" /etc/phyllome/machines/t1.conf
@@ -173,10 +176,11 @@ check "polkit: the owner starts her own VM (manage-own)" expect_eq "$?/$(prop al
 as_user bob phyllomectl --no-ask-password stop alicevm > "$scratch/bob.out" 2>&1
 check "polkit: another user is denied (exit status 5), the VM keeps running" \
 	expect_eq "$?/$(prop alicevm State)" "5/running"
-as_user bob busctl --system call org.phyllome.VM1 /org/phyllome/VM1/machine/alicevm org.phyllome.VM1.Machine \
-	Stop a{sv} 0 > "$scratch/bob.busctl" 2>&1
+as_user bob gdbus call --system --dest org.phyllome.VM1 --object-path /org/phyllome/VM1/machine/alicevm \
+	--method org.phyllome.VM1.Machine.Stop "{}" > "$scratch/bob.gdbus" 2>&1
 check "polkit: the denial is the named error org.phyllome.VM1.Error.NotAuthorized" \
-	grep -q "NotAuthorized\|Not authorized" "$scratch/bob.busctl"
+	grep -q "org.phyllome.VM1.Error.NotAuthorized" "$scratch/bob.gdbus"
+grep -q "org.phyllome.VM1.Error.NotAuthorized" "$scratch/bob.gdbus" || tap_diag < "$scratch/bob.gdbus"
 as_user bob phyllomectl --no-ask-password create bobvm --kernel "$tiny" > /dev/null 2>&1
 check "polkit: an unprivileged user may not define machines" expect_eq "$?" 5
 as_user bob phyllomectl list > /dev/null 2>&1
@@ -239,5 +243,6 @@ check "remove: the definition and the object are gone" \
 "$sdbox" stop > "$scratch/sdbox-stop.log" 2>&1
 check "the box stops and leaves nothing behind" [ $? = 0 ]
 [ $? = 0 ] || tap_diag < "$scratch/sdbox-stop.log"
+rm -rf "$stage"
 trap cleanup_scratch EXIT
 tap_done

@@ -47,9 +47,9 @@ mount --move /sys /new/sys
 mount -t cgroup2 cgroup2 /new/sys/fs/cgroup 2>/dev/null
 # Controllers for the cgroups that tests create (a systemd box sets MemoryMax, TasksMax).
 echo "+cpu +memory +pids" > /new/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
-mount -t tmpfs tmpfs /new/tmp
+# /tmp and /var/tmp stay the host's under the overlay (a build tree may live
+# there; writes go to the overlay); /run would mislead tools about services.
 mount -t tmpfs tmpfs /new/run
-mount -t tmpfs tmpfs /new/var/tmp
 mkdir -p /new/dev/pts /new/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /new/dev/pts
 mount -t tmpfs shm /new/dev/shm
