@@ -218,9 +218,10 @@ static void lapic_eoi(void)
 	mmio_write(LAPIC + 0xb0, 0);
 }
 
-static volatile char rx_line[128];
-static volatile unsigned rx_len;
-static volatile int rx_line_done;
+/* Received bytes, from the interrupt handler to the echo loop; none is dropped while a line is handled. */
+#define RX_RING_SIZE 256
+static volatile char rx_ring[RX_RING_SIZE];
+static volatile unsigned rx_head, rx_tail;
 static volatile int power_button_pressed;
 
 void on_serial_interrupt(void);
@@ -232,12 +233,8 @@ void on_serial_interrupt(void)
 	while (inb(COM1 + 5) & 0x01) {
 		char c = (char)inb(COM1);
 
-		if (c == '\r' || c == '\n') {
-			if (rx_len)
-				rx_line_done = 1;
-		} else if (!rx_line_done && rx_len < sizeof(rx_line) - 1) {
-			rx_line[rx_len++] = c;
-		}
+		if (rx_head - rx_tail < RX_RING_SIZE)
+			rx_ring[rx_head++ % RX_RING_SIZE] = c;
 	}
 	lapic_eoi();
 }
@@ -265,6 +262,22 @@ static void wait_for(volatile int *flag)
 	}
 }
 
+static char rx_get(void)
+{
+	char c;
+
+	for (;;) {
+		__asm__ volatile("cli");
+		if (rx_head != rx_tail)
+			break;
+		__asm__ volatile("sti; hlt");
+	}
+	c = rx_ring[rx_tail % RX_RING_SIZE];
+	rx_tail++;
+	__asm__ volatile("sti");
+	return c;
+}
+
 static void test_echo(void)
 {
 	interrupts_init();
@@ -276,14 +289,18 @@ static void test_echo(void)
 		char line[128];
 		unsigned n;
 
-		wait_for(&rx_line_done);
-		for (n = 0; n < rx_len; n++) {
-			char c = rx_line[n];
-			line[n] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+		n = 0;
+		for (;;) {
+			char c = rx_get();
+
+			if (c == '\r' || c == '\n') {
+				if (n)
+					break;
+			} else if (n < sizeof(line) - 1) {
+				line[n++] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+			}
 		}
 		line[n] = 0;
-		rx_len = 0;
-		rx_line_done = 0;
 		puts("TINY echo: ");
 		puts(line);
 		puts("\n");
