@@ -130,6 +130,9 @@ void options_help(const char *program)
 	       "                               socket:PATH (unix socket to connect to), none\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
 	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
+	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
+	       "                               D-Bus) on a unix socket created at PATH\n"
+	       "      --control-fd N           serve it on the inherited socket N (listening or connected)\n"
 	       "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
 	       "                               guest has to power off before a hard stop (default %d)\n"
 	       "  -v, --verbose                log more (repeat for debug messages)\n"
@@ -147,6 +150,8 @@ void options_help(const char *program)
 enum {
 	OPT_SHUTDOWN_TIMEOUT = 0x100,
 	OPT_KVM_FD,
+	OPT_CONTROL,
+	OPT_CONTROL_FD,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -167,6 +172,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -181,6 +188,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.serial = SERIAL_STDIO,
 		.shutdown_timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT,
 		.kvm_fd = -1,
+		.control_fd = -1,
 		.log_level = LOG_NOTICE,
 	};
 	int opt, r;
@@ -234,6 +242,16 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		case OPT_KVM_FD:
 			if (parse_fd(optarg, &c.kvm_fd) < 0)
 				return usage_error(program, "KVM file descriptor", optarg,
+						   "expected an open file descriptor number above 2");
+			break;
+		case OPT_CONTROL:
+			if (!*optarg)
+				return usage_error(program, "control socket", optarg, "must not be empty");
+			c.control_path = optarg;
+			break;
+		case OPT_CONTROL_FD:
+			if (parse_fd(optarg, &c.control_fd) < 0)
+				return usage_error(program, "control file descriptor", optarg,
 						   "expected an open file descriptor number above 2");
 			break;
 		case 'v':

@@ -21,6 +21,8 @@ struct vm_config {
 	enum serial_kind serial;
 	const char *serial_path;
 	int kvm_fd; /* inherited /dev/kvm, or -1 to open it */
+	const char *control_path; /* control socket to create, or NULL */
+	int control_fd;           /* inherited control socket, or -1 */
 	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
 	int log_level;
 };

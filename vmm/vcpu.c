@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pause.h"
 #include "vm.h"
 
 static void kick_handler(int sig)
@@ -148,6 +149,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (!vm_stopping(vcpu->vm)) {
+		vcpu_park_if_paused(vcpu);
+		if (vm_stopping(vcpu->vm))
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -158,6 +162,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	vcpu_thread_ended(vcpu->vm);
 	return NULL;
 }
 
@@ -166,7 +171,10 @@ int vcpu_start(struct vcpu *vcpu)
 	char name[16];
 	int r;
 
+	vcpu_thread_began(vcpu->vm);
 	r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (r != 0)
+		vcpu_thread_ended(vcpu->vm);
 	if (r != 0)
 		return log_error_errno(r, "Cannot start vCPU thread %u: %m", vcpu->index);
 	vcpu->thread_started = true;

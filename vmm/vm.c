@@ -266,11 +266,17 @@ static void signal_ready(struct watch *w, uint32_t events)
 		vm_request_stop(vm, VM_STOP_HOST);
 		return;
 	}
-	log_notice("Pressing the power button (%s); the guest has %u s to power off",
-		   strsignal((int)si.ssi_signo), vm->config->shutdown_timeout);
+	vm_press_power_button(vm, strsignal((int)si.ssi_signo));
+}
+
+void vm_press_power_button(struct vm *vm, const char *why)
+{
+	log_notice("Pressing the power button (%s); the guest has %u s to power off", why,
+		   vm->config->shutdown_timeout);
 	vm->power_button_pressed = true;
 	acpi_pm_press_power_button(&vm->pm);
 	arm_shutdown_timer(vm);
+	control_state_changed(&vm->control);
 }
 
 static void shutdown_timer_ready(struct watch *w, uint32_t events)
@@ -326,6 +332,9 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 			 &vm_console_ops, vm);
 	if (r < 0)
 		return r;
+	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path, vm->config->control_fd);
+	if (r < 0)
+		return r;
 	vm->config_error = false;
 	return 0;
 }
@@ -365,6 +374,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = -1;
 	vm->loop.epoll_fd = -1;
 	atomic_init(&vm->stop_reason, VM_RUNNING);
+	pause_init(&vm->pause);
 
 	r = setup_main_loop(vm);
 	if (r < 0)
@@ -394,6 +404,10 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 
 static void stop_vcpus(struct vm *vm)
 {
+	/* Parked vCPUs wait on the pause condition, not in KVM_RUN. */
+	pthread_mutex_lock(&vm->pause.lock);
+	pthread_cond_broadcast(&vm->pause.changed);
+	pthread_mutex_unlock(&vm->pause.lock);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
@@ -438,6 +452,8 @@ void vm_destroy(struct vm *vm)
 	vm->vcpu_count = 0;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	if (vm->control.loop)
+		control_close(&vm->control);
 	if (vm->console.loop)
 		console_close(&vm->console);
 	if (vm->serial.set_irq)
@@ -449,4 +465,5 @@ void vm_destroy(struct vm *vm)
 	close_fd(&vm->stop_watch.fd);
 	close_fd(&vm->shutdown_timer.fd);
 	event_loop_done(&vm->loop);
+	pause_done(&vm->pause);
 }

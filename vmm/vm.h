@@ -7,6 +7,7 @@
 
 #include "bootfiles.h"
 #include "console.h"
+#include "control.h"
 #include "event.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
@@ -14,6 +15,7 @@
 #include "io.h"
 #include "memory.h"
 #include "options.h"
+#include "pause.h"
 
 /* Why the VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -42,6 +44,7 @@ struct vm {
 	struct i8042 i8042;
 	struct acpi_pm pm;
 	struct console console;
+	struct control control;
 
 	struct event_loop loop;
 	struct watch signal_watch;
@@ -50,6 +53,7 @@ struct vm {
 	bool power_button_pressed;
 	bool config_error; /* vm_create() failed because of what was asked, not because of the host */
 	atomic_int stop_reason;
+	struct pause_state pause;
 };
 
 /* Opens KVM and builds the whole machine; nothing runs yet. */
@@ -59,4 +63,6 @@ enum vm_stop_reason vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
+/* Presses the ACPI power button and arms the shutdown timeout; why goes to the log. */
+void vm_press_power_button(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);

@@ -309,6 +309,21 @@ static void test_echo(void)
 	}
 }
 
+/* A line every 50 million TSC ticks: output that stops while the VM is paused. */
+static void test_tick(void)
+{
+	uint64_t next = rdtsc();
+
+	for (uint64_t n = 1;; n++) {
+		while (rdtsc() < next)
+			__asm__ volatile("pause");
+		next = rdtsc() + 50000000ULL;
+		puts("TINY tick ");
+		put_dec(n);
+		puts("\n");
+	}
+}
+
 static void test_power_button(void)
 {
 	interrupts_init();
@@ -411,6 +426,8 @@ void tiny_main(const uint8_t *boot_params)
 		test_power_button();
 	else if (str_eq(test, "ignore"))
 		puts("TINY ignoring everything\n");
+	else if (str_eq(test, "tick"))
+		test_tick();
 	else
 		puts("TINY unknown test\n");
 	halt_forever();

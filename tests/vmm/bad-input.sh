@@ -28,6 +28,8 @@ check "missing kernel file" refuses missing "Cannot open the kernel .*/nope: No 
 check "kernel from a file descriptor that is not open" refuses badfd "kernel fd:99 is not an open file descriptor" \
 	--kernel fd:99
 check "a --kvm-fd that is not open" refuses badkvmfd "invalid KVM file descriptor '77'" --kernel "$tiny" --kvm-fd 77
+check "a --control-fd that is not open" refuses badctlfd "invalid control file descriptor '55'" --kernel "$tiny" --control-fd 55
+check "a control socket in a missing directory" refuses badctl "Cannot create the control socket" --kernel "$tiny" --control /nonexistent/dir/sock
 check "kernel is a directory" refuses dir "is not a regular file" --kernel "$scratch"
 head -c 8192 /dev/urandom > "$scratch/random.bin"
 check "kernel is not a bzImage" refuses notbz "not a bzImage" --kernel "$scratch/random.bin"

@@ -46,27 +46,35 @@ cleanup_scratch() {
 trap cleanup_scratch EXIT
 
 # start_vmm NAME ARGS...: starts phyllome-vmm in the background with its output
-# in $scratch/NAME.out; VMM_PID is its PID (signals go straight to it). A
-# watchdog kills it after VMM_DEADLINE seconds, so a hung VMM cannot hang the suite.
+# in $scratch/NAME.out; VMM_PID is its PID (signals go straight to it). After
+# VMM_DEADLINE seconds wait_vmm kills it, so a hung VMM cannot hang the suite.
 start_vmm() {
 	local name=$1
 	shift
 	"$PHYLLOME_VMM" "$@" > "$scratch/$name.out" 2>&1 < "${VMM_STDIN:-/dev/null}" &
 	VMM_PID=$!
+	VMM_NAME=$name
+	VMM_STARTED=$SECONDS
 	vmm_pids+=("$VMM_PID")
-	(
-		sleep "${VMM_DEADLINE:-300}"
-		kill -KILL "$VMM_PID" 2> /dev/null && echo "(killed after ${VMM_DEADLINE:-300} s)" >> "$scratch/$name.out"
-	) > /dev/null 2>&1 &
-	WATCHDOG_PID=$!
 }
 
 # wait_vmm: waits for the last started VMM; STATUS is its exit status.
 wait_vmm() {
+	local left=$((${VMM_DEADLINE:-300} - (SECONDS - VMM_STARTED)))
 	STATUS=0
+	[ "$left" -gt 0 ] || left=1
+	# tail --pid returns when the process is gone; timeout bounds the wait.
+	if ! timeout "$left" tail -s 0.2 --pid="$VMM_PID" -f /dev/null; then
+		kill -KILL "$VMM_PID" 2> /dev/null
+		echo "(killed after ${VMM_DEADLINE:-300} s)" >> "$scratch/$VMM_NAME.out"
+		# A vCPU wedged inside (nested) KVM can make even SIGKILL wait: report it, do not hang.
+		if ! timeout 30 tail -s 0.2 --pid="$VMM_PID" -f /dev/null; then
+			echo "(still there 30 s after SIGKILL: a vCPU is stuck in the kernel)" >> "$scratch/$VMM_NAME.out"
+			STATUS=137
+			return
+		fi
+	fi
 	wait "$VMM_PID" || STATUS=$?
-	kill "$WATCHDOG_PID" 2> /dev/null
-	wait "$WATCHDOG_PID" 2> /dev/null
 }
 
 # run_vmm NAME ARGS...: runs phyllome-vmm to its end; STATUS is its exit status.

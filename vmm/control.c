@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-id128.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "vm.h"
+
+const char *vm_state_name(struct vm *vm)
+{
+	if (vm_stopping(vm) || vm->power_button_pressed)
+		return "shutting-down";
+	return vm_paused(vm) ? "paused" : "running";
+}
+
+static void connection_close(struct control_connection *conn)
+{
+	if (!conn->bus)
+		return;
+	event_loop_remove(conn->control->loop, &conn->watch);
+	/* sd-bus owns the fd: flushing and closing it is its job. */
+	conn->bus = sd_bus_flush_close_unref(conn->bus);
+	conn->watch.fd = -1;
+}
+
+static uint32_t epoll_events(sd_bus *bus)
+{
+	int events = sd_bus_get_events(bus);
+	uint32_t e = 0;
+
+	if (events < 0)
+		return EPOLLIN;
+	if (events & POLLIN)
+		e |= EPOLLIN;
+	if (events & POLLOUT)
+		e |= EPOLLOUT;
+	return e;
+}
+
+/* Runs everything sd-bus has to do on a connection; false when the peer is gone. */
+static bool connection_process(struct control_connection *conn)
+{
+	int r;
+
+	do {
+		r = sd_bus_process(conn->bus, NULL);
+	} while (r > 0);
+	if (r < 0) {
+		if (r != -ECONNRESET && r != -ENOTCONN)
+			log_debug("Control connection: %s", strerror(-r));
+		return false;
+	}
+	(void)event_loop_modify(conn->control->loop, &conn->watch, epoll_events(conn->bus));
+	return true;
+}
+
+static void connection_ready(struct watch *w, uint32_t events)
+{
+	struct control_connection *conn = container_of(w, struct control_connection, watch);
+
+	if (!connection_process(conn))
+		connection_close(conn);
+}
+
+/* ---- org.phyllome.VMM1 ---- */
+
+static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+	int r;
+
+	if (vm_stopping(c->vm))
+		return sd_bus_error_set(error, "org.phyllome.VMM1.Error.ShuttingDown", "The VM is stopping");
+	r = vm_pause(c->vm);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "Cannot pause: %s", strerror(-r));
+	control_state_changed(c);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_resume(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+	int r = vm_resume(c->vm);
+
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "Cannot resume: %s", strerror(-r));
+	control_state_changed(c);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_power_button(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	if (vm_paused(c->vm))
+		return sd_bus_error_set(error, "org.phyllome.VMM1.Error.Paused",
+					"The VM is paused: a paused guest cannot see the power button");
+	vm_press_power_button(c->vm, "control channel");
+	control_state_changed(c);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	log_notice("Resetting the VM (control channel)");
+	vm_request_stop(c->vm, VM_STOP_RESET);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_quit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	log_notice("Stopping the VM at once (control channel)");
+	vm_request_stop(c->vm, VM_STOP_HOST);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	return sd_bus_message_append(reply, "s", vm_state_name(c->vm));
+}
+
+static int property_vcpus(sd_bus *bus, const char *path, const char *interface, const char *property,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	return sd_bus_message_append(reply, "u", c->vm->vcpu_count);
+}
+
+static int property_memory(sd_bus *bus, const char *path, const char *interface, const char *property,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	return sd_bus_message_append(reply, "t", (uint64_t)c->vm->config->memory);
+}
+
+static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "s");
+
+	for (unsigned i = 0; r >= 0 && i < c->vm->io.count; i++)
+		r = sd_bus_message_append(reply, "s", c->vm->io.ranges[i].name);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable vmm_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("VCPUs", "u", property_vcpus, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("MemoryBytes", "t", property_memory, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_METHOD("Pause", "", "", method_pause, 0),
+	SD_BUS_METHOD("Resume", "", "", method_resume, 0),
+	SD_BUS_METHOD("PowerButton", "", "", method_power_button, 0),
+	SD_BUS_METHOD("Reset", "", "", method_reset, 0),
+	SD_BUS_METHOD("Quit", "", "", method_quit, 0),
+	SD_BUS_SIGNAL("StateChanged", "s", 0),
+	SD_BUS_SIGNAL("GuestPanicked", "", 0),
+	SD_BUS_VTABLE_END,
+};
+
+void control_state_changed(struct control *c)
+{
+	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++) {
+		struct control_connection *conn = &c->connections[i];
+
+		if (!conn->bus)
+			continue;
+		(void)sd_bus_emit_signal(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "StateChanged", "s",
+					 vm_state_name(c->vm));
+		(void)sd_bus_emit_properties_changed(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "State", NULL);
+		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
+	}
+}
+
+/* Takes ownership of fd. */
+static int connection_add(struct control *c, int fd)
+{
+	struct control_connection *conn = NULL;
+	_cleanup_close_ int owned = fd;
+	sd_id128_t id;
+	sd_bus *bus = NULL;
+	int r;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+		if (!c->connections[i].bus)
+			conn = &c->connections[i];
+	if (!conn)
+		return log_warning_errno(EBUSY, "Refusing a control connection: %d are open already",
+					 CONTROL_MAX_CONNECTIONS);
+	r = sd_id128_randomize(&id);
+	if (r >= 0)
+		r = sd_bus_new(&bus);
+	if (r < 0)
+		return log_error_errno(-r, "Cannot set up a control connection: %m");
+	r = sd_bus_set_fd(bus, owned, owned);
+	if (r >= 0)
+		owned = -1;
+	if (r >= 0)
+		r = sd_bus_set_server(bus, 1, id);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, vmm_vtable, c);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return log_error_errno(-r, "Cannot start a control connection: %m");
+	}
+	*conn = (struct control_connection){
+		.control = c,
+		.bus = bus,
+		.watch = { .fd = sd_bus_get_fd(bus), .ready = connection_ready },
+	};
+	r = event_loop_add(c->loop, &conn->watch, epoll_events(bus));
+	if (r < 0) {
+		conn->bus = sd_bus_flush_close_unref(bus);
+		return log_error_errno(-r, "Cannot watch a control connection: %m");
+	}
+	return 0;
+}
+
+static void listen_ready(struct watch *w, uint32_t events)
+{
+	struct control *c = container_of(w, struct control, listen_watch);
+	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warning_errno(errno, "accept on the control socket: %m");
+		return;
+	}
+	(void)connection_add(c, fd);
+}
+
+static int listen_on(struct control *c, int fd)
+{
+	c->listen_watch = (struct watch){ .fd = fd, .ready = listen_ready };
+	return event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
+}
+
+int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path, int fd)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	_cleanup_close_ int sock = -1;
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->vm = vm;
+	c->loop = loop;
+	c->listen_watch.fd = -1;
+	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+		c->connections[i].watch.fd = -1;
+
+	if (fd >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0)
+			return log_error_errno(errno, "The control file descriptor %d is not a socket: %m", fd);
+		r = fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (r < 0)
+			return log_error_errno(errno, "fcntl: %m");
+		if (!accepting)
+			return connection_add(c, fd);
+		r = listen_on(c, fd);
+		return r < 0 ? log_error_errno(-r, "Cannot watch the control socket: %m") : 0;
+	}
+	if (!path)
+		return 0;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return log_error_errno(ENAMETOOLONG, "The control socket path %s is too long", path);
+	strcpy(addr.sun_path, path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sock < 0)
+		return log_error_errno(errno, "socket(AF_UNIX): %m");
+	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return log_error_errno(errno, "Cannot create the control socket %s: %m", path);
+	c->socket_path = strdup(path);
+	if (!c->socket_path)
+		return -ENOMEM;
+	/* Whoever may connect may stop the VM: only its own user (and root). */
+	if (chmod(path, 0600) < 0 || listen(sock, CONTROL_MAX_CONNECTIONS) < 0)
+		return log_error_errno(errno, "Cannot listen on the control socket %s: %m", path);
+	r = listen_on(c, sock);
+	if (r < 0)
+		return log_error_errno(-r, "Cannot watch the control socket: %m");
+	TAKE_FD(sock);
+	return 0;
+}
+
+void control_close(struct control *c)
+{
+	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+		connection_close(&c->connections[i]);
+	if (c->listen_watch.fd >= 0) {
+		event_loop_remove(c->loop, &c->listen_watch);
+		close(c->listen_watch.fd);
+		c->listen_watch.fd = -1;
+	}
+	if (c->socket_path) {
+		(void)unlink(c->socket_path);
+		free(c->socket_path);
+		c->socket_path = NULL;
+	}
+}

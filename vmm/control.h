@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "event.h"
+
+#define CONTROL_MAX_CONNECTIONS 4
+#define CONTROL_PATH "/org/phyllome/VMM1"
+#define CONTROL_INTERFACE "org.phyllome.VMM1"
+
+struct vm;
+struct control;
+
+struct control_connection {
+	struct control *control;
+	sd_bus *bus;
+	struct watch watch;
+};
+
+/*
+ * The VMM's control channel: peer-to-peer D-Bus (org.phyllome.VMM1, see
+ * dbus/org.phyllome.VMM1.xml) on a unix socket, served from the main loop.
+ */
+struct control {
+	struct vm *vm;
+	struct event_loop *loop;
+	struct watch listen_watch;
+	char *socket_path; /* removed at close when we created it */
+	struct control_connection connections[CONTROL_MAX_CONNECTIONS];
+};
+
+/* path: a socket to create; fd: an inherited listening or connected socket (-1: none). */
+int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path, int fd);
+void control_close(struct control *c);
+/* Emits StateChanged with the VM's current state to every peer. */
+void control_state_changed(struct control *c);
+const char *vm_state_name(struct vm *vm);
