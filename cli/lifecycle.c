@@ -100,8 +100,11 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	}
 	g_variant_builder_init(&config, G_VARIANT_TYPE_VARDICT);
 	/* Relative paths mean something only here: the daemon gets absolute ones. */
-	kernel = g_canonicalize_filename(g_steal_pointer(&kernel) ?: "", NULL);
-	g_variant_builder_add(&config, "{sv}", "kernel", g_variant_new_string(kernel));
+	{
+		g_autofree char *abs = g_canonicalize_filename(kernel, NULL);
+
+		g_variant_builder_add(&config, "{sv}", "kernel", g_variant_new_string(abs));
+	}
 	if (initrd) {
 		g_autofree char *abs = g_canonicalize_filename(initrd, NULL);
 
@@ -170,6 +173,16 @@ static gboolean call_kill(PhyllomeMachine *m, GVariant *options, GError **error)
 static gboolean call_restart(PhyllomeMachine *m, GVariant *options, GError **error)
 {
 	return phyllome_machine_call_restart_sync(m, options, NULL, error);
+}
+
+static gboolean call_pause(PhyllomeMachine *m, GVariant *options, GError **error)
+{
+	return phyllome_machine_call_pause_sync(m, options, NULL, error);
+}
+
+static gboolean call_resume(PhyllomeMachine *m, GVariant *options, GError **error)
+{
+	return phyllome_machine_call_resume_sync(m, options, NULL, error);
 }
 
 static gboolean call_delete(PhyllomeMachine *m, GVariant *options, GError **error)
@@ -271,4 +284,14 @@ int cmd_restart(Ctl *ctl, int argc, char **argv)
 	if (stop_options(&argc, argv, &force, &timeout) != EXIT_OK)
 		return EXIT_USAGE;
 	return for_each_machine(ctl, argc, argv, "restart", call_restart, force, timeout);
+}
+
+int cmd_pause(Ctl *ctl, int argc, char **argv)
+{
+	return for_each_machine(ctl, argc, argv, "pause", call_pause, FALSE, -1);
+}
+
+int cmd_resume(Ctl *ctl, int argc, char **argv)
+{
+	return for_each_machine(ctl, argc, argv, "resume", call_resume, FALSE, -1);
 }

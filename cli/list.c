@@ -11,6 +11,7 @@ static GDBusObjectManager *object_manager(Ctl *ctl, int *ret_status)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhyllomeManager) manager = ctl_manager(ctl, &error);
 	g_autoptr(GVariant) machines = NULL;
+	g_autofree char *owner = NULL;
 	GDBusObjectManager *om = NULL;
 
 	/* A method call starts phyllomed by D-Bus activation; the object manager client does not. */
@@ -21,7 +22,8 @@ static GDBusObjectManager *object_manager(Ctl *ctl, int *ret_status)
 		*ret_status = ctl_error("cannot list machines", error);
 		return NULL;
 	}
-	if (!g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(om))) {
+	owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(om));
+	if (!owner) {
 		g_printerr("phyllomectl: phyllomed is not running\n");
 		g_object_unref(om);
 		*ret_status = EXIT_FAILED;

@@ -22,6 +22,8 @@ static const Command commands[] = {
 	{ "stop", "NAME... [--force] [--timeout SEC]", "Shut machines down cleanly (power button)", cmd_stop },
 	{ "kill", "NAME...", "Kill machines' monitors at once", cmd_kill },
 	{ "restart", "NAME...", "Stop (if running) and start machines", cmd_restart },
+	{ "pause", "NAME...", "Pause machines (their vCPUs stop, their clocks hold still)", cmd_pause },
+	{ "resume", "NAME...", "Let paused machines run on", cmd_resume },
 	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)", cmd_console },
 	{ "monitor", "", "Print machine events as they happen", cmd_monitor },
 };

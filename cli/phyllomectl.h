@@ -41,6 +41,8 @@ int cmd_start(Ctl *ctl, int argc, char **argv);
 int cmd_stop(Ctl *ctl, int argc, char **argv);
 int cmd_kill(Ctl *ctl, int argc, char **argv);
 int cmd_restart(Ctl *ctl, int argc, char **argv);
+int cmd_pause(Ctl *ctl, int argc, char **argv);
+int cmd_resume(Ctl *ctl, int argc, char **argv);
 int cmd_console(Ctl *ctl, int argc, char **argv);
 
 /* Shared helpers (phyllomectl.c). */

@@ -49,6 +49,7 @@ struct Machine {
 	GDBusMethodInvocation *start_invocation;
 	GDBusMethodInvocation *restart_invocation; /* Restart: start again once stopped */
 	GQueue stop_waiters;                       /* Stop/Kill calls answered once stopped */
+	GDBusConnection *control;                  /* to the monitor's org.phyllome.VMM1, once needed */
 };
 
 static void begin_start(Machine *m, GDBusMethodInvocation *invocation);
@@ -152,10 +153,12 @@ static void remove_runtime_state(Machine *m)
 {
 	g_autofree char *state = runtime_path(m, "state");
 	g_autofree char *console = runtime_path(m, "console");
+	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *dir = runtime_path(m, NULL);
 
 	(void)g_unlink(state);
 	(void)g_unlink(console);
+	(void)g_unlink(control);
 	(void)g_rmdir(dir);
 }
 
@@ -210,6 +213,9 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	m->pidfd = -1;
 	m->pid = 0;
 	m->stop_requested = m->killing = FALSE;
+	if (m->control)
+		(void)g_dbus_connection_close(m->control, NULL, NULL, NULL);
+	g_clear_object(&m->control);
 	remove_runtime_state(m);
 	phyllome_machine_set_leader(m->iface, 0);
 	phyllome_machine_set_unit(m->iface, "");
@@ -378,6 +384,7 @@ static gboolean prepare_runtime_dir(Machine *m, const struct passwd *pw, GError 
 {
 	g_autofree char *dir = runtime_path(m, NULL);
 	g_autofree char *console = runtime_path(m, "console");
+	g_autofree char *control = runtime_path(m, "control");
 
 	if (g_mkdir_with_parents(dir, 0750) < 0 || chown(dir, pw->pw_uid, pw->pw_gid) < 0 || chmod(dir, 0750) < 0) {
 		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot prepare %s: %s", dir,
@@ -385,6 +392,7 @@ static gboolean prepare_runtime_dir(Machine *m, const struct passwd *pw, GError 
 		return FALSE;
 	}
 	(void)g_unlink(console);
+	(void)g_unlink(control);
 	return TRUE;
 }
 
@@ -394,6 +402,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	const DaemonOptions *o = &m->daemon->options;
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *console = runtime_path(m, "console");
+	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *identifier = NULL;
 	int fds[3] = { -1, -1, -1 }, output_fd;
 	guint n = 0;
@@ -432,6 +441,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
 	g_ptr_array_add(argv, g_strdup_printf("--serial=socket:%s", console));
+	g_ptr_array_add(argv, g_strdup_printf("--control=%s", control));
 	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
 	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
 	/* Info lines too: the journal keeps priorities, and readers filter. */
@@ -492,6 +502,117 @@ fail:
 		g_dbus_method_invocation_return_gerror(invocation, error);
 }
 
+/* ---- the monitor's control channel (org.phyllome.VMM1) ---- */
+
+typedef void (*ControlCallback)(Machine *m, const GError *error, gpointer data);
+
+typedef struct {
+	Machine *machine;
+	char *method;
+	ControlCallback callback;
+	gpointer data;
+} ControlCall;
+
+static void control_call_free(ControlCall *call)
+{
+	machine_unref(call->machine);
+	g_free(call->method);
+	g_free(call);
+}
+
+static void control_reply(GObject *source, GAsyncResult *res, gpointer data)
+{
+	ControlCall *call = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (!reply)
+		g_dbus_error_strip_remote_error(error);
+	if (call->callback)
+		call->callback(call->machine, reply ? NULL : error, call->data);
+	control_call_free(call);
+}
+
+static void control_send(ControlCall *call)
+{
+	/* Peer to peer: no destination name. A stuck monitor costs this call its timeout, nothing else. */
+	g_dbus_connection_call(call->machine->control, NULL, "/org/phyllome/VMM1", "org.phyllome.VMM1", call->method,
+			       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, control_reply, call);
+}
+
+static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
+{
+	ControlCall *call = data;
+	Machine *m = call->machine;
+	g_autoptr(GError) error = NULL;
+	GDBusConnection *conn = g_dbus_connection_new_for_address_finish(res, &error);
+
+	(void)source;
+	if (!conn) {
+		g_prefix_error(&error, "Cannot reach the monitor's control socket: ");
+		if (call->callback)
+			call->callback(m, error, call->data);
+		control_call_free(call);
+		return;
+	}
+	if (!m->pid) {
+		/* The monitor ended meanwhile. */
+		g_object_unref(conn);
+		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' stopped", m->name);
+		if (call->callback)
+			call->callback(m, error, call->data);
+		control_call_free(call);
+		return;
+	}
+	if (!m->control)
+		m->control = conn;
+	else
+		g_object_unref(conn);
+	control_send(call);
+}
+
+/* Calls a method without arguments of the monitor's control API, connecting first if needed. */
+static void control_call(Machine *m, const char *method, ControlCallback callback, gpointer data)
+{
+	ControlCall *call = g_new0(ControlCall, 1);
+	g_autofree char *path = NULL;
+	g_autofree char *address = NULL;
+
+	call->machine = machine_ref(m);
+	call->method = g_strdup(method);
+	call->callback = callback;
+	call->data = data;
+	if (m->control && !g_dbus_connection_is_closed(m->control)) {
+		control_send(call);
+		return;
+	}
+	g_clear_object(&m->control);
+	path = runtime_path(m, "control");
+	address = g_strdup_printf("unix:path=%s", path);
+	g_dbus_connection_new_for_address(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL,
+					  control_connected, call);
+}
+
+static void paused_or_resumed(Machine *m, const GError *error, gpointer data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = data;
+	gboolean pausing = g_str_equal(g_dbus_method_invocation_get_method_name(invocation), "Pause");
+
+	if (error) {
+		log_machine(m, LOG_WARNING, "Cannot %s: %s", pausing ? "pause" : "resume", error->message);
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED,
+						      "Cannot %s '%s': %s", pausing ? "pause" : "resume", m->name,
+						      error->message);
+		return;
+	}
+	/* The state may have moved on meanwhile (stopped, killed): only a live monitor counts. */
+	if (m->pid && (m->state == MACHINE_RUNNING || m->state == MACHINE_PAUSED)) {
+		set_state(m, pausing ? MACHINE_PAUSED : MACHINE_RUNNING);
+		log_machine(m, LOG_INFO, pausing ? "Paused" : "Resumed");
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
 /* ---- stopping ---- */
 
 static gboolean stop_timer_fired(gpointer data)
@@ -513,6 +634,8 @@ static gboolean stop_timer_fired(gpointer data)
 
 static void begin_stop(Machine *m, gboolean force, guint timeout)
 {
+	gboolean was_paused = m->state == MACHINE_PAUSED;
+
 	if (m->stop_timer_id)
 		g_source_remove(m->stop_timer_id);
 	m->stop_requested = TRUE;
@@ -527,6 +650,9 @@ static void begin_stop(Machine *m, gboolean force, guint timeout)
 	m->stop_timeout = timeout;
 	log_machine(m, LOG_INFO, "Pressing the power button; the guest has %u s to power off", timeout);
 	send_signal(m, SIGTERM);
+	/* A paused guest cannot see the button: let it run (the button's interrupt waits for it). */
+	if (was_paused)
+		control_call(m, "Resume", NULL, NULL);
 	m->stop_timer_id = g_timeout_add_seconds(timeout ? timeout : 1, stop_timer_fired, m);
 }
 
@@ -760,6 +886,56 @@ static gboolean handle_restart(PhyllomeMachine *iface, GDBusMethodInvocation *in
 	return authorize(m, invocation, options, "restart", do_restart);
 }
 
+static void do_pause(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	(void)options;
+	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED) {
+		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not running", m->name,
+			     machine_state_to_string(m->state));
+		return;
+	}
+	control_call(m, "Pause", paused_or_resumed, g_object_ref(invocation));
+}
+
+static gboolean handle_pause(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			     gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED)
+		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not running",
+				    m->name, machine_state_to_string(m->state));
+	return authorize(m, invocation, options, "pause", do_pause);
+}
+
+static void do_resume(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	(void)options;
+	if (m->state != MACHINE_PAUSED && m->state != MACHINE_RUNNING) {
+		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not paused", m->name,
+			     machine_state_to_string(m->state));
+		return;
+	}
+	control_call(m, "Resume", paused_or_resumed, g_object_ref(invocation));
+}
+
+static gboolean handle_resume(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
+			      gpointer data)
+{
+	Machine *m = data;
+
+	(void)iface;
+	if (!check_options(invocation, options, interactive_only))
+		return TRUE;
+	if (m->state != MACHINE_PAUSED && m->state != MACHINE_RUNNING)
+		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not paused",
+				    m->name, machine_state_to_string(m->state));
+	return authorize(m, invocation, options, "resume", do_resume);
+}
+
 static void do_open_console(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
 {
 	g_autofree char *path = runtime_path(m, "console");
@@ -768,7 +944,7 @@ static void do_open_console(Machine *m, GDBusMethodInvocation *invocation, GVari
 	int fd;
 
 	(void)options;
-	if (m->state != MACHINE_RUNNING) {
+	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED) {
 		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
 		return;
 	}
@@ -799,7 +975,7 @@ static gboolean handle_open_console(PhyllomeMachine *iface, GDBusMethodInvocatio
 	(void)iface, (void)fd_list;
 	if (!check_options(invocation, options, interactive_only))
 		return TRUE;
-	if (m->state != MACHINE_RUNNING)
+	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED)
 		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is not running", m->name);
 	return authorize(m, invocation, options, "console", do_open_console);
 }
@@ -870,6 +1046,8 @@ Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, co
 	g_signal_connect(m->iface, "handle-kill", G_CALLBACK(handle_kill), m);
 	g_signal_connect(m->iface, "handle-restart", G_CALLBACK(handle_restart), m);
 	g_signal_connect(m->iface, "handle-open-console", G_CALLBACK(handle_open_console), m);
+	g_signal_connect(m->iface, "handle-pause", G_CALLBACK(handle_pause), m);
+	g_signal_connect(m->iface, "handle-resume", G_CALLBACK(handle_resume), m);
 	g_signal_connect(m->iface, "handle-delete", G_CALLBACK(handle_delete), m);
 	phyllome_object_skeleton_set_machine(m->object, m->iface);
 	g_dbus_object_manager_server_export(daemon->object_manager, G_DBUS_OBJECT_SKELETON(m->object));

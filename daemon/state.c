@@ -5,7 +5,7 @@
 
 static const char *const state_names[] = {
 	[MACHINE_STOPPED] = "stopped",   [MACHINE_STARTING] = "starting", [MACHINE_RUNNING] = "running",
-	[MACHINE_STOPPING] = "stopping", [MACHINE_FAILED] = "failed",
+	[MACHINE_STOPPING] = "stopping", [MACHINE_FAILED] = "failed",     [MACHINE_PAUSED] = "paused",
 };
 
 const char *machine_state_to_string(MachineState state)
@@ -15,7 +15,8 @@ const char *machine_state_to_string(MachineState state)
 
 gboolean machine_state_is_active(MachineState state)
 {
-	return state == MACHINE_STARTING || state == MACHINE_RUNNING || state == MACHINE_STOPPING;
+	return state == MACHINE_STARTING || state == MACHINE_RUNNING || state == MACHINE_STOPPING ||
+	       state == MACHINE_PAUSED;
 }
 
 MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested)

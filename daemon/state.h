@@ -9,6 +9,7 @@ typedef enum {
 	MACHINE_RUNNING,
 	MACHINE_STOPPING,
 	MACHINE_FAILED,
+	MACHINE_PAUSED,
 } MachineState;
 
 /* phyllome-vmm's exit statuses (vmm/exit-status.h). */

@@ -20,7 +20,7 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2> /dev/null | grep -q "ok installed" || missing+=("$p")
 done
 # build-guest.sh and kvmhost.sh resolve and download Debian's kernels: they need the package lists.
-lists_present=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' 2> /dev/null | head -n 1)
+lists_present=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2> /dev/null | head -n 1)
 
 if [ ${#missing[@]} -eq 0 ] && [ -n "$lists_present" ]; then
 	exit 0

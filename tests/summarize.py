@@ -21,7 +21,7 @@ with open(log_path) as f:
         name, result = test["name"], test["result"]
         suites = {s.split(":")[-1] for s in test.get("suite", [])}
         strict = bool(suites & strict_suites)
-        out = test.get("stdo", "") or ""
+        out = test.get("stdout", test.get("stdo", "")) or ""
         points = [l for l in out.splitlines() if re.match(r"^(not )?ok\b", l)]
         plan_skip = re.search(r"^1\.\.0\s*#\s*skip\s*(.*)$", out, re.I | re.M)
         if plan_skip or result == "SKIP":

@@ -14,6 +14,6 @@ cp "$build/units/phyllomed.service" "$build/units/org.phyllome.VM1.service" \
 	"$src/units/org.phyllome.VM1.conf" "$src/units/org.phyllome.vm1.policy" "$src/units/phyllome.slice" \
 	"$src/units/phyllome.sysusers" "$src/units/phyllome.tmpfiles" "$stage/units/"
 cp "$build/tests/tinyguest/tinyguest.bzImage" "$stage/"
-cp "$src/tests/daemon/box-install.sh" "$stage/"
+cp "$src/tests/daemon/box-install.sh" "$src/tests/vmm/vmmctl.py" "$stage/"
 [ -f "$src/bench/daemon-measure.py" ] && cp "$src/bench/daemon-measure.py" "$stage/"
 chmod -R a+rX "$stage"

@@ -139,6 +139,21 @@ ctl restart t1 > "$scratch/restart.out" 2>&1
 new=$(prop t1 Leader)
 check "restart: running again with a new monitor" expect_eq "$(prop t1 State)/$([ "$new" != "$old" ] && [ "$new" != 0 ] && echo new)" running/new
 
+ctl pause t1 > "$scratch/pause.out" 2>&1
+check "pause: the machine is paused (through the monitor's control channel)" expect_eq "$?/$(prop t1 State)" "0/paused"
+[ "$(prop t1 State)" = paused ] || tap_diag < "$scratch/pause.out"
+check "pause: the monitor says so too" \
+	expect_eq "$(X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/t1/control get State 2>&1)" paused
+ctl resume t1 > /dev/null 2>&1
+check "resume: running again" expect_eq "$?/$(prop t1 State)" "0/running"
+ctl pause t1 > /dev/null 2>&1
+ctl stop t1 > "$scratch/stop-paused.out" 2>&1
+check "stop of a paused machine: it resumes and the guest powers off cleanly" \
+	expect_eq "$(prop t1 State)/$(prop t1 Result)/$(prop t1 ExitStatus)" "stopped/success/0"
+ctl resume t1 > /dev/null 2>&1
+check "resume of a stopped machine: NotRunning (exit status 1)" expect_eq "$?" 1
+ctl start t1 > /dev/null 2>&1
+
 leader=$(prop t1 Leader)
 crashed() {
 	[ "${leader:-0}" -gt 0 ] || { echo "no monitor to kill" | tap_diag; return 1; }

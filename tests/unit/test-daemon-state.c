@@ -52,6 +52,8 @@ static void test_names(void)
 	g_assert_cmpstr(machine_state_to_string(MACHINE_RUNNING), ==, "running");
 	g_assert_cmpstr(machine_state_to_string(MACHINE_STOPPING), ==, "stopping");
 	g_assert_cmpstr(machine_state_to_string(MACHINE_FAILED), ==, "failed");
+	g_assert_cmpstr(machine_state_to_string(MACHINE_PAUSED), ==, "paused");
+	g_assert_true(machine_state_is_active(MACHINE_PAUSED));
 	g_assert_false(machine_state_is_active(MACHINE_STOPPED));
 	g_assert_false(machine_state_is_active(MACHINE_FAILED));
 	g_assert_true(machine_state_is_active(MACHINE_STARTING));
