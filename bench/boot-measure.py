@@ -4,7 +4,11 @@ alternating them so both see the same host, and prints per-monitor medians
 and the ratio phyllome-vmm / QEMU. Run on a host whose KVM runs Linux (bench/boot
 arranges that).
 
-usage: boot-measure.py VMM GUEST_DIR ROUNDS CPUS MEM_MIB
+usage: boot-measure.py VMM GUEST_DIR ROUNDS CPUS MEM_MIB [TINYGUEST]
+
+With TINYGUEST, also the monitor's own overhead: exec to the tiny guest's
+first line and peak RSS (phyllome-vmm only: QEMU and kvmtool start a bzImage
+at its 16-bit setup code, which the tiny guest does not have).
 """
 import os
 import resource
@@ -14,6 +18,7 @@ import sys
 import time
 
 vmm, guest_dir, rounds, cpus, mem = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+tiny = sys.argv[6] if len(sys.argv) > 6 else None
 kernel = os.path.join(guest_dir, "vmlinuz")
 initrd = os.path.join(guest_dir, "initrd.img")
 cmdline = "console=ttyS0 quiet panic=-1 phyllome.action=poweroff phyllome.marker=BENCH-READY"
@@ -31,7 +36,7 @@ monitors = {
 }
 
 
-def boot_once(argv):
+def boot_once(argv, marker=marker):
     """Returns (seconds to the marker line, seconds to exit, peak RSS in KiB, status)."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -56,19 +61,33 @@ for r in range(rounds):
         print(f"# {name} round {r + 1}: ready {ready:.3f} s, exit {total:.3f} s, "
               f"peak RSS {rss} KiB", flush=True)
 
-print(f"\nboot of the test guest ({cpus} vCPU, {mem} MiB) to its marker and to power-off, "
-      f"{rounds} rounds, medians:")
-print(f"{'monitor':<14} {'runs':>4} {'ready (s)':>10} {'exit (s)':>10} {'peak RSS (KiB)':>15}")
+print(f"\nboot of the test guest ({cpus} vCPU, {mem} MiB) to its marker line and to power-off, "
+      f"{rounds} rounds (seconds; RSS in KiB):")
+print(f"{'monitor':<14} {'runs':>4} {'ready min':>9} {'median':>8} {'max':>8} {'exit median':>11} {'peak RSS':>9}")
 medians = {}
 for name, rows in results.items():
     if not rows:
-        print(f"{name:<14} {0:>4} {'-':>10} {'-':>10} {'-':>15}")
+        print(f"{name:<14} {0:>4}   (no successful run)")
         continue
+    ready = [r[0] for r in rows]
     medians[name] = tuple(statistics.median(col) for col in zip(*rows))
-    ready, total, rss = medians[name]
-    print(f"{name:<14} {len(rows):>4} {ready:>10.3f} {total:>10.3f} {rss:>15.0f}")
+    print(f"{name:<14} {len(rows):>4} {min(ready):>9.3f} {medians[name][0]:>8.3f} {max(ready):>8.3f} "
+          f"{medians[name][1]:>11.3f} {medians[name][2]:>9.0f}")
 if len(medians) == 2:
     p, q = medians["phyllome-vmm"], medians["qemu-microvm"]
-    print(f"{'ratio p/q':<14} {'':>4} {p[0] / q[0]:>10.2f} {p[1] / q[1]:>10.2f} {p[2] / q[2]:>15.2f}")
-    print("(below 1: phyllome-vmm is faster / smaller)")
+    print(f"ratio phyllome-vmm / qemu-microvm of medians: ready {p[0] / q[0]:.2f}, exit {p[1] / q[1]:.2f}, "
+          f"peak RSS {p[2] / q[2]:.2f}  (below 1: phyllome-vmm is faster / smaller)")
+
+if tiny:
+    rows = []
+    for _ in range(rounds * 3):
+        ready, total, rss, status = boot_once([vmm, "--kernel", tiny, "--memory", "64M", "--cmdline", "test=poweroff"],
+                                              marker=b"TINY hello")
+        if ready is not None and status == 0:
+            rows.append((ready, rss))
+    if rows:
+        ready = sorted(r[0] * 1000 for r in rows)
+        print(f"\nphyllome-vmm's own overhead, tiny guest (exec to its first line), {len(rows)} runs: "
+              f"min {ready[0]:.1f} ms, median {statistics.median(ready):.1f} ms, max {ready[-1]:.1f} ms, "
+              f"peak RSS median {statistics.median(r[1] for r in rows) / 1024:.1f} MiB")
 sys.exit(0 if len(medians) == 2 else 1)
