@@ -54,6 +54,10 @@ struct Machine {
 
 static void begin_start(Machine *m, GDBusMethodInvocation *invocation);
 
+typedef void (*ControlCallback)(Machine *m, const GError *error, gpointer data);
+static void control_call_full(Machine *m, const char *interface, const char *method, GVariant *params,
+			      ControlCallback callback, gpointer data);
+
 static void log_machine(Machine *m, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
 static void log_machine(Machine *m, int priority, const char *format, ...)
 {
@@ -318,17 +322,18 @@ static void write_runtime_state(Machine *m)
 			    error->message);
 }
 
-static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
+/* The monitor answers on its control channel: its machine is set up, its console socket there. */
+static void monitor_ready(Machine *m, const GError *error, gpointer data)
 {
-	Machine *m = data;
-	GError *error = NULL;
 	g_autofree char *unit = NULL;
 
-	(void)fd, (void)condition;
-	m->exec_watch_id = 0;
-	if (!spawn_exec_result(&m->spawn, &error)) {
-		start_failed(m, error);
-		return G_SOURCE_REMOVE;
+	(void)data;
+	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
+		return;
+	if (error) {
+		start_failed(m, g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+					    "The monitor did not answer on its control socket: %s", error->message));
+		return;
 	}
 	unit = scope_unit_name(m->name);
 	phyllome_machine_set_unit(m->iface, unit);
@@ -337,6 +342,22 @@ static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
 	log_machine(m, LOG_INFO, "Running: phyllome-vmm PID %d in %s", (int)m->pid, unit);
 	if (m->start_invocation)
 		g_dbus_method_invocation_return_value(g_steal_pointer(&m->start_invocation), NULL);
+}
+
+static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
+{
+	Machine *m = data;
+	GError *error = NULL;
+
+	(void)fd, (void)condition;
+	m->exec_watch_id = 0;
+	if (!spawn_exec_result(&m->spawn, &error)) {
+		start_failed(m, error);
+		return G_SOURCE_REMOVE;
+	}
+	/* The reply waits until the monitor serves its control socket (we made it, so connecting cannot race). */
+	control_call_full(m, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", "org.phyllome.VMM1", "State"),
+			  monitor_ready, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -396,6 +417,32 @@ static gboolean prepare_runtime_dir(Machine *m, const struct passwd *pw, GError 
 	return TRUE;
 }
 
+/* The control socket, made by us so that we can connect before the monitor serves it. */
+static int listen_control_socket(const char *path, GError **error)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "The path %s is too long", path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	(void)unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 4) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot create the control socket %s: %s",
+			    path, g_strerror(err));
+		return -1;
+	}
+	return fd;
+}
+
 static gboolean spawn_monitor(Machine *m, GError **error)
 {
 	const MachineConfig *c = m->config;
@@ -404,7 +451,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_autofree char *console = runtime_path(m, "console");
 	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *identifier = NULL;
-	int fds[3] = { -1, -1, -1 }, output_fd;
+	int fds[4] = { -1, -1, -1, -1 }, output_fd;
 	guint n = 0;
 	struct passwd *pw;
 	SpawnParams params;
@@ -441,7 +488,10 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
 	g_ptr_array_add(argv, g_strdup_printf("--serial=socket:%s", console));
-	g_ptr_array_add(argv, g_strdup_printf("--control=%s", control));
+	fds[n] = listen_control_socket(control, error);
+	if (fds[n] < 0)
+		goto out;
+	g_ptr_array_add(argv, g_strdup_printf("--control-fd=%u", 3 + n++));
 	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
 	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
 	/* Info lines too: the journal keeps priorities, and readers filter. */
@@ -504,11 +554,11 @@ fail:
 
 /* ---- the monitor's control channel (org.phyllome.VMM1) ---- */
 
-typedef void (*ControlCallback)(Machine *m, const GError *error, gpointer data);
-
 typedef struct {
 	Machine *machine;
+	char *interface;
 	char *method;
+	GVariant *params;
 	ControlCallback callback;
 	gpointer data;
 } ControlCall;
@@ -516,7 +566,10 @@ typedef struct {
 static void control_call_free(ControlCall *call)
 {
 	machine_unref(call->machine);
+	g_free(call->interface);
 	g_free(call->method);
+	if (call->params)
+		g_variant_unref(call->params);
 	g_free(call);
 }
 
@@ -536,8 +589,9 @@ static void control_reply(GObject *source, GAsyncResult *res, gpointer data)
 static void control_send(ControlCall *call)
 {
 	/* Peer to peer: no destination name. A stuck monitor costs this call its timeout, nothing else. */
-	g_dbus_connection_call(call->machine->control, NULL, "/org/phyllome/VMM1", "org.phyllome.VMM1", call->method,
-			       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, control_reply, call);
+	g_dbus_connection_call(call->machine->control, NULL, "/org/phyllome/VMM1", call->interface, call->method,
+			       call->params ? g_variant_ref(call->params) : NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000,
+			       NULL, control_reply, call);
 }
 
 static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
@@ -571,15 +625,18 @@ static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
 	control_send(call);
 }
 
-/* Calls a method without arguments of the monitor's control API, connecting first if needed. */
-static void control_call(Machine *m, const char *method, ControlCallback callback, gpointer data)
+/* Calls a method of the monitor's control API (params: floating or NULL), connecting first if needed. */
+static void control_call_full(Machine *m, const char *interface, const char *method, GVariant *params,
+			      ControlCallback callback, gpointer data)
 {
 	ControlCall *call = g_new0(ControlCall, 1);
 	g_autofree char *path = NULL;
 	g_autofree char *address = NULL;
 
 	call->machine = machine_ref(m);
+	call->interface = g_strdup(interface);
 	call->method = g_strdup(method);
+	call->params = params ? g_variant_ref_sink(params) : NULL;
 	call->callback = callback;
 	call->data = data;
 	if (m->control && !g_dbus_connection_is_closed(m->control)) {
@@ -591,6 +648,11 @@ static void control_call(Machine *m, const char *method, ControlCallback callbac
 	address = g_strdup_printf("unix:path=%s", path);
 	g_dbus_connection_new_for_address(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL,
 					  control_connected, call);
+}
+
+static void control_call(Machine *m, const char *method, ControlCallback callback, gpointer data)
+{
+	control_call_full(m, "org.phyllome.VMM1", method, NULL, callback, data);
 }
 
 static void paused_or_resumed(Machine *m, const GError *error, gpointer data)
