@@ -66,6 +66,7 @@ daemon, bare = [], []
 for r in range(rounds):
     daemon.append(daemon_start_to_marker())
     bare.append(bare_start_to_marker())
+    print(f"# round {r + 1}: via phyllomed {daemon[-1] * 1000:.1f} ms, bare {bare[-1] * 1000:.1f} ms", flush=True)
 d, b = statistics.median(daemon), statistics.median(bare)
 print(f"start to the guest's first console line, tiny guest, {rounds} rounds, medians:")
 print(f"  phyllomectl-equivalent Start + OpenConsole via phyllomed: {d * 1000:8.1f} ms")
