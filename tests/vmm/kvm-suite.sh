@@ -49,7 +49,7 @@ mem=4096
 run_in_test_host() {
 	rm -f "$results"/tap "$results"/stderr "$results"/status
 	"$here/../kvmhost/kvmhost.sh" run --rw "$results" --mem "$mem" -- \
-		sh -c "\"\$0\" > \"\$1/tap\" 2> \"\$1/stderr\"; echo \$? > \"\$1/status\"" "$script" "$results" \
+		sh -c "\"\$0\" < /dev/null > \"\$1/tap\" 2> \"\$1/stderr\"; echo \$? > \"\$1/status\"" "$script" "$results" \
 		2> "$results/kvmhost.log"
 	host_status=$?
 	[ -s "$results/status" ]
