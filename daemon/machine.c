@@ -948,54 +948,38 @@ static gboolean handle_restart(PhyllomeMachine *iface, GDBusMethodInvocation *in
 	return authorize(m, invocation, options, "restart", do_restart);
 }
 
-static void do_pause(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+/* Pause and Resume: the same checks, then the monitor's method of the same name. */
+static gboolean check_pausable(Machine *m, GDBusMethodInvocation *invocation)
 {
-	(void)options;
-	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED) {
-		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not running", m->name,
-			     machine_state_to_string(m->state));
-		return;
-	}
-	control_call(m, "Pause", paused_or_resumed, g_object_ref(invocation));
+	gboolean pausing = g_str_equal(g_dbus_method_invocation_get_method_name(invocation), "Pause");
+
+	if (m->state == MACHINE_RUNNING || m->state == MACHINE_PAUSED)
+		return TRUE;
+	return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not %s", m->name,
+		     machine_state_to_string(m->state), pausing ? "running" : "paused");
+	return FALSE;
 }
 
-static gboolean handle_pause(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
-			     gpointer data)
+static void do_pause_or_resume(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	(void)options;
+	if (check_pausable(m, invocation))
+		control_call(m, g_dbus_method_invocation_get_method_name(invocation), paused_or_resumed,
+			     g_object_ref(invocation));
+}
+
+static gboolean handle_pause_or_resume(PhyllomeMachine *iface, GDBusMethodInvocation *invocation,
+				       GVariant *options, gpointer data)
 {
 	Machine *m = data;
 
 	(void)iface;
-	if (!check_options(invocation, options, interactive_only))
+	if (!check_options(invocation, options, interactive_only) || !check_pausable(m, invocation))
 		return TRUE;
-	if (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED)
-		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not running",
-				    m->name, machine_state_to_string(m->state));
-	return authorize(m, invocation, options, "pause", do_pause);
-}
-
-static void do_resume(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
-{
-	(void)options;
-	if (m->state != MACHINE_PAUSED && m->state != MACHINE_RUNNING) {
-		return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not paused", m->name,
-			     machine_state_to_string(m->state));
-		return;
-	}
-	control_call(m, "Resume", paused_or_resumed, g_object_ref(invocation));
-}
-
-static gboolean handle_resume(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, GVariant *options,
-			      gpointer data)
-{
-	Machine *m = data;
-
-	(void)iface;
-	if (!check_options(invocation, options, interactive_only))
-		return TRUE;
-	if (m->state != MACHINE_PAUSED && m->state != MACHINE_RUNNING)
-		return return_error(invocation, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' is %s, not paused",
-				    m->name, machine_state_to_string(m->state));
-	return authorize(m, invocation, options, "resume", do_resume);
+	return authorize(m, invocation, options,
+			 g_str_equal(g_dbus_method_invocation_get_method_name(invocation), "Pause") ? "pause"
+												     : "resume",
+			 do_pause_or_resume);
 }
 
 static void do_open_console(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
@@ -1108,8 +1092,8 @@ Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, co
 	g_signal_connect(m->iface, "handle-kill", G_CALLBACK(handle_kill), m);
 	g_signal_connect(m->iface, "handle-restart", G_CALLBACK(handle_restart), m);
 	g_signal_connect(m->iface, "handle-open-console", G_CALLBACK(handle_open_console), m);
-	g_signal_connect(m->iface, "handle-pause", G_CALLBACK(handle_pause), m);
-	g_signal_connect(m->iface, "handle-resume", G_CALLBACK(handle_resume), m);
+	g_signal_connect(m->iface, "handle-pause", G_CALLBACK(handle_pause_or_resume), m);
+	g_signal_connect(m->iface, "handle-resume", G_CALLBACK(handle_pause_or_resume), m);
 	g_signal_connect(m->iface, "handle-delete", G_CALLBACK(handle_delete), m);
 	phyllome_object_skeleton_set_machine(m->object, m->iface);
 	g_dbus_object_manager_server_export(daemon->object_manager, G_DBUS_OBJECT_SKELETON(m->object));
