@@ -79,17 +79,28 @@ path, vmm, tiny = sys.argv[1:4]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(4)
-p = subprocess.run([vmm, "--kernel", tiny, "--memory", "64M", "--cmdline", "test=powerbutton",
-                    "--control-fd", str(s.fileno())], pass_fds=[s.fileno()])
-print("status", p.returncode)
+p = subprocess.Popen([vmm, "--kernel", tiny, "--memory", "64M", "--cmdline", "test=powerbutton",
+                      "--control-fd", str(s.fileno())], pass_fds=[s.fileno()], stdin=subprocess.DEVNULL)
+print("vmm-pid", p.pid, flush=True)
+print("status", p.wait(), flush=True)
 PY
 fd_pid=$!
 wait_socket
-for i in $(seq 100); do
-	[ "$(vmm_prop State 2> /dev/null)" = running ] && break
+# A power button pressed before the guest armed its handler is lost, as on
+# real hardware: press it once the guest says it listens.
+for i in $(seq 300); do
+	grep -q "TINY power button armed" "$scratch/fd.out" && break
 	sleep 0.2
 done
 vmm_call PowerButton > /dev/null 2>&1
+for i in $(seq 300); do
+	kill -0 "$fd_pid" 2> /dev/null || break
+	sleep 0.2
+done
+if kill -0 "$fd_pid" 2> /dev/null; then
+	echo "the VM did not power off within 60 s of PowerButton" | tap_diag
+	kill -KILL "$(awk '$1 == "vmm-pid" { print $2 }' "$scratch/fd.out")"
+fi
 wait "$fd_pid"
 check "--control-fd: an inherited listening socket serves the API" grep -q "^status 0$" "$scratch/fd.out"
 grep -q "^status 0$" "$scratch/fd.out" || tap_diag < "$scratch/fd.out"

@@ -65,12 +65,18 @@ if ! run_in_test_host; then
 	echo "# running the suite again in a new test-host VM"
 	run_in_test_host
 fi
-cat "$results/tap" 2> /dev/null
 if [ ! -s "$results/status" ]; then
-	echo "not ok 1 - the test-host VM did not run the suite (kvmhost.sh status $host_status)"
-	echo "1..1"
+	# Keep what the suite got through, then one failure for the rest, so the
+	# TAP stays well-formed and the log shows where it stopped.
+	grep -vE '^1\.\.[0-9]+' "$results/tap" 2> /dev/null
+	done_tests=$(grep -cE '^(ok|not ok) ' "$results/tap" 2> /dev/null)
+	next=$((${done_tests:-0} + 1))
+	echo "not ok $next - the test-host VM ended before the suite did (kvmhost.sh status $host_status)"
+	echo "1..$next"
+	[ -s "$results/stderr" ] && tail -n 20 "$results/stderr" | sed 's/^/# stderr: /'
 	tail -n 60 "$results/kvmhost.log" | sed 's/^/# /'
 	exit 1
 fi
+cat "$results/tap"
 [ -s "$results/stderr" ] && sed 's/^/# stderr: /' "$results/stderr"
 exit "$(cat "$results/status")"
