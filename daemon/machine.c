@@ -50,11 +50,15 @@ struct Machine {
 	GDBusMethodInvocation *restart_invocation; /* Restart: start again once stopped */
 	GQueue stop_waiters;                       /* Stop/Kill calls answered once stopped */
 	GDBusConnection *control;                  /* to the monitor's org.phyllome.VMM1, once needed */
+	guint panic_subscription;
+	gboolean panicked; /* the monitor said the guest kernel panicked */
 };
 
 static void begin_start(Machine *m, GDBusMethodInvocation *invocation);
 
-typedef void (*ControlCallback)(Machine *m, const GError *error, gpointer data);
+/* reply: the method's return values, NULL on error. */
+static void control_detach(Machine *m);
+typedef void (*ControlCallback)(Machine *m, GVariant *reply, const GError *error, gpointer data);
 static void control_call_full(Machine *m, const char *interface, const char *method, GVariant *params,
 			      ControlCallback callback, gpointer data);
 
@@ -190,6 +194,8 @@ static const char *exit_status_meaning(int status)
 		return "the guest crashed";
 	case VMM_EXIT_HOST_STOP:
 		return "stopped hard";
+	case VMM_EXIT_PANIC:
+		return "the guest kernel panicked";
 	case 127:
 		return "the monitor could not be run";
 	default:
@@ -200,7 +206,7 @@ static const char *exit_status_meaning(int status)
 static void monitor_gone(Machine *m, gboolean known, int wait_status)
 {
 	gboolean was_starting = m->state == MACHINE_STARTING;
-	MachineOutcome o = machine_outcome(known, wait_status, m->stop_requested || m->killing);
+	MachineOutcome o = machine_outcome(known, wait_status, m->stop_requested || m->killing, m->panicked);
 	GDBusMethodInvocation *start_invocation = g_steal_pointer(&m->start_invocation);
 	GDBusMethodInvocation *restart_invocation = g_steal_pointer(&m->restart_invocation);
 	g_autoptr(GError) start_error = g_steal_pointer(&m->start_error);
@@ -217,9 +223,7 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	m->pidfd = -1;
 	m->pid = 0;
 	m->stop_requested = m->killing = FALSE;
-	if (m->control)
-		(void)g_dbus_connection_close(m->control, NULL, NULL, NULL);
-	g_clear_object(&m->control);
+	control_detach(m);
 	remove_runtime_state(m);
 	phyllome_machine_set_leader(m->iface, 0);
 	phyllome_machine_set_unit(m->iface, "");
@@ -323,7 +327,7 @@ static void write_runtime_state(Machine *m)
 }
 
 /* The monitor answers on its control channel: its machine is set up, its console socket there. */
-static void monitor_ready(Machine *m, const GError *error, gpointer data)
+static void monitor_ready(Machine *m, GVariant *reply, const GError *error, gpointer data)
 {
 	g_autofree char *unit = NULL;
 
@@ -418,7 +422,8 @@ static gboolean prepare_runtime_dir(Machine *m, const struct passwd *pw, GError 
 }
 
 /* The control socket, made by us so that we can connect before the monitor serves it. */
-static int listen_control_socket(const char *path, GError **error)
+/* The monitor's sockets are ours: made here, root's alone, and passed to it as listening fds. */
+static int listen_socket(const char *what, const char *path, GError **error)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd;
@@ -436,8 +441,8 @@ static int listen_control_socket(const char *path, GError **error)
 
 		if (fd >= 0)
 			close(fd);
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot create the control socket %s: %s",
-			    path, g_strerror(err));
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot create the %s socket %s: %s",
+			    what, path, g_strerror(err));
 		return -1;
 	}
 	return fd;
@@ -451,7 +456,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_autofree char *console = runtime_path(m, "console");
 	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *identifier = NULL;
-	int fds[4] = { -1, -1, -1, -1 }, output_fd;
+	int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 }, output_fd;
 	guint n = 0;
 	struct passwd *pw;
 	SpawnParams params;
@@ -487,8 +492,11 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
-	g_ptr_array_add(argv, g_strdup_printf("--serial=socket:%s", console));
-	fds[n] = listen_control_socket(control, error);
+	fds[n] = listen_socket("console", console, error);
+	if (fds[n] < 0)
+		goto out;
+	g_ptr_array_add(argv, g_strdup_printf("--serial=fd:%u", 3 + n++));
+	fds[n] = listen_socket("control", control, error);
 	if (fds[n] < 0)
 		goto out;
 	g_ptr_array_add(argv, g_strdup_printf("--control-fd=%u", 3 + n++));
@@ -527,6 +535,7 @@ static void begin_start(Machine *m, GDBusMethodInvocation *invocation)
 		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
 		goto fail;
 	}
+	m->panicked = FALSE;
 	phyllome_machine_set_result(m->iface, "");
 	phyllome_machine_set_status_text(m->iface, "");
 	if (!spawn_monitor(m, &error))
@@ -582,7 +591,7 @@ static void control_reply(GObject *source, GAsyncResult *res, gpointer data)
 	if (!reply)
 		g_dbus_error_strip_remote_error(error);
 	if (call->callback)
-		call->callback(call->machine, reply ? NULL : error, call->data);
+		call->callback(call->machine, reply, reply ? NULL : error, call->data);
 	control_call_free(call);
 }
 
@@ -592,6 +601,44 @@ static void control_send(ControlCall *call)
 	g_dbus_connection_call(call->machine->control, NULL, "/org/phyllome/VMM1", call->interface, call->method,
 			       call->params ? g_variant_ref(call->params) : NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000,
 			       NULL, control_reply, call);
+}
+
+static void guest_panicked(GDBusConnection *conn, const char *sender, const char *path, const char *interface,
+			   const char *signal, GVariant *params, gpointer data)
+{
+	Machine *m = data;
+	gboolean crash_kernel_loaded = FALSE;
+
+	if (g_variant_is_of_type(params, G_VARIANT_TYPE("(b)")))
+		g_variant_get(params, "(b)", &crash_kernel_loaded);
+	m->panicked = TRUE;
+	if (crash_kernel_loaded) {
+		log_machine(m, LOG_ERR, "The guest kernel panicked; its crash kernel takes over");
+		phyllome_machine_set_status_text(m->iface, "The guest kernel panicked; its crash kernel runs");
+	} else {
+		log_machine(m, LOG_ERR, "The guest kernel panicked; the monitor stops the VM");
+	}
+}
+
+/* The connection to a monitor: ours until it ends, and told us of panics meanwhile. */
+static void control_attach(Machine *m, GDBusConnection *conn)
+{
+	m->control = conn;
+	/* Peer to peer: no sender to match; the subscription goes with control_detach(). */
+	m->panic_subscription = g_dbus_connection_signal_subscribe(conn, NULL, "org.phyllome.VMM1", "GuestPanicked",
+								   "/org/phyllome/VMM1", NULL,
+								   G_DBUS_SIGNAL_FLAGS_NONE, guest_panicked, m, NULL);
+}
+
+static void control_detach(Machine *m)
+{
+	if (!m->control)
+		return;
+	if (m->panic_subscription)
+		g_dbus_connection_signal_unsubscribe(m->control, m->panic_subscription);
+	m->panic_subscription = 0;
+	(void)g_dbus_connection_close(m->control, NULL, NULL, NULL);
+	g_clear_object(&m->control);
 }
 
 static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
@@ -605,7 +652,7 @@ static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
 	if (!conn) {
 		g_prefix_error(&error, "Cannot reach the monitor's control socket: ");
 		if (call->callback)
-			call->callback(m, error, call->data);
+			call->callback(m, NULL, error, call->data);
 		control_call_free(call);
 		return;
 	}
@@ -614,12 +661,12 @@ static void control_connected(GObject *source, GAsyncResult *res, gpointer data)
 		g_object_unref(conn);
 		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_NOT_RUNNING, "Machine '%s' stopped", m->name);
 		if (call->callback)
-			call->callback(m, error, call->data);
+			call->callback(m, NULL, error, call->data);
 		control_call_free(call);
 		return;
 	}
 	if (!m->control)
-		m->control = conn;
+		control_attach(m, conn);
 	else
 		g_object_unref(conn);
 	control_send(call);
@@ -643,7 +690,7 @@ static void control_call_full(Machine *m, const char *interface, const char *met
 		control_send(call);
 		return;
 	}
-	g_clear_object(&m->control);
+	control_detach(m);
 	path = runtime_path(m, "control");
 	address = g_strdup_printf("unix:path=%s", path);
 	g_dbus_connection_new_for_address(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL,
@@ -655,7 +702,7 @@ static void control_call(Machine *m, const char *method, ControlCallback callbac
 	control_call_full(m, "org.phyllome.VMM1", method, NULL, callback, data);
 }
 
-static void paused_or_resumed(Machine *m, const GError *error, gpointer data)
+static void paused_or_resumed(Machine *m, GVariant *reply, const GError *error, gpointer data)
 {
 	g_autoptr(GDBusMethodInvocation) invocation = data;
 	gboolean pausing = g_str_equal(g_dbus_method_invocation_get_method_name(invocation), "Pause");
@@ -677,15 +724,42 @@ static void paused_or_resumed(Machine *m, const GError *error, gpointer data)
 
 /* ---- stopping ---- */
 
+/*
+ * Stopping goes through the monitor's control channel; a signal stands in
+ * only where the channel is gone. (The monitor reads SIGTERM as the power
+ * button, and a second one, or one after the button, as a hard stop.)
+ */
+static void stop_step_done(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	const char *step = data;
+
+	if (!error || !m->pid || m->state != MACHINE_STOPPING)
+		return;
+	log_machine(m, LOG_WARNING, "The monitor's control channel did not take %s (%s); sending SIGTERM instead", step,
+		    error->message);
+	send_signal(m, SIGTERM);
+}
+
+static void resumed_for_stop(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	if (!m->pid || m->state != MACHINE_STOPPING)
+		return;
+	if (error) {
+		stop_step_done(m, NULL, error, (gpointer) "Resume");
+		return;
+	}
+	control_call(m, "PowerButton", stop_step_done, (gpointer) "the power button");
+}
+
 static gboolean stop_timer_fired(gpointer data)
 {
 	Machine *m = data;
 
 	if (!m->killing) {
 		log_machine(m, LOG_WARNING, "The guest did not power off within %u s; stopping it hard", m->stop_timeout);
-		/* A second SIGTERM: the monitor stops the VM at once and exits by itself. */
+		/* The monitor stops the VM at once and exits by itself. */
 		m->killing = TRUE;
-		send_signal(m, SIGTERM);
+		control_call(m, "Quit", stop_step_done, (gpointer) "Quit");
 		return G_SOURCE_CONTINUE;
 	}
 	log_machine(m, LOG_WARNING, "The monitor did not exit; killing it");
@@ -711,10 +785,11 @@ static void begin_stop(Machine *m, gboolean force, guint timeout)
 	}
 	m->stop_timeout = timeout;
 	log_machine(m, LOG_INFO, "Pressing the power button; the guest has %u s to power off", timeout);
-	send_signal(m, SIGTERM);
-	/* A paused guest cannot see the button: let it run (the button's interrupt waits for it). */
+	/* A paused guest cannot see the button: let it run first. */
 	if (was_paused)
-		control_call(m, "Resume", NULL, NULL);
+		control_call(m, "Resume", resumed_for_stop, NULL);
+	else
+		control_call(m, "PowerButton", stop_step_done, (gpointer) "the power button");
 	m->stop_timer_id = g_timeout_add_seconds(timeout ? timeout : 1, stop_timer_fired, m);
 }
 
@@ -1110,6 +1185,30 @@ void machine_unexport(Machine *m)
 	g_dbus_object_manager_server_unexport(m->daemon->object_manager, m->path);
 }
 
+/* What the adopted monitor says of itself: paused, or its guest panicked while we were away. */
+static void adopted_monitor_state(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	g_autoptr(GVariant) props = NULL;
+	const char *state = NULL;
+	gboolean panicked = FALSE;
+
+	(void)data;
+	if (error) {
+		log_machine(m, LOG_WARNING, "The adopted monitor does not answer on its control socket: %s",
+			    error->message);
+		return;
+	}
+	if (m->state != MACHINE_RUNNING || !m->pid)
+		return;
+	props = g_variant_get_child_value(reply, 0);
+	if (g_variant_lookup(props, "Panicked", "b", &panicked) && panicked)
+		m->panicked = TRUE;
+	if (g_variant_lookup(props, "State", "&s", &state) && g_str_equal(state, "paused")) {
+		set_state(m, MACHINE_PAUSED);
+		log_machine(m, LOG_INFO, "The adopted monitor is paused");
+	}
+}
+
 void machine_adopt(Machine *m)
 {
 	g_autofree char *path = runtime_path(m, "state");
@@ -1144,4 +1243,6 @@ void machine_adopt(Machine *m)
 	phyllome_machine_set_unit(m->iface, unit);
 	set_state(m, MACHINE_RUNNING);
 	log_machine(m, LOG_INFO, "Adopted the running monitor, PID %d in %s", (int)m->pid, unit);
+	control_call_full(m, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", "org.phyllome.VMM1"),
+			  adopted_monitor_state, NULL);
 }

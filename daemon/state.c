@@ -19,10 +19,17 @@ gboolean machine_state_is_active(MachineState state)
 	       state == MACHINE_PAUSED;
 }
 
-MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested)
+MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested, gboolean panicked)
 {
 	MachineOutcome o = { .state = MACHINE_FAILED, .result = "exit-code", .exit_status = -1 };
 
+	/* The guest said it panicked (GuestPanicked): that is why, however the monitor ended. */
+	if (panicked) {
+		o.result = "panic";
+		if (known && WIFEXITED(wait_status))
+			o.exit_status = WEXITSTATUS(wait_status);
+		return o;
+	}
 	if (!known) {
 		/* An adopted monitor: only whether we asked it to stop is known. */
 		o.state = stop_requested ? MACHINE_STOPPED : MACHINE_FAILED;
@@ -53,6 +60,9 @@ MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_re
 		break;
 	case VMM_EXIT_CRASH:
 		o.result = "crash";
+		break;
+	case VMM_EXIT_PANIC:
+		o.result = "panic";
 		break;
 	case VMM_EXIT_USAGE:
 		o.result = "config";

@@ -20,6 +20,7 @@ enum {
 	VMM_EXIT_REBOOT = 3,
 	VMM_EXIT_CRASH = 4,
 	VMM_EXIT_HOST_STOP = 5,
+	VMM_EXIT_PANIC = 6,
 };
 
 /* What the end of a monitor process means for its machine. */
@@ -36,6 +37,7 @@ gboolean machine_state_is_active(MachineState state);
 /*
  * Maps how the monitor ended (a waitpid status, or known == FALSE for an
  * adopted monitor whose status nobody can read) and whether we asked it to
- * stop, to the machine's next state and Result.
+ * stop, and whether the guest said it panicked, to the machine's next state
+ * and Result.
  */
-MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested);
+MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested, gboolean panicked);

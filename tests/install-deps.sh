@@ -6,13 +6,13 @@ set -euo pipefail
 packages=(
 	# build
 	meson ninja-build gcc libc6-dev pkg-config binutils
-	libglib2.0-dev libglib2.0-bin libpolkit-gobject-1-dev libsystemd-dev
+	libglib2.0-dev libglib2.0-bin libpolkit-gobject-1-dev libsystemd-dev libseccomp-dev
 	# the daemon's tests: a private systemd with its bus, polkitd and machined (tests/sdbox)
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)
 	apt dpkg kmod cpio gzip qemu-system-x86
 	# test scripts
-	python3 python3-dbus coreutils procps
+	python3 python3-dbus python3-gi coreutils procps
 )
 
 missing=()

@@ -12,7 +12,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 builddir=${BUILDDIR:-build}
-setup_args=()
+# Test hooks: hidden VMM options the sandbox tests use to prove it holds.
+setup_args=(-Dtest_hooks=true)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--werror) setup_args+=(-Dwerror=true); shift ;;

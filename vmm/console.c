@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "unix-socket.h"
 
 #define CTRL_A 0x01
 
@@ -60,6 +61,7 @@ void console_write(struct console *c, const uint8_t *data, size_t len)
 		write_all(c->out_fd, data, len);
 		break;
 	case SERIAL_SOCKET:
+	case SERIAL_SOCKET_FD:
 		pthread_mutex_lock(&c->lock);
 		history_append(c, data, len);
 		for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++) {
@@ -204,33 +206,30 @@ static void listen_ready(struct watch *w, uint32_t events)
 		client_close(free_slot);
 }
 
-static int open_socket(struct console *c, const char *path)
+/* A listening socket: made at path, or inherited as fd (path NULL) from phyllomed. */
+static int open_socket(struct console *c, const char *path, int fd)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	struct stat st;
+	bool listening;
 	int r;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return log_error_errno(ENAMETOOLONG, "Console socket path too long: %s", path);
-	strcpy(addr.sun_path, path);
-	/* A socket left by an earlier run is ours to replace; any other file is not. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return log_error_errno(EEXIST, "%s exists and is not a socket", path);
-		(void)unlink(path);
+	if (path) {
+		fd = unix_socket_listen("console", path, CONSOLE_MAX_CLIENTS);
+		if (fd < 0)
+			return fd;
+		c->socket_path = strdup(path);
+		if (!c->socket_path) {
+			close(fd);
+			(void)unlink(path);
+			return -ENOMEM;
+		}
+	} else {
+		r = unix_socket_adopt("console", fd, &listening);
+		if (r < 0)
+			return r;
+		if (!listening)
+			return log_error_errno(EINVAL, "The console file descriptor %d is not a listening socket", fd);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_error_errno(errno, "socket(AF_UNIX): %m");
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return log_error_errno(errno, "Cannot create console socket %s: %m", path);
-	if (listen(fd, CONSOLE_MAX_CLIENTS) < 0)
-		return log_error_errno(errno, "listen(%s): %m", path);
-	c->socket_path = strdup(path);
-	if (!c->socket_path)
-		return -ENOMEM;
-	c->listen_watch = (struct watch){ .fd = TAKE_FD(fd), .ready = listen_ready };
+	c->listen_watch = (struct watch){ .fd = fd, .ready = listen_ready };
 	r = event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch the console socket: %m");
@@ -280,7 +279,7 @@ static int open_stdio(struct console *c)
 	return 0;
 }
 
-int console_open(struct console *c, enum serial_kind kind, const char *path, struct event_loop *loop,
+int console_open(struct console *c, enum serial_kind kind, const char *path, int fd, struct event_loop *loop,
 		 const struct console_ops *ops, void *opaque)
 {
 	memset(c, 0, sizeof(*c));
@@ -308,7 +307,9 @@ int console_open(struct console *c, enum serial_kind kind, const char *path, str
 			return log_error_errno(errno, "Cannot open console file %s: %m", path);
 		return 0;
 	case SERIAL_SOCKET:
-		return open_socket(c, path);
+		return open_socket(c, path, -1);
+	case SERIAL_SOCKET_FD:
+		return open_socket(c, NULL, fd);
 	case SERIAL_NONE:
 		return 0;
 	}

@@ -57,7 +57,7 @@ struct console {
 	void *opaque;
 };
 
-int console_open(struct console *c, enum serial_kind kind, const char *path, struct event_loop *loop,
+int console_open(struct console *c, enum serial_kind kind, const char *path, int fd, struct event_loop *loop,
 		 const struct console_ops *ops, void *opaque);
 void console_write(struct console *c, const uint8_t *data, size_t len);
 /* Offers held-back input again; the main loop calls it while input is paused. */

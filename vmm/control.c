@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "unix-socket.h"
 #include "vm.h"
 
 const char *vm_state_name(struct vm *vm)
@@ -165,19 +166,28 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+static int property_panicked(sd_bus *bus, const char *path, const char *interface, const char *property,
+			     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+
+	return sd_bus_message_append(reply, "b", (int)(atomic_load(&c->vm->panic_events) != 0));
+}
+
 static const sd_bus_vtable vmm_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("VCPUs", "u", property_vcpus, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("MemoryBytes", "t", property_memory, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Panicked", "b", property_panicked, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD("Pause", "", "", method_pause, 0),
 	SD_BUS_METHOD("Resume", "", "", method_resume, 0),
 	SD_BUS_METHOD("PowerButton", "", "", method_power_button, 0),
 	SD_BUS_METHOD("Reset", "", "", method_reset, 0),
 	SD_BUS_METHOD("Quit", "", "", method_quit, 0),
 	SD_BUS_SIGNAL("StateChanged", "s", 0),
-	SD_BUS_SIGNAL("GuestPanicked", "", 0),
+	SD_BUS_SIGNAL_WITH_NAMES("GuestPanicked", "b", SD_BUS_PARAM(crash_kernel_loaded), 0),
 	SD_BUS_VTABLE_END,
 };
 
@@ -191,6 +201,21 @@ void control_state_changed(struct control *c)
 		(void)sd_bus_emit_signal(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "StateChanged", "s",
 					 vm_state_name(c->vm));
 		(void)sd_bus_emit_properties_changed(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "State", NULL);
+		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
+	}
+}
+
+void control_guest_panicked(struct control *c, bool crash_kernel_loaded)
+{
+	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++) {
+		struct control_connection *conn = &c->connections[i];
+
+		if (!conn->bus)
+			continue;
+		(void)sd_bus_emit_signal(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "GuestPanicked", "b",
+					 (int)crash_kernel_loaded);
+		(void)sd_bus_emit_properties_changed(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "Panicked",
+						     NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
 	}
 }
@@ -262,10 +287,7 @@ static int listen_on(struct control *c, int fd)
 
 int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path, int fd)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	_cleanup_close_ int sock = -1;
-	int accepting = 0;
-	socklen_t len = sizeof(accepting);
+	bool listening = true;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -276,37 +298,27 @@ int control_open(struct control *c, struct vm *vm, struct event_loop *loop, cons
 		c->connections[i].watch.fd = -1;
 
 	if (fd >= 0) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0)
-			return log_error_errno(errno, "The control file descriptor %d is not a socket: %m", fd);
-		r = fcntl(fd, F_SETFD, FD_CLOEXEC);
+		r = unix_socket_adopt("control", fd, &listening);
 		if (r < 0)
-			return log_error_errno(errno, "fcntl: %m");
-		if (!accepting)
+			return r;
+		if (!listening)
 			return connection_add(c, fd);
-		r = listen_on(c, fd);
-		return r < 0 ? log_error_errno(-r, "Cannot watch the control socket: %m") : 0;
-	}
-	if (!path)
+	} else if (path) {
+		fd = unix_socket_listen("control", path, CONTROL_MAX_CONNECTIONS);
+		if (fd < 0)
+			return fd;
+		c->socket_path = strdup(path);
+		if (!c->socket_path) {
+			close(fd);
+			(void)unlink(path);
+			return -ENOMEM;
+		}
+	} else {
 		return 0;
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return log_error_errno(ENAMETOOLONG, "The control socket path %s is too long", path);
-	strcpy(addr.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0)
-		return log_error_errno(errno, "socket(AF_UNIX): %m");
-	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return log_error_errno(errno, "Cannot create the control socket %s: %m", path);
-	c->socket_path = strdup(path);
-	if (!c->socket_path)
-		return -ENOMEM;
-	/* Whoever may connect may stop the VM: only its own user (and root). */
-	if (chmod(path, 0600) < 0 || listen(sock, CONTROL_MAX_CONNECTIONS) < 0)
-		return log_error_errno(errno, "Cannot listen on the control socket %s: %m", path);
-	r = listen_on(c, sock);
-	if (r < 0)
-		return log_error_errno(-r, "Cannot watch the control socket: %m");
-	TAKE_FD(sock);
-	return 0;
+	}
+	/* From here on the listening fd is listen_watch's: control_close() closes it. */
+	r = listen_on(c, fd);
+	return r < 0 ? log_error_errno(-r, "Cannot watch the control socket: %m") : 0;
 }
 
 void control_close(struct control *c)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "event.h"
@@ -35,4 +36,5 @@ int control_open(struct control *c, struct vm *vm, struct event_loop *loop, cons
 void control_close(struct control *c);
 /* Emits StateChanged with the VM's current state to every peer. */
 void control_state_changed(struct control *c);
+void control_guest_panicked(struct control *c, bool crash_kernel_loaded);
 const char *vm_state_name(struct vm *vm);

@@ -9,4 +9,5 @@ enum {
 	EXIT_GUEST_REBOOT = 3,   /* the guest asked for a reset (ACPI reset register, i8042) */
 	EXIT_GUEST_CRASH = 4,    /* triple fault, KVM internal error or failed entry */
 	EXIT_HOST_STOP = 5,      /* stopped hard: second SIGTERM, shutdown timeout, Ctrl-A x */
+	EXIT_GUEST_PANIC = 6,    /* the guest kernel reported a panic (pvpanic) */
 };

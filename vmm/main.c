@@ -9,6 +9,7 @@
 #include "exit-status.h"
 #include "log.h"
 #include "options.h"
+#include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -46,6 +47,9 @@ static int stop_status(enum vm_stop_reason reason, const char *name)
 	case VM_STOP_CRASH:
 		log_error("VM %s: the guest crashed", name);
 		return EXIT_GUEST_CRASH;
+	case VM_STOP_PANIC:
+		log_error("VM %s: the guest kernel panicked", name);
+		return EXIT_GUEST_PANIC;
 	case VM_STOP_HOST:
 		log_notice("VM %s: stopped by the host", name);
 		return EXIT_HOST_STOP;
@@ -74,6 +78,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_max_level(config.log_level);
+	if (config.sandbox) {
+		int keep[8];
+
+		/* Before anything is opened: what we did not ask for, the guest's monitor never holds. */
+		if (sandbox_close_other_fds(keep, options_inherited_fds(&config, keep)) < 0)
+			return EXIT_VMM_ERROR;
+	}
 
 	if (boot_files_open(&files, config.kernel, config.initrd, config.cmdline) < 0)
 		return EXIT_USAGE;

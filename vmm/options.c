@@ -80,6 +80,9 @@ int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_pat
 	} else if (strncmp(s, "socket:", 7) == 0 && s[7]) {
 		*ret_kind = SERIAL_SOCKET;
 		*ret_path = s + 7;
+	} else if (strncmp(s, "fd:", 3) == 0 && s[3]) {
+		*ret_kind = SERIAL_SOCKET_FD;
+		*ret_path = s + 3;
 	} else {
 		return -EINVAL;
 	}
@@ -113,6 +116,29 @@ int parse_fd(const char *s, int *ret)
 	return 0;
 }
 
+static void add_fd_path(const char *path, int *fds, size_t *n)
+{
+	int fd;
+
+	if (path && strncmp(path, "fd:", 3) == 0 && parse_fd(path + 3, &fd) == 0)
+		fds[(*n)++] = fd;
+}
+
+size_t options_inherited_fds(const struct vm_config *c, int fds[static 8])
+{
+	size_t n = 0;
+
+	add_fd_path(c->kernel, fds, &n);
+	add_fd_path(c->initrd, fds, &n);
+	if (c->kvm_fd >= 0)
+		fds[n++] = c->kvm_fd;
+	if (c->control_fd >= 0)
+		fds[n++] = c->control_fd;
+	if (c->serial_fd >= 0)
+		fds[n++] = c->serial_fd;
+	return n;
+}
+
 void options_help(const char *program)
 {
 	printf("Usage: %s --kernel PATH [OPTIONS]\n"
@@ -127,7 +153,8 @@ void options_help(const char *program)
 	       "  -m, --memory SIZE            guest RAM with K/M/G suffix, a bare number is MiB\n"
 	       "                               (default 512M, at least 8M)\n"
 	       "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
-	       "                               socket:PATH (unix socket to connect to), none\n"
+	       "                               socket:PATH (unix socket to connect to), fd:N (such\n"
+	       "                               a socket, listening, inherited as N), none\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
 	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
 	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
@@ -135,6 +162,9 @@ void options_help(const char *program)
 	       "      --control-fd N           serve it on the inherited socket N (listening or connected)\n"
 	       "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
 	       "                               guest has to power off before a hard stop (default %d)\n"
+	       "      --sandbox on|off         confine the monitor before the guest runs: close other\n"
+	       "                               fds, drop capabilities, no_new_privs, seccomp allow-lists\n"
+	       "                               (default on; off only to debug, e.g. under strace)\n"
 	       "  -v, --verbose                log more (repeat for debug messages)\n"
 	       "  -h, --help                   show this help\n"
 	       "  -V, --version                show the version\n"
@@ -143,7 +173,8 @@ void options_help(const char *program)
 	       "SIGTERM presses the ACPI power button; a second SIGTERM stops the VM at once.\n"
 	       "\n"
 	       "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
-	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard.\n",
+	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard,\n"
+	       "6 guest kernel panicked (pvpanic).\n",
 	       program, VM_MAX_CPUS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
@@ -152,6 +183,8 @@ enum {
 	OPT_KVM_FD,
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
+	OPT_SANDBOX,
+	OPT_TEST_FORBIDDEN_SYSCALL,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -174,6 +207,10 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+#ifdef PHYLLOME_TEST_HOOKS
+		{ "test-forbidden-syscall", required_argument, NULL, OPT_TEST_FORBIDDEN_SYSCALL },
+#endif
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -189,6 +226,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.shutdown_timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT,
 		.kvm_fd = -1,
 		.control_fd = -1,
+		.serial_fd = -1,
+		.sandbox = true,
 		.log_level = LOG_NOTICE,
 	};
 	int opt, r;
@@ -227,7 +266,13 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		case 's':
 			if (parse_serial(optarg, &c.serial, &c.serial_path) < 0)
 				return usage_error(program, "serial console", optarg,
-						   "expected stdio, file:PATH, socket:PATH or none");
+						   "expected stdio, file:PATH, socket:PATH, fd:N or none");
+			if (c.serial == SERIAL_SOCKET_FD) {
+				if (parse_fd(c.serial_path, &c.serial_fd) < 0)
+					return usage_error(program, "serial console", optarg,
+							   "expected an open file descriptor number above 2");
+				c.serial_path = NULL;
+			}
 			break;
 		case 'n':
 			if (!*optarg)
@@ -253,6 +298,16 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			if (parse_fd(optarg, &c.control_fd) < 0)
 				return usage_error(program, "control file descriptor", optarg,
 						   "expected an open file descriptor number above 2");
+			break;
+		case OPT_SANDBOX:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				return usage_error(program, "sandbox setting", optarg, "expected on or off");
+			c.sandbox = strcmp(optarg, "on") == 0;
+			break;
+		case OPT_TEST_FORBIDDEN_SYSCALL:
+			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0)
+				return usage_error(program, "test hook", optarg, "expected main or vcpu");
+			c.test_forbidden_syscall = optarg;
 			break;
 		case 'v':
 			c.log_level = c.log_level < LOG_DEBUG ? c.log_level + 1 : LOG_DEBUG;

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum serial_kind {
 	SERIAL_STDIO,
 	SERIAL_FILE,
 	SERIAL_SOCKET,
+	SERIAL_SOCKET_FD, /* an inherited listening socket: serial_fd */
 	SERIAL_NONE,
 };
 
@@ -20,10 +22,13 @@ struct vm_config {
 	uint64_t memory;
 	enum serial_kind serial;
 	const char *serial_path;
+	int serial_fd;
 	int kvm_fd; /* inherited /dev/kvm, or -1 to open it */
 	const char *control_path; /* control socket to create, or NULL */
 	int control_fd;           /* inherited control socket, or -1 */
 	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
+	bool sandbox;              /* confine the monitor before the guest runs (--sandbox) */
+	const char *test_forbidden_syscall; /* test builds: main|vcpu, see sandbox.h */
 	int log_level;
 };
 
@@ -43,6 +48,9 @@ int parse_size(const char *s, uint64_t *ret);
 /* A file descriptor number above 2 that is open in this process. */
 int parse_fd(const char *s, int *ret);
 int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path);
+
+/* The file descriptors the options name: those the monitor keeps (at most 8). */
+size_t options_inherited_fds(const struct vm_config *c, int fds[static 8]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */
 int options_parse(int argc, char **argv, struct vm_config *ret, enum options_action *ret_action);

@@ -147,6 +147,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (sandbox_enter(&vcpu->vm->sandbox, SANDBOX_VCPU) < 0) {
+		vm_request_stop(vcpu->vm, VM_STOP_ERROR);
+		vcpu_thread_ended(vcpu->vm);
+		return NULL;
+	}
 
 	while (!vm_stopping(vcpu->vm)) {
 		vcpu_park_if_paused(vcpu);

@@ -143,6 +143,29 @@ static int acpi_pm_device_init(struct vm *vm)
 			       PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops, &vm->pm);
 }
 
+/* On the vCPU thread that took the write: the main loop tells the control channel's clients. */
+static void guest_panicked(void *opaque, uint8_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t one = 1;
+
+	if (atomic_fetch_or(&vm->panic_events, events) != 0)
+		return;
+	if (events & PVPANIC_CRASH_LOADED) {
+		log_error("The guest kernel panicked; its crash kernel takes over");
+	} else {
+		log_error("The guest kernel panicked");
+		vm_request_stop(vm, VM_STOP_PANIC);
+	}
+	(void)write(vm->panic_watch.fd, &one, sizeof(one));
+}
+
+static int pvpanic_device_init(struct vm *vm)
+{
+	vm->pvpanic = (struct pvpanic){ .event = guest_panicked, .opaque = vm };
+	return io_bus_register(&vm->io, "pvpanic", PORT_PVPANIC, 1, &pvpanic_io_ops, &vm->pvpanic);
+}
+
 /* The platform, in the order devices are set up. */
 static const struct {
 	const char *name;
@@ -151,6 +174,7 @@ static const struct {
 	{ "serial port COM1", serial_device_init },
 	{ "i8042 reset controller", i8042_device_init },
 	{ "ACPI power management", acpi_pm_device_init },
+	{ "pvpanic device", pvpanic_device_init },
 };
 
 static int check_kvm(struct vm *vm)
@@ -279,6 +303,24 @@ void vm_press_power_button(struct vm *vm, const char *why)
 	control_state_changed(&vm->control);
 }
 
+static void announce_panic(struct vm *vm)
+{
+	unsigned events = atomic_load(&vm->panic_events);
+
+	if (!events || vm->panic_announced)
+		return;
+	vm->panic_announced = true;
+	control_guest_panicked(&vm->control, events & PVPANIC_CRASH_LOADED);
+}
+
+static void panic_ready(struct watch *w, uint32_t events)
+{
+	uint64_t count;
+
+	(void)read(w->fd, &count, sizeof(count));
+	announce_panic(container_of(w, struct vm, panic_watch));
+}
+
 static void shutdown_timer_ready(struct watch *w, uint32_t events)
 {
 	struct vm *vm = container_of(w, struct vm, shutdown_timer);
@@ -307,10 +349,13 @@ static int setup_main_loop(struct vm *vm)
 	vm->stop_watch = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready };
 	vm->shutdown_timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
 					     .ready = shutdown_timer_ready };
-	if (vm->signal_watch.fd < 0 || vm->stop_watch.fd < 0 || vm->shutdown_timer.fd < 0)
+	vm->panic_watch = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = panic_ready };
+	if (vm->signal_watch.fd < 0 || vm->stop_watch.fd < 0 || vm->shutdown_timer.fd < 0 ||
+	    vm->panic_watch.fd < 0)
 		return log_error_errno(errno, "Cannot create the main loop's fds: %m");
 	if ((r = event_loop_add(&vm->loop, &vm->signal_watch, EPOLLIN)) < 0 ||
 	    (r = event_loop_add(&vm->loop, &vm->stop_watch, EPOLLIN)) < 0 ||
+	    (r = event_loop_add(&vm->loop, &vm->panic_watch, EPOLLIN)) < 0 ||
 	    (r = event_loop_add(&vm->loop, &vm->shutdown_timer, EPOLLIN)) < 0)
 		return log_error_errno(r, "Cannot watch the main loop's fds: %m");
 	return 0;
@@ -328,7 +373,7 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 	r = load_guest(vm, files, ret_layout);
 	if (r < 0)
 		return r;
-	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path, &vm->loop,
+	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path, vm->config->serial_fd, &vm->loop,
 			 &vm_console_ops, vm);
 	if (r < 0)
 		return r;
@@ -370,10 +415,16 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 
 	memset(vm, 0, sizeof(*vm));
 	vm->config = config;
+	vm->sandbox = (struct sandbox_config){
+		.enabled = config->sandbox,
+		.removes_files = config->control_path || config->serial == SERIAL_SOCKET,
+		.test_forbidden_syscall = config->test_forbidden_syscall,
+	};
 	vm->kvm_fd = vm->vm_fd = -1;
-	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = -1;
+	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = vm->panic_watch.fd = -1;
 	vm->loop.epoll_fd = -1;
 	atomic_init(&vm->stop_reason, VM_RUNNING);
+	atomic_init(&vm->panic_events, 0);
 	pause_init(&vm->pause);
 
 	r = setup_main_loop(vm);
@@ -416,11 +467,17 @@ static void stop_vcpus(struct vm *vm)
 
 enum vm_stop_reason vm_run(struct vm *vm)
 {
+	/* Inherited by the vCPU threads; each confines itself before it runs the guest. */
+	if (vm->sandbox.enabled && sandbox_drop_privileges() < 0)
+		return VM_STOP_ERROR;
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		if (vcpu_start(&vm->vcpus[i]) < 0) {
 			vm_request_stop(vm, VM_STOP_ERROR);
 			break;
 		}
+	/* Nothing the guest controls has reached this thread yet: that starts in the loop. */
+	if (sandbox_enter(&vm->sandbox, SANDBOX_MAIN) < 0)
+		vm_request_stop(vm, VM_STOP_ERROR);
 
 	while (!vm_stopping(vm)) {
 		int timeout = vm->console.input_paused ? INPUT_RETRY_MS : -1;
@@ -431,6 +488,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		}
 		console_resume_input(&vm->console);
 	}
+	/* A panic that stopped the loop before its eventfd was read is still news to clients. */
+	announce_panic(vm);
 	stop_vcpus(vm);
 	return (enum vm_stop_reason)atomic_load(&vm->stop_reason);
 }
@@ -464,6 +523,7 @@ void vm_destroy(struct vm *vm)
 	close_fd(&vm->signal_watch.fd);
 	close_fd(&vm->stop_watch.fd);
 	close_fd(&vm->shutdown_timer.fd);
+	close_fd(&vm->panic_watch.fd);
 	event_loop_done(&vm->loop);
 	pause_done(&vm->pause);
 }

@@ -11,11 +11,13 @@
 #include "event.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
+#include "hw/pvpanic.h"
 #include "hw/serial.h"
 #include "io.h"
 #include "memory.h"
 #include "options.h"
 #include "pause.h"
+#include "sandbox.h"
 
 /* Why the VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -25,6 +27,7 @@ enum vm_stop_reason {
 	VM_STOP_CRASH,
 	VM_STOP_HOST,
 	VM_STOP_ERROR,
+	VM_STOP_PANIC,
 };
 
 struct vcpu;
@@ -43,6 +46,7 @@ struct vm {
 	struct serial serial;
 	struct i8042 i8042;
 	struct acpi_pm pm;
+	struct pvpanic pvpanic;
 	struct console console;
 	struct control control;
 
@@ -50,10 +54,14 @@ struct vm {
 	struct watch signal_watch;
 	struct watch stop_watch;     /* eventfd: a vCPU or device asked to stop */
 	struct watch shutdown_timer; /* timerfd: the guest's time to honour the power button */
+	struct watch panic_watch;    /* eventfd: a vCPU saw the guest report a panic */
+	atomic_uint panic_events;    /* what it reported (PVPANIC_*), 0 before any panic */
+	bool panic_announced;
 	bool power_button_pressed;
 	bool config_error; /* vm_create() failed because of what was asked, not because of the host */
 	atomic_int stop_reason;
 	struct pause_state pause;
+	struct sandbox_config sandbox;
 };
 
 /* Opens KVM and builds the whole machine; nothing runs yet. */

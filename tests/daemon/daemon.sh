@@ -94,6 +94,16 @@ fi
 leader=$(prop t1 Leader)
 check "start: the monitor runs as the unprivileged phyllome-vm user" \
 	expect_eq "$(X ps -o user= -p "$leader" | tr -d ' ')" phyllome-vm
+confined() { # PID: no capabilities, no_new_privs, every thread under its seccomp allow-list
+	local pid=$1 modes
+	modes=$(X sh -c "cat /proc/$pid/task/*/status" | awk '$1 == "Seccomp:" { print $2 }' | sort -u | tr '\n' ' ')
+	expect_eq "$(X awk '$1 ~ /^(CapEff|CapPrm|NoNewPrivs):$/ { printf "%s ", $2 }' "/proc/$pid/status")$modes" \
+		"0000000000000000 0000000000000000 1 2 "
+}
+check "start: the monitor is confined (no capabilities, no_new_privs, seccomp in every thread)" confined "$leader"
+check "start: phyllomed made the console and control sockets, root's alone, and passed them" \
+	expect_eq "$(X stat -c '%U %a' /run/phyllome/t1/console /run/phyllome/t1/control | tr '\n' ' ')" \
+	"root 600 root 600 "
 check "start: the monitor is in phyllome-t1.scope in phyllome.slice" \
 	expect_eq "$(X systemctl show -P Slice phyllome-t1.scope) $(X systemctl is-active phyllome-t1.scope) $(X grep -c 'phyllome.slice/phyllome-t1.scope$' "/proc/$leader/cgroup")" \
 	"phyllome.slice active 1"
@@ -144,6 +154,7 @@ check "pause: the machine is paused (through the monitor's control channel)" exp
 [ "$(prop t1 State)" = paused ] || tap_diag < "$scratch/pause.out"
 check "pause: the monitor says so too" \
 	expect_eq "$(X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/t1/control get State 2>&1)" paused
+[ "$(prop t1 State)" = paused ] || X journalctl --no-pager -n 25 -o short-monotonic 2>&1 | tap_diag
 ctl resume t1 > /dev/null 2>&1
 check "resume: running again" expect_eq "$?/$(prop t1 State)" "0/running"
 ctl pause t1 > /dev/null 2>&1
@@ -164,9 +175,21 @@ check "crash: a monitor that dies unexpectedly makes the machine failed within a
 check "crash: Result says it was killed by a signal" expect_eq "$(prop t1 Result)" signal
 check "crash: the journal says why" journal_has PHYLLOME_MACHINE=t1 'killed by signal' 
 
-# Supervision survives the daemon.
+# A guest kernel panic, reported through pvpanic: failed, Result panic. The
+# guest panics on a key, typed into its console once the machine runs.
+ctl create t3 --kernel "$tiny" --cmdline "test=keypanic" --memory 64M > /dev/null 2>&1
+ctl start t3 > "$scratch/t3.out" 2>&1
+printf 'x' | timeout 10 "$sdbox" exec phyllomectl console t3 > "$scratch/t3-console.out" 2>&1
+wait_state t3 failed 20
+check "panic: a guest kernel panic makes the machine failed with Result panic" \
+	expect_eq "$(prop t3 State)/$(prop t3 Result)/$(prop t3 ExitStatus)" "failed/panic/6"
+check "panic: the journal says the guest kernel panicked" journal_has PHYLLOME_MACHINE=t3 'guest kernel panicked'
+ctl remove t3 > /dev/null 2>&1
+
+# Supervision survives the daemon, and a paused machine is adopted as paused.
 ctl start t1 > /dev/null 2>&1
 ctl start t2 > /dev/null 2>&1
+ctl pause t1 > /dev/null 2>&1
 l1=$(prop t1 Leader) l2=$(prop t2 Leader) old_daemon=$(daemon_pid)
 X systemctl kill -s KILL phyllomed.service
 deadline=$((SECONDS + 20))
@@ -176,8 +199,9 @@ while [ "$(daemon_pid)" = "$old_daemon" ] || [ "$(daemon_pid)" = 0 ]; do
 done
 new_daemon=$(daemon_pid)
 check "daemon SIGKILL: systemd restarts phyllomed" expect_eq "$([ "$new_daemon" != "$old_daemon" ] && [ "$new_daemon" != 0 ] && echo restarted)" restarted
-check "daemon SIGKILL: both VMs kept running and are adopted as running" \
-	expect_eq "$(prop t1 State)/$(prop t1 Leader) $(prop t2 State)/$(prop t2 Leader)" "running/$l1 running/$l2"
+wait_state t1 paused 10
+check "daemon SIGKILL: both VMs kept running and are adopted, the paused one as paused" \
+	expect_eq "$(prop t1 State)/$(prop t1 Leader) $(prop t2 State)/$(prop t2 Leader)" "paused/$l1 running/$l2"
 ctl stop t1 > /dev/null 2>&1
 st1=$?
 ctl kill t2 > /dev/null 2>&1

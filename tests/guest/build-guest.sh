@@ -13,8 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build-guest.sh OUTDIR}
 cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
 flavour=cloud-amd64
-# virtio and its transports are modules in Debian's kernels; the power button needs button + evdev.
-modules="button evdev virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport"
+# virtio and its transports are modules in Debian's kernels; the power button needs button + evdev;
+# pvpanic-mmio drives the ACPI pvpanic device (QEMU0001, I/O or MMIO).
+modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport"
 
 die() { echo "build-guest: $*" >&2; exit 1; }
 

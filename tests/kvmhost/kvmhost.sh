@@ -11,6 +11,8 @@
 #       directory, powers off and exits with CMD's status (124: timed out or
 #       the test host died). Writes vanish with the VM except under --rw DIRs.
 #       The test host's console goes to stderr, prefixed with "kvmhost| ".
+#       --smp defaults to 1: with two vCPUs the test host's nested KVM wedged
+#       both of them after a VM ended, in about one run in four.
 #   kvmhost.sh image     (re)builds the test host's kernel and initramfs
 #
 # Environment: PHYLLOME_CACHE (default ~/.cache/phyllome), KVMHOST_TIMEOUT (s, default 1800).
@@ -63,8 +65,19 @@ for arg in $(cat /new/proc/cmdline); do
 		i=$((i + 1)) ;;
 	esac
 done
+# A heartbeat on the console: when a run never ends, the log shows what the test host was doing.
+(
+	while sleep 30; do
+		echo "kvmhost-heartbeat: load $(cut -d' ' -f1-3 /new/proc/loadavg)"
+		chroot /new ps -eo pid,stat,wchan:24,etime,args --sort=start_time 2> /dev/null | tail -n 6 |
+			cut -c1-160 | sed 's/^/kvmhost-heartbeat: /'
+	done
+) &
+heartbeat=$!
 chroot /new /bin/sh -c 'cd "$(cat /run/kvmhost.cwd)" || cd /; . /run/kvmhost.env; sh /run/kvmhost.cmd'
-echo "KVMHOST-EXIT $?"
+status=$?
+kill $heartbeat 2>/dev/null
+echo "KVMHOST-EXIT $status"
 sync
 echo o > /new/proc/sysrq-trigger
 sleep 10
@@ -110,7 +123,7 @@ build_image() {
 }
 
 cmd_run() {
-	local smp=2 mem=4096 rws=() i=0 work console status
+	local smp=1 mem=4096 rws=() i=0 work console status
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--rw) rws+=("$(realpath "$2")"); shift 2 ;;

@@ -7,8 +7,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 
 #define COM1 0x3f8
+#define PVPANIC_PORT 0x505
 #define LAPIC 0xfee00000ULL
 #define IOAPIC 0xfec00000ULL
 #define VECTOR_SERIAL 0x24
@@ -362,6 +364,30 @@ static void test_smp(void)
 	acpi_power_off();
 }
 
+/*
+ * Reports a kernel panic through the pvpanic port as Linux does; with kdump,
+ * goes on ticking. after_key: first waits for a byte on COM1, so that a test
+ * can listen for the report before it is made.
+ */
+static void test_panic(bool crash_loaded, bool after_key)
+{
+	uint8_t supported = inb(PVPANIC_PORT);
+
+	if (after_key) {
+		puts("TINY panic on a key\n");
+		while (!(inb(COM1 + 5) & 0x01))
+			__asm__ volatile("pause");
+	}
+
+	puts("TINY pvpanic supports ");
+	put_dec(supported);
+	puts("\n");
+	outb(PVPANIC_PORT, crash_loaded ? 2 : 1);
+	puts("TINY still running after the panic report\n");
+	if (crash_loaded)
+		test_tick();
+}
+
 static void triple_fault(void)
 {
 	struct {
@@ -426,6 +452,12 @@ void tiny_main(const uint8_t *boot_params)
 		test_power_button();
 	else if (str_eq(test, "ignore"))
 		puts("TINY ignoring everything\n");
+	else if (str_eq(test, "panic"))
+		test_panic(false, false);
+	else if (str_eq(test, "keypanic"))
+		test_panic(false, true);
+	else if (str_eq(test, "keycrashloaded"))
+		test_panic(true, true);
 	else if (str_eq(test, "tick"))
 		test_tick();
 	else

@@ -110,6 +110,21 @@ static void test_madt(void)
 	}
 }
 
+/* The pvpanic device: its _HID as a string, and an I/O resource of one port at PORT_PVPANIC. */
+static void test_dsdt_pvpanic(void)
+{
+	const uint8_t *rsdp = build(1);
+	const uint8_t *fadt = find_table(at(get_le64(rsdp + 24)), "FACP");
+	const uint8_t *dsdt = at(get_le64(fadt + 140));
+	const uint8_t io_port[] = { 0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01 };
+	uint32_t len = get_le32(dsdt + 4);
+	const uint8_t *dev = memmem(dsdt, len, "PEVT", 4);
+
+	g_assert_nonnull(dev);
+	g_assert_nonnull(memmem(dev, len - (size_t)(dev - dsdt), "QEMU0001", 9));
+	g_assert_nonnull(memmem(dev, len - (size_t)(dev - dsdt), io_port, sizeof(io_port)));
+}
+
 static void test_too_small_area(void)
 {
 	size_t size;
@@ -206,6 +221,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/acpi/rsdp-xsdt", test_rsdp_xsdt);
 	g_test_add_func("/acpi/fadt", test_fadt);
 	g_test_add_func("/acpi/madt", test_madt);
+	g_test_add_func("/acpi/dsdt-pvpanic", test_dsdt_pvpanic);
 	g_test_add_func("/acpi/too-small", test_too_small_area);
 	g_test_add_func("/aml/pkg-length", test_pkg_length);
 	g_test_add_func("/aml/terms", test_aml_terms);

@@ -8,15 +8,21 @@
 #define EXITED(code) ((code) << 8)
 #define KILLED(sig) (sig)
 
-static void check(gboolean known, int status, gboolean stop_requested, MachineState state, const char *result,
-		  gboolean restart, int exit_status)
+static void check_panicked(gboolean known, int status, gboolean stop_requested, gboolean panicked,
+			   MachineState state, const char *result, gboolean restart, int exit_status)
 {
-	MachineOutcome o = machine_outcome(known, status, stop_requested);
+	MachineOutcome o = machine_outcome(known, status, stop_requested, panicked);
 
 	g_assert_cmpstr(machine_state_to_string(o.state), ==, machine_state_to_string(state));
 	g_assert_cmpstr(o.result, ==, result);
 	g_assert_cmpint(o.restart, ==, restart);
 	g_assert_cmpint(o.exit_status, ==, exit_status);
+}
+
+static void check(gboolean known, int status, gboolean stop_requested, MachineState state, const char *result,
+		  gboolean restart, int exit_status)
+{
+	check_panicked(known, status, stop_requested, FALSE, state, result, restart, exit_status);
 }
 
 static void test_outcomes(void)
@@ -40,6 +46,12 @@ static void test_outcomes(void)
 	check(TRUE, KILLED(SIGKILL), TRUE, MACHINE_STOPPED, "success", FALSE, -1);
 	check(TRUE, KILLED(SIGKILL), FALSE, MACHINE_FAILED, "signal", FALSE, -1);
 	check(TRUE, KILLED(SIGSEGV), FALSE, MACHINE_FAILED, "signal", FALSE, -1);
+	/* A guest kernel panic: the monitor's status 6, or its GuestPanicked signal, whatever the end. */
+	check(TRUE, EXITED(6), FALSE, MACHINE_FAILED, "panic", FALSE, 6);
+	check_panicked(TRUE, EXITED(6), FALSE, TRUE, MACHINE_FAILED, "panic", FALSE, 6);
+	check_panicked(TRUE, EXITED(0), TRUE, TRUE, MACHINE_FAILED, "panic", FALSE, 0);
+	check_panicked(FALSE, 0, FALSE, TRUE, MACHINE_FAILED, "panic", FALSE, -1);
+	check_panicked(TRUE, KILLED(SIGKILL), TRUE, TRUE, MACHINE_FAILED, "panic", FALSE, -1);
 	/* Adopted monitors: nobody can read their status. */
 	check(FALSE, 0, TRUE, MACHINE_STOPPED, "success", FALSE, -1);
 	check(FALSE, 0, FALSE, MACHINE_FAILED, "unknown", FALSE, -1);

@@ -2,6 +2,7 @@
 /* Command-line parsing: sizes, serial specs, defaults. */
 #include <errno.h>
 #include <glib.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include "options.h"
@@ -48,6 +49,10 @@ static void test_serial(void)
 	g_assert_cmpint(parse_serial("socket:/run/s", &kind, &path), ==, 0);
 	g_assert_cmpint(kind, ==, SERIAL_SOCKET);
 	g_assert_cmpstr(path, ==, "/run/s");
+	g_assert_cmpint(parse_serial("fd:7", &kind, &path), ==, 0);
+	g_assert_cmpint(kind, ==, SERIAL_SOCKET_FD);
+	g_assert_cmpstr(path, ==, "7");
+	g_assert_cmpint(parse_serial("fd:", &kind, &path), ==, -EINVAL);
 	g_assert_cmpint(parse_serial("file:", &kind, &path), ==, -EINVAL);
 	g_assert_cmpint(parse_serial("tcp:1", &kind, &path), ==, -EINVAL);
 }
@@ -77,6 +82,31 @@ static void test_defaults_and_values(void)
 	g_assert_cmpuint(c.memory, ==, VM_DEFAULT_MEMORY);
 	g_assert_cmpint(c.serial, ==, SERIAL_STDIO);
 	g_assert_cmpuint(c.shutdown_timeout, ==, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+	g_assert_true(c.sandbox);
+}
+
+/* The fds the options name are the ones the sandbox keeps open. */
+static void test_inherited_fds(void)
+{
+	char *argv[] = { "vmm", "--kernel", "fd:0", "--initrd", "fd:1", "--sandbox", "off", NULL };
+	struct vm_config c;
+	enum options_action action;
+	int fds[8];
+
+	/* parse_fd wants numbers above 2 that are open: stand-ins made by dup. */
+	int a = dup(STDERR_FILENO), b = dup(STDERR_FILENO);
+	g_autofree char *kernel = g_strdup_printf("fd:%d", a);
+	g_autofree char *initrd = g_strdup_printf("fd:%d", b);
+
+	argv[2] = kernel;
+	argv[4] = initrd;
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(argv) - 1, argv, &c, &action), ==, 0);
+	g_assert_false(c.sandbox);
+	g_assert_cmpuint(options_inherited_fds(&c, fds), ==, 2);
+	g_assert_cmpint(fds[0], ==, a);
+	g_assert_cmpint(fds[1], ==, b);
+	close(a);
+	close(b);
 }
 
 int main(int argc, char **argv)
@@ -85,5 +115,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/sizes", test_sizes);
 	g_test_add_func("/options/serial", test_serial);
 	g_test_add_func("/options/defaults-and-values", test_defaults_and_values);
+	g_test_add_func("/options/inherited-fds", test_inherited_fds);
 	return g_test_run();
 }

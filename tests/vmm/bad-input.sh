@@ -49,8 +49,16 @@ check "too little memory" refuses mem1 "at least 8M" --kernel "$tiny" --memory 4
 check "too much memory" refuses mem2 "at most 1T" --kernel "$tiny" --memory 2T
 check "memory size with a bad suffix" refuses mem3 "optional K, M, G or T suffix" --kernel "$tiny" --memory 12Q
 check "memory size not a multiple of 4 KiB" refuses mem4 "multiple of 4 KiB" --kernel "$tiny" --memory 8193K
-check "bad --serial" refuses serial "expected stdio, file:PATH, socket:PATH or none" --kernel "$tiny" --serial tcp:1
-check "console socket in a missing directory" refuses sockdir "Cannot create console socket" \
+check "bad --serial" refuses serial "expected stdio, file:PATH, socket:PATH, fd:N or none" --kernel "$tiny" --serial tcp:1
+check "a --serial fd: that is not open" refuses serialfd "expected an open file descriptor number above 2" \
+	--kernel "$tiny" --serial fd:66
+check "a --serial fd: that is a file, not a socket" refuses serialfile "console file descriptor 3 is not a socket" \
+	--kernel "$tiny" --serial fd:3 3< "$scratch/empty"
+check "a --control-fd that is a file, not a socket" refuses ctlfile "control file descriptor 3 is not a socket" \
+	--kernel "$tiny" --control-fd 3 3< "$scratch/empty"
+check "bad --sandbox" refuses sandbox "invalid sandbox setting 'maybe': expected on or off" \
+	--kernel "$tiny" --sandbox maybe
+check "console socket in a missing directory" refuses sockdir "Cannot create the console socket" \
 	--kernel "$tiny" --serial "socket:$scratch/no/such/dir/sock"
 check "console file that cannot be created" refuses confile "Cannot open console file" \
 	--kernel "$tiny" --serial "file:$scratch/no/such/dir/log"

@@ -2,7 +2,7 @@
 # The VMM's control channel (org.phyllome.VMM1, peer-to-peer D-Bus on a unix
 # socket), spoken to with dbus-python (vmmctl.py): properties, Pause/Resume (the guest stops
 # running, then goes on), PowerButton, Reset, Quit, an inherited listening
-# socket. Tiny guests on any /dev/kvm. Prints TAP.
+# socket, GuestPanicked. Tiny guests on any /dev/kvm. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
@@ -32,7 +32,7 @@ wait_output tick "^TINY tick 2$" 60
 check "the control socket is created, only for its owner (0600)" expect_eq "$(stat -c %a "$sock" 2> /dev/null)" 600
 check "State is running" expect_eq "$(vmm_prop State)" running
 check "VCPUs and MemoryBytes describe the VM" expect_eq "$(vmm_prop VCPUs) $(vmm_prop MemoryBytes)" "1 67108864"
-check "Devices lists the platform devices" expect_eq "$(vmm_prop Devices | tr "\n" ,)" "COM1,i8042,ACPI PM,"
+check "Devices lists the platform devices" expect_eq "$(vmm_prop Devices | tr "\n" ,)" "COM1,i8042,ACPI PM,pvpanic,"
 vmm_call Pause > "$scratch/pause.out" 2>&1
 check "Pause replies" [ $? = 0 ]
 check "State is paused" expect_eq "$(vmm_prop State)" paused
@@ -71,6 +71,35 @@ wait_output paused_button "Pressing the power button" 10
 kill -TERM "$VMM_PID"
 wait_vmm
 check "a paused VM still stops on the host's signals" [ "$STATUS" = 5 ]
+
+# GuestPanicked: the guest waits for a key, so the watcher listens before the report.
+panic_case() {
+	local name=$1 test=$2
+	start_vmm "$name" "${tiny[@]}" --cmdline "test=$test" --control "$sock" --serial "socket:$scratch/$name.console"
+	wait_socket
+	/usr/bin/python3 "$here/vmmctl.py" "$sock" watch GuestPanicked 60 > "$scratch/$name.signal" 2>&1 &
+	watcher=$!
+	for i in $(seq 300); do
+		grep -q "^watching" "$scratch/$name.signal" && break
+		sleep 0.2
+	done
+	python3 "$here/console-client.py" "$scratch/$name.console" "TINY panic on a key" "x" "" > /dev/null 2>&1
+	wait "$watcher"
+}
+
+panic_case crash keycrashloaded
+check "GuestPanicked(true) when a crash kernel takes over" grep -qx "GuestPanicked true" "$scratch/crash.signal"
+grep -qx "GuestPanicked true" "$scratch/crash.signal" || tap_diag < "$scratch/crash.signal"
+check "Panicked is true for clients that come later" expect_eq "$(vmm_prop Panicked)" true
+check "with a crash kernel the VM keeps running" expect_eq "$(vmm_prop State)" running
+vmm_call Quit > /dev/null 2>&1
+wait_vmm
+
+panic_case dead keypanic
+wait_vmm
+check "GuestPanicked(false) when the guest is dead" grep -qx "GuestPanicked false" "$scratch/dead.signal"
+grep -qx "GuestPanicked false" "$scratch/dead.signal" || tap_diag < "$scratch/dead.signal"
+check "then the VMM stops the VM with status 6" expect_exit dead 6 "The guest kernel panicked$"
 
 # As phyllomed passes it: a listening socket inherited as a file descriptor.
 python3 - "$sock" "$PHYLLOME_VMM" "$PHYLLOME_TINYGUEST" > "$scratch/fd.out" 2>&1 << 'PY' &

@@ -1,8 +1,9 @@
 #!/bin/bash
 # phyllome-vmm boots the Linux test guest (Debian's cloud kernel + a busybox
 # initramfs, tests/guest) under real KVM: vCPU counts, memory sizes (also
-# across the 32-bit hole), command line, initrd, power-off, reboot, and a
-# clean shutdown through the ACPI power button on SIGTERM. Prints TAP.
+# across the 32-bit hole), command line, initrd, power-off, reboot, a clean
+# shutdown through the ACPI power button on SIGTERM, a kernel panic reported
+# through pvpanic, and a pause its clock does not see. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
@@ -47,5 +48,47 @@ check "SIGTERM: 4 vCPUs up, the power button shuts the guest down cleanly (statu
 	expect_exit button 0 "^PHYLLOME power button pressed: shutting down"
 check "SIGTERM: the guest kernel reached ACPI S5" output_has button "system sleep state S5|reboot: Power down"
 check "SIGTERM: the guest saw 4 CPUs" output_has button "^PHYLLOME cpus=4"
+
+# pvpanic: the guest's driver binds to the ACPI device, and a kernel panic ends the VM with status 6.
+# shellcheck disable=SC2086
+run_vmm panic $guest --memory 256M --cmdline "console=ttyS0 quiet panic=0 phyllome.action=panic"
+check "panic: the guest's pvpanic driver binds to the ACPI device" output_has panic "^PHYLLOME pvpanic bound"
+check "panic: a guest kernel panic (sysrq c) ends the VMM with status 6" \
+	expect_exit panic 6 "The guest kernel panicked$"
+check "panic: the guest's own panic message is on the console" output_has panic "Kernel panic - not syncing"
+
+# Pause and Resume: while paused the guest's clock stands still, so its uptime
+# goes on from where it stopped, and its watchdogs keep quiet.
+sock=$scratch/control.sock
+# shellcheck disable=SC2086
+start_vmm clock $guest --cpus 2 --memory 256M --control "$sock" \
+	--cmdline "$base_cmdline phyllome.action=uptime"
+uptime_lines() { grep -c "^PHYLLOME uptime" "$scratch/clock.out"; }
+last_uptime() { sed -n 's/^PHYLLOME uptime \([0-9.]*\).*/\1/p' "$scratch/clock.out" | tail -n 1; }
+wait_output clock "^PHYLLOME uptime" 300
+sleep 3
+/usr/bin/python3 "$here/vmmctl.py" "$sock" call Pause > /dev/null 2>&1
+before_lines=$(uptime_lines)
+before=$(last_uptime)
+sleep 15
+paused_lines=$(uptime_lines)
+/usr/bin/python3 "$here/vmmctl.py" "$sock" call Resume > /dev/null 2>&1
+for i in $(seq 150); do
+	[ "$(uptime_lines)" -ge $((paused_lines + 3)) ] && break
+	sleep 0.2
+done
+after=$(sed -n 's/^PHYLLOME uptime \([0-9.]*\).*/\1/p' "$scratch/clock.out" | sed -n "$((paused_lines + 1))p")
+check "pause: no uptime line while paused for 15 s" [ "$paused_lines" -le $((before_lines + 1)) ]
+check "resume: the guest goes on printing its uptime" [ "$(uptime_lines)" -ge $((paused_lines + 3)) ]
+clock_ok() {
+	awk -v a="$before" -v b="$after" 'BEGIN { exit !(a != "" && b != "" && b - a < 6) }' && return 0
+	echo "uptime $before before the 15 s pause, ${after:-nothing} after it" | tap_diag
+	return 1
+}
+check "resume: the guest's clock did not jump over the 15 s pause" clock_ok
+check "resume: no soft lockup or clocksource complaints from the guest" \
+	sh -c "! grep -qiE 'soft lockup|clocksource.*unstable|rcu_sched self-detected' '$scratch/clock.out'"
+/usr/bin/python3 "$here/vmmctl.py" "$sock" call Quit > /dev/null 2>&1
+wait_vmm
 
 tap_done

@@ -53,6 +53,8 @@ start_vmm() {
 	shift
 	"$PHYLLOME_VMM" "$@" > "$scratch/$name.out" 2>&1 < "${VMM_STDIN:-/dev/null}" &
 	VMM_PID=$!
+	# Progress on stderr: where a suite that never finished got to.
+	echo "$(date +%T) started $name (PID $VMM_PID)" >&2
 	VMM_NAME=$name
 	VMM_STARTED=$SECONDS
 	vmm_pids+=("$VMM_PID")

@@ -2,7 +2,8 @@
 # phyllome-vmm's platform, exercised by tiny guest programs (tests/tinyguest):
 # boot path and command line, serial output and input (stdin and socket),
 # SMP start-up of every vCPU, ACPI power-off and reset registers, the i8042
-# reset, the power button on SIGTERM, hard stops, and a triple fault.
+# reset, the pvpanic device, the power button on SIGTERM, hard stops, and a
+# triple fault.
 # Needs /dev/kvm (any KVM: these guests run a few thousand instructions). Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,12 @@ check "i8042 reset ends the VMM with status 3" expect_exit kbdreset 3 "guest res
 
 run_vmm triple $(tiny) --cmdline test=triplefault
 check "a triple fault ends the VMM with status 4 and says so" expect_exit triple 4 "triple-faulted"
+
+run_vmm panic $(tiny) --cmdline test=panic
+check "a guest's pvpanic report ends the VMM with status 6 and says so" \
+	expect_exit panic 6 "The guest kernel panicked$"
+check "the pvpanic port tells the guest it understands panicked and crash-loaded" \
+	output_has panic "TINY pvpanic supports 3$"
 
 for cpus in 1 2 4 8; do
 	run_vmm "smp$cpus" $(tiny) --cpus "$cpus" --cmdline test=smp

@@ -88,6 +88,11 @@ static void dsdt_build(struct aml *a)
 		0x47, 0x01, PORT_COM1 & 0xff, PORT_COM1 >> 8, PORT_COM1 & 0xff, PORT_COM1 >> 8, 0x01, 0x08,
 		0x22, 1 << IRQ_COM1, 0x00, 0x79, 0x00,
 	};
+	/* One I/O port, 16-bit decode. */
+	const uint8_t pvpanic_crs[] = {
+		0x47, 0x01, PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8, PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8,
+		0x01, 0x01, 0x79, 0x00,
+	};
 
 	aml_scope_begin(a, "\\_SB");
 
@@ -121,6 +126,15 @@ static void dsdt_build(struct aml *a)
 	aml_integer(a, 1);
 	aml_name(a, "_CRS");
 	aml_buffer(a, com1_crs, sizeof(com1_crs));
+	aml_end(a);
+
+	aml_device_begin(a, "PEVT");
+	aml_name(a, "_HID");
+	aml_string(a, "QEMU0001");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_buffer(a, pvpanic_crs, sizeof(pvpanic_crs));
 	aml_end(a);
 
 	aml_end(a);

@@ -35,6 +35,7 @@
 #define PORT_ACPI_SLEEP_STATUS 0x601
 #define PORT_ACPI_RESET 0x602
 #define ACPI_RESET_VALUE 0x1
+#define PORT_PVPANIC 0x505 /* where QEMU puts it, and so where guests look first */
 
 /* Interrupt lines (IOAPIC pins). */
 #define IRQ_COM1 4

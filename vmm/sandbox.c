@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vcpu.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * What every thread does: memory for malloc, locks, stdio and the log,
+ * signals it was sent, the clock, and ending.
+ */
+static const int common_syscalls[] = {
+	SCMP_SYS(read),		 SCMP_SYS(write),	 SCMP_SYS(writev),	  SCMP_SYS(close),
+	SCMP_SYS(futex),	 SCMP_SYS(sched_yield),	 SCMP_SYS(nanosleep),	  SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(restart_syscall), SCMP_SYS(munmap),
+	SCMP_SYS(madvise),	 SCMP_SYS(mremap),	 SCMP_SYS(brk),		  SCMP_SYS(getpid),
+	SCMP_SYS(gettid),	 SCMP_SYS(exit),	 SCMP_SYS(exit_group),
+};
+
+/* A vCPU thread runs the guest and the device models its exits reach. */
+static const int vcpu_syscalls[] = {
+	SCMP_SYS(sendto), /* console output to socket clients */
+};
+
+/* The main thread: the event loop, console and control clients, pause, and tearing down. */
+static const int main_syscalls[] = {
+	SCMP_SYS(epoll_wait),  SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(ppoll),
+	SCMP_SYS(poll),	       SCMP_SYS(accept4),     SCMP_SYS(recvmsg),    SCMP_SYS(sendmsg),
+	SCMP_SYS(recvfrom),    SCMP_SYS(sendto),      SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+	SCMP_SYS(shutdown),    SCMP_SYS(fcntl),	      SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),
+	SCMP_SYS(timerfd_settime), SCMP_SYS(getuid), SCMP_SYS(geteuid),    SCMP_SYS(getgid),
+	SCMP_SYS(getegid),     SCMP_SYS(getrandom),   SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+};
+
+/* Removing the socket files the monitor made itself, at exit. */
+static const int remove_file_syscalls[] = {
+	SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat),
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds only (CI's second pass): the leak checker stops the world
+ * at exit (a tracer thread, ptrace, /proc/self/maps), and reports read
+ * /proc. Release builds never allow any of this.
+ */
+static const int sanitizer_syscalls[] = {
+	SCMP_SYS(clone),    SCMP_SYS(clone3),	   SCMP_SYS(ptrace),	     SCMP_SYS(wait4),
+	SCMP_SYS(prctl),    SCMP_SYS(open),	   SCMP_SYS(openat),	     SCMP_SYS(getdents64),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat),  SCMP_SYS(sigaltstack),   SCMP_SYS(rt_sigaction),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(tgkill),
+	SCMP_SYS(kill),     SCMP_SYS(uname),	   SCMP_SYS(getppid),	     SCMP_SYS(mincore),
+	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(pipe2),	     SCMP_SYS(dup2),
+};
+#endif
+
+static const unsigned long vcpu_ioctls[] = {
+	KVM_RUN,
+	KVM_IRQ_LINE,  /* device interrupts */
+	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
+	KVM_GET_SREGS,
+	TCGETS,        /* isatty(): the log's format */
+};
+
+static const unsigned long main_ioctls[] = {
+	KVM_IRQ_LINE,	   /* console input, the power button */
+	KVM_GET_CLOCK,	   /* pause */
+	KVM_SET_CLOCK,	   /* resume */
+	KVM_KVMCLOCK_CTRL, /* pause: tell the guest */
+	TCGETS,		   /* the terminal: raw mode, restored at exit */
+	TCSETS,
+	TCSETSW,
+	TCSETSF,
+	FIONREAD,
+	FIONBIO,
+};
+
+static __thread const char *thread_role = "main";
+static bool stderr_is_tty;
+
+static void write_str(const char *s)
+{
+	(void)!write(STDERR_FILENO, s, strlen(s));
+}
+
+/* Async-signal-safe: no stdio, no malloc. */
+static void format_unsigned(unsigned long v, char *buf, size_t size)
+{
+	char tmp[24];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(tmp));
+	while (n && i < size - 1)
+		buf[i++] = tmp[--n];
+	buf[i] = '\0';
+}
+
+/*
+ * SIGSYS from our own filter. Says which call, then makes it again: the
+ * handler was one-shot (SA_RESETHAND), so the filter's second trap meets the
+ * default action and the kernel kills the process with SIGSYS.
+ */
+static void forbidden_syscall(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	greg_t *r = uc->uc_mcontext.gregs;
+	char number[24];
+
+	format_unsigned((unsigned long)info->si_syscall, number, sizeof(number));
+	write_str(stderr_is_tty ? "phyllome-vmm: " : "<2>phyllome-vmm: ");
+	write_str("sandbox: the ");
+	write_str(thread_role);
+	write_str(" thread made system call ");
+	write_str(number);
+	write_str(" (scmp_sys_resolver names it), which its allow-list forbids; killing the monitor");
+	write_str(stderr_is_tty ? "\r\n" : "\n");
+	syscall(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
+	_exit(EXIT_FAILURE);
+}
+
+static int install_sigsys_handler(void)
+{
+	struct sigaction sa = { .sa_sigaction = forbidden_syscall, .sa_flags = SA_SIGINFO | SA_RESETHAND };
+	sigset_t sigsys;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	sigemptyset(&sigsys);
+	sigaddset(&sigsys, SIGSYS);
+	return -pthread_sigmask(SIG_UNBLOCK, &sigsys, NULL);
+}
+
+static int allow_all(scmp_filter_ctx ctx, const int *syscalls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscalls[i], 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *requests, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* The request is an int in the kernel: compare the low 32 bits only. */
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, requests[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Memory, but never new executable memory: the code the monitor runs is all loaded by now. */
+static int allow_memory(scmp_filter_ctx ctx)
+{
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				 SCMP_A2(SCMP_CMP_MASKED_EQ, (scmp_datum_t)PROT_EXEC, 0));
+
+	if (r < 0)
+		return r;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				SCMP_A2(SCMP_CMP_MASKED_EQ, (scmp_datum_t)PROT_EXEC, 0));
+}
+
+static int allow_signal(scmp_filter_ctx ctx, int sig)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)sig));
+}
+
+static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config, enum sandbox_role role)
+{
+	int r;
+
+	/* abort() on a failed assertion must still end the process as SIGABRT, not SIGSYS. */
+	if ((r = allow_all(ctx, common_syscalls, ARRAY_LEN(common_syscalls))) < 0 ||
+	    (r = allow_memory(ctx)) < 0 || (r = allow_signal(ctx, SIGABRT)) < 0)
+		return r;
+#if defined(__SANITIZE_ADDRESS__)
+	if ((r = allow_all(ctx, sanitizer_syscalls, ARRAY_LEN(sanitizer_syscalls))) < 0)
+		return r;
+#endif
+	if (role == SANDBOX_VCPU)
+		return (r = allow_all(ctx, vcpu_syscalls, ARRAY_LEN(vcpu_syscalls))) < 0
+			       ? r
+			       : allow_ioctls(ctx, vcpu_ioctls, ARRAY_LEN(vcpu_ioctls));
+
+	if ((r = allow_all(ctx, main_syscalls, ARRAY_LEN(main_syscalls))) < 0 ||
+	    (r = allow_ioctls(ctx, main_ioctls, ARRAY_LEN(main_ioctls))) < 0 ||
+	    (r = allow_signal(ctx, VCPU_KICK_SIGNAL)) < 0)
+		return r;
+	if (config->removes_files)
+		return allow_all(ctx, remove_file_syscalls, ARRAY_LEN(remove_file_syscalls));
+	return 0;
+}
+
+static void try_forbidden_syscall(void)
+{
+	int fd;
+
+	log_notice("Test hook: the %s thread opens a network socket, which its allow-list forbids",
+		   thread_role);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	log_error("Test hook: the forbidden socket() returned %d: the sandbox does not hold", fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+int sandbox_enter(const struct sandbox_config *config, enum sandbox_role role)
+{
+	/* libseccomp keeps global state while it builds and loads; vCPU threads enter at once. */
+	static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *name = role == SANDBOX_VCPU ? "vCPU" : "main";
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (!config->enabled)
+		return 0;
+	thread_role = name;
+	stderr_is_tty = isatty(STDERR_FILENO);
+	r = install_sigsys_handler();
+	if (r < 0)
+		return log_error_errno(r, "Sandbox: cannot catch SIGSYS: %m");
+
+	pthread_mutex_lock(&build_lock);
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx) {
+		pthread_mutex_unlock(&build_lock);
+		return log_error_errno(ENOMEM, "Sandbox: seccomp_init failed");
+	}
+	r = build_filter(ctx, config, role);
+	if (r < 0)
+		log_error_errno(r, "Sandbox: cannot build the %s thread's allow-list: %m", name);
+	else if ((r = seccomp_load(ctx)) < 0)
+		log_error_errno(r, "Sandbox: cannot install the %s thread's allow-list: %m", name);
+	seccomp_release(ctx);
+	pthread_mutex_unlock(&build_lock);
+	if (r < 0)
+		return r;
+
+	if (config->test_forbidden_syscall && strcmp(config->test_forbidden_syscall, role == SANDBOX_VCPU ? "vcpu" : "main") == 0)
+		try_forbidden_syscall();
+	return 0;
+}
+
+int sandbox_drop_privileges(void)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+
+	/* The bounding set shrinks only with CAP_SETPCAP; without it we hold no capability to lose. */
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EPERM)
+			return log_error_errno(errno, "Sandbox: cannot drop capability %d from the bounding set: %m",
+					       cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return log_error_errno(errno, "Sandbox: cannot clear the ambient capabilities: %m");
+	if (syscall(SYS_capset, &header, none) < 0)
+		return log_error_errno(errno, "Sandbox: cannot drop capabilities: %m");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return log_error_errno(errno, "Sandbox: cannot set no_new_privs: %m");
+	return 0;
+}
+
+static int compare_fds(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int sandbox_close_other_fds(const int *keep, size_t n_keep)
+{
+	int sorted[16];
+	unsigned next = 3;
+
+	if (n_keep > ARRAY_LEN(sorted))
+		return -E2BIG;
+	memcpy(sorted, keep, n_keep * sizeof(*keep));
+	qsort(sorted, n_keep, sizeof(*sorted), compare_fds);
+	for (size_t i = 0; i < n_keep; i++) {
+		if (sorted[i] < (int)next)
+			continue;
+		if ((unsigned)sorted[i] > next && close_range(next, (unsigned)sorted[i] - 1, 0) < 0)
+			return log_error_errno(errno, "close_range: %m");
+		next = (unsigned)sorted[i] + 1;
+	}
+	if (close_range(next, ~0U, 0) < 0)
+		return log_error_errno(errno, "close_range: %m");
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/*
+ * The monitor's listening unix sockets (console, control): either made at a
+ * path, for its owner only (a client of either may stop or drive the VM),
+ * or inherited from phyllomed, which made them.
+ */
+
+/* Creates a non-blocking listening socket at path, replacing a stale socket there; returns its fd. */
+int unix_socket_listen(const char *what, const char *path, int backlog);
+/* Takes an inherited socket fd: close-on-exec, non-blocking. *ret_listening says if it accepts. */
+int unix_socket_adopt(const char *what, int fd, bool *ret_listening);
