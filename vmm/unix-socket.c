@@ -30,12 +30,13 @@ int unix_socket_listen(const char *what, const char *path, int backlog)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return log_error_errno(errno, "socket(AF_UNIX): %m");
+	/* (addr.sun_path from here on: GCC's sanitizer builds cannot see that path is not NULL.) */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return log_error_errno(errno, "Cannot create the %s socket %s: %m", what, path);
+		return log_error_errno(errno, "Cannot create the %s socket %s: %m", what, addr.sun_path);
 	/* Whoever connects may drive the VM: only its own user (and root). */
-	if (chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
-		int r = log_error_errno(errno, "Cannot listen on the %s socket %s: %m", what, path);
-		(void)unlink(path);
+	if (chmod(addr.sun_path, 0600) < 0 || listen(fd, backlog) < 0) {
+		int r = log_error_errno(errno, "Cannot listen on the %s socket %s: %m", what, addr.sun_path);
+		(void)unlink(addr.sun_path);
 		return r;
 	}
 	return TAKE_FD(fd);

@@ -124,7 +124,7 @@ static void test_allowed(void)
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
 
-static int vcpu_opens_file(void)
+G_GNUC_UNUSED static int vcpu_opens_file(void)
 {
 	if (sandbox_drop_privileges() < 0 || sandbox_enter(&confined, SANDBOX_VCPU) < 0)
 		return 1;

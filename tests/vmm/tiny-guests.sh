@@ -16,6 +16,10 @@ run_vmm poweroff $(tiny) --cmdline "test=poweroff words=arrive"
 check "guest ACPI power-off ends the VMM with status 0" expect_exit poweroff 0 "TINY powering off"
 check "the command line reaches the guest" output_has poweroff "TINY hello, cmdline: test=poweroff words=arrive$"
 
+# Unconfined: the one exit path a sanitizer build also checks for leaks (see vmm/sandbox.c).
+run_vmm unconfined $(tiny) --cmdline "test=poweroff" --sandbox off
+check "--sandbox off: the guest powers off (status 0)" expect_exit unconfined 0 "TINY powering off"
+
 # As phyllomed runs it: the kernel and /dev/kvm arrive as inherited file descriptors.
 run_vmm fds --kernel fd:3 --kvm-fd 4 --cmdline "test=poweroff" 3< "$PHYLLOME_TINYGUEST" 4<> /dev/kvm
 check "kernel and /dev/kvm from inherited file descriptors (fd:N, --kvm-fd)" expect_exit fds 0 "TINY powering off"
