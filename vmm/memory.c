@@ -91,3 +91,10 @@ void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t le
 	}
 	return NULL;
 }
+
+uint64_t guest_memory_mmio64_base(const struct guest_memory *mem)
+{
+	uint64_t end = GUEST_MMIO_HOLE_END + guest_memory_high_size(mem);
+
+	return (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+}

@@ -38,7 +38,8 @@ static const int common_syscalls[] = {
 
 /* A vCPU thread runs the guest and the device models its exits reach. */
 static const int vcpu_syscalls[] = {
-	SCMP_SYS(sendto), /* console output to socket clients */
+	SCMP_SYS(sendto),    /* console output to socket clients */
+	SCMP_SYS(getrandom), /* virtio-rng */
 };
 
 /* The main thread: the event loop, console and control clients, pause, and tearing down. */
@@ -91,6 +92,7 @@ int __lsan_is_turned_off(void)
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_IRQ_LINE,  /* device interrupts */
+	KVM_SIGNAL_MSI,
 	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
 	KVM_GET_SREGS,
 	TCGETS,        /* isatty(): the log's format */
@@ -98,6 +100,7 @@ static const unsigned long vcpu_ioctls[] = {
 
 static const unsigned long main_ioctls[] = {
 	KVM_IRQ_LINE,	   /* console input, the power button */
+	KVM_SIGNAL_MSI,
 	KVM_GET_CLOCK,	   /* pause */
 	KVM_SET_CLOCK,	   /* resume */
 	KVM_KVMCLOCK_CTRL, /* pause: tell the guest */

@@ -72,12 +72,9 @@ static void handle_io(struct vcpu *vcpu)
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	unsigned len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : sizeof(run->mmio.data);
 
-	/* Nothing is mapped there (yet): reads float high, as on real hardware. */
-	if (!run->mmio.is_write)
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	log_debug("vCPU %u: unhandled MMIO %s at 0x%llx", vcpu->index, run->mmio.is_write ? "write" : "read",
-		  (unsigned long long)run->mmio.phys_addr);
+	mmio_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 }
 
 static void handle_system_event(struct vcpu *vcpu)

@@ -166,6 +166,21 @@ static int pvpanic_device_init(struct vm *vm)
 	return io_bus_register(&vm->io, "pvpanic", PORT_PVPANIC, 1, &pvpanic_io_ops, &vm->pvpanic);
 }
 
+static int pci_init(struct vm *vm)
+{
+	int r = pci_bus_init(&vm->pci, &vm->io, &vm->mmio, guest_memory_mmio64_base(&vm->mem));
+
+	vm->pci_ready = true;
+	return r;
+}
+
+static int rng_device_init(struct vm *vm)
+{
+	int r = virtio_rng_init(&vm->rng, vm->vm_fd, &vm->mem);
+
+	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->rng.vp.pci);
+}
+
 /* The platform, in the order devices are set up. */
 static const struct {
 	const char *name;
@@ -175,6 +190,8 @@ static const struct {
 	{ "i8042 reset controller", i8042_device_init },
 	{ "ACPI power management", acpi_pm_device_init },
 	{ "pvpanic device", pvpanic_device_init },
+	{ "PCIe host bridge", pci_init },
+	{ "virtio-rng", rng_device_init },
 };
 
 static int check_kvm(struct vm *vm)
@@ -228,7 +245,8 @@ static int load_guest(struct vm *vm, const struct boot_files *files, struct boot
 	size_t acpi_size;
 	int r;
 
-	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, vm->config->cpus, &acpi_size);
+	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, vm->config->cpus,
+			      guest_memory_mmio64_base(&vm->mem), &acpi_size);
 	if (r < 0)
 		return log_error_errno(r, "Cannot build the ACPI tables: %m");
 	r = x86_write_boot_structures(&vm->mem);
@@ -517,6 +535,8 @@ void vm_destroy(struct vm *vm)
 		console_close(&vm->console);
 	if (vm->serial.set_irq)
 		serial_done(&vm->serial);
+	if (vm->pci_ready)
+		pci_bus_done(&vm->pci);
 	close_fd(&vm->vm_fd);
 	close_fd(&vm->kvm_fd);
 	guest_memory_done(&vm->mem);

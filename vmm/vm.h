@@ -15,9 +15,12 @@
 #include "hw/serial.h"
 #include "io.h"
 #include "memory.h"
+#include "mmio.h"
 #include "options.h"
 #include "pause.h"
+#include "pci/pci.h"
 #include "sandbox.h"
+#include "virtio/rng.h"
 
 /* Why the VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -43,6 +46,10 @@ struct vm {
 	unsigned vcpu_count;
 
 	struct io_bus io;
+	struct mmio_bus mmio;
+	struct pci_bus pci;
+	bool pci_ready;
+	struct virtio_rng rng;
 	struct serial serial;
 	struct i8042 i8042;
 	struct acpi_pm pm;

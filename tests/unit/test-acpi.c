@@ -9,6 +9,7 @@
 #include "arch/x86_64/layout.h"
 
 #define BASE 0xe0000ULL
+#define MMIO64 (8ULL << 30)
 
 static uint8_t tables[64 * 1024];
 
@@ -41,7 +42,7 @@ static const uint8_t *build(unsigned ncpus)
 	size_t size = 0;
 
 	memset(tables, 0xaa, sizeof(tables));
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, &size), ==, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, MMIO64, &size), ==, 0);
 	g_assert_cmpuint(size, <, sizeof(tables));
 	return tables;
 }
@@ -125,13 +126,36 @@ static void test_dsdt_pvpanic(void)
 	g_assert_nonnull(memmem(dev, len - (size_t)(dev - dsdt), io_port, sizeof(io_port)));
 }
 
+/* MCFG names ECAM for bus 0; the DSDT has the host bridge with its windows and the ECAM reservation. */
+static void test_pci(void)
+{
+	const uint8_t *rsdp = build(1);
+	const uint8_t *mcfg = find_table(at(get_le64(rsdp + 24)), "MCFG");
+	const uint8_t *fadt = find_table(at(get_le64(rsdp + 24)), "FACP");
+	const uint8_t *dsdt = at(get_le64(fadt + 140));
+	uint32_t len = get_le32(dsdt + 4);
+	uint8_t qword_min[8];
+
+	g_assert_nonnull(mcfg);
+	assert_table_valid(mcfg);
+	g_assert_cmpuint(get_le32(mcfg + 4), ==, 60);
+	g_assert_cmpuint(get_le64(mcfg + 44), ==, GUEST_PCI_ECAM_BASE);
+	g_assert_cmpuint(mcfg[54], ==, 0);
+	g_assert_cmpuint(mcfg[55], ==, 0);
+	g_assert_nonnull(memmem(dsdt, len, "PCI0", 4));
+	g_assert_nonnull(memmem(dsdt, len, "RES0", 4));
+	for (int i = 0; i < 8; i++)
+		qword_min[i] = (uint8_t)(MMIO64 >> (8 * i));
+	g_assert_nonnull(memmem(dsdt, len, qword_min, sizeof(qword_min)));
+}
+
 static void test_too_small_area(void)
 {
 	size_t size;
 
-	g_assert_cmpint(acpi_build_tables(tables, 100, BASE, 1, &size), <, 0);
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 0, &size), <, 0);
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 256, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, 100, BASE, 1, MMIO64, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 0, MMIO64, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 256, MMIO64, &size), <, 0);
 }
 
 static void test_pkg_length(void)
@@ -222,6 +246,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/acpi/fadt", test_fadt);
 	g_test_add_func("/acpi/madt", test_madt);
 	g_test_add_func("/acpi/dsdt-pvpanic", test_dsdt_pvpanic);
+	g_test_add_func("/acpi/pci", test_pci);
 	g_test_add_func("/acpi/too-small", test_too_small_area);
 	g_test_add_func("/aml/pkg-length", test_pkg_length);
 	g_test_add_func("/aml/terms", test_aml_terms);

@@ -107,7 +107,7 @@ static void test_e820_small(void)
 	struct e820_entry e[E820_MAX_ENTRIES];
 	size_t n = e820_build(&mem, e);
 
-	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpuint(n, ==, 4);
 	g_assert_cmpuint(e[0].addr, ==, 0);
 	g_assert_cmpuint(e[0].size, ==, GUEST_EBDA_START);
 	g_assert_cmpuint(e[0].type, ==, E820_RAM);
@@ -115,6 +115,10 @@ static void test_e820_small(void)
 	g_assert_cmpuint(e[1].addr + e[1].size, ==, GUEST_HIGH_MEMORY);
 	g_assert_cmpuint(e[2].addr, ==, GUEST_HIGH_MEMORY);
 	g_assert_cmpuint(e[2].addr + e[2].size, ==, 256ULL << 20);
+	/* ECAM, reserved so that the guest trusts the MCFG. */
+	g_assert_cmpuint(e[3].addr, ==, GUEST_PCI_ECAM_BASE);
+	g_assert_cmpuint(e[3].size, ==, GUEST_PCI_ECAM_SIZE);
+	g_assert_cmpuint(e[3].type, ==, E820_RESERVED);
 	g_assert_cmpuint(sizeof(struct e820_entry), ==, 20);
 }
 
@@ -125,9 +129,9 @@ static void test_e820_across_hole(void)
 	size_t n = e820_build(&mem, e);
 	uint64_t ram = 0;
 
-	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpuint(n, ==, 5);
 	g_assert_cmpuint(e[2].addr + e[2].size, ==, GUEST_MMIO_HOLE_START);
-	g_assert_cmpuint(e[3].addr, ==, GUEST_MMIO_HOLE_END);
+	g_assert_cmpuint(e[4].addr, ==, GUEST_MMIO_HOLE_END);
 	for (size_t i = 0; i < n; i++)
 		if (e[i].type == E820_RAM)
 			ram += e[i].size;
@@ -192,7 +196,7 @@ static void test_load(void)
 	g_assert_cmpuint(get_le32(bp + 0x218), ==, layout.initrd_addr);
 	g_assert_cmpuint(get_le32(bp + 0x21c), ==, 1 << 20);
 	g_assert_cmpuint(get_le64(bp + 0x70), ==, GUEST_ACPI_ADDR);
-	g_assert_cmpuint(bp[0x1e8], ==, 3);
+	g_assert_cmpuint(bp[0x1e8], ==, 4);
 
 	/* Too big an initrd, too long a command line, too little RAM for the kernel. */
 	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 80ULL << 20, "", GUEST_ACPI_ADDR, &layout), ==, -ENOSPC);

@@ -34,6 +34,10 @@ boot_and_check() { # NAME CPUS MIB ACTION STATUS PATTERN
 }
 
 boot_and_check small 1 256 poweroff 0 "^PHYLLOME powering off"
+check "small: virtio-rng is a PCI device (1af4:1044) bound to virtio-pci" \
+	output_has small "^PHYLLOME pci 0000:00:0[0-9a-f].0 0x1af4:0x1044 driver=virtio-pci"
+check "small: /dev/hwrng is virtio-rng" output_has small "^PHYLLOME hwrng=virtio_rng"
+check "small: /dev/hwrng gives 32 bytes" output_has small "^PHYLLOME hwrng-bytes=[0-9a-f]{64}"
 boot_and_check reboot 2 512 reboot 3 "^PHYLLOME rebooting"
 check "reboot: the VMM reports the guest's reset" output_has reboot "guest reset the machine"
 boot_and_check high 2 3584 poweroff 0 "^PHYLLOME powering off"

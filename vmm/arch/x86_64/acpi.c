@@ -77,8 +77,65 @@ static void gas_io_byte(uint8_t *gas, uint16_t port)
 	put_le64(gas + 4, port);
 }
 
-static void dsdt_build(struct aml *a)
+/* Resource descriptors, built in place: little-endian fields after a fixed head. */
+static size_t put_resource(uint8_t *p, const uint8_t *head, size_t head_len, const uint64_t *fields, size_t n,
+			   size_t field_size)
 {
+	memcpy(p, head, head_len);
+	for (size_t i = 0; i < n; i++)
+		for (size_t b = 0; b < field_size; b++)
+			p[head_len + i * field_size + b] = (uint8_t)(fields[i] >> (8 * b));
+	return head_len + n * field_size;
+}
+
+/* Word/DWord/QWord address space descriptors: producer, fixed min and max. */
+static size_t address_space(uint8_t *p, unsigned width, uint8_t resource_type, uint8_t type_flags, uint64_t min,
+			    uint64_t max)
+{
+	const uint8_t tag = width == 2 ? 0x88 : width == 4 ? 0x87 : 0x8a;
+	const uint16_t len = (uint16_t)(3 + 5 * width);
+	const uint8_t head[] = { tag, (uint8_t)len, (uint8_t)(len >> 8), resource_type, 0x0c, type_flags };
+	const uint64_t fields[] = { 0, min, max, 0, max - min + 1 };
+
+	return put_resource(p, head, sizeof(head), fields, 5, width);
+}
+
+/*
+ * The PCIe host bridge: bus 0, the config ports it decodes, an I/O window and
+ * the two memory windows its BARs live in. Linux takes BARs as placed when
+ * they sit inside these windows.
+ */
+static size_t pci_host_bridge_crs(uint8_t *p, uint64_t mmio64_base)
+{
+	const uint8_t config_ports[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+	size_t n = 0;
+
+	n += address_space(p + n, 2, 2, 0, 0, 0); /* bus numbers 0-0 */
+	memcpy(p + n, config_ports, sizeof(config_ports));
+	n += sizeof(config_ports);
+	n += address_space(p + n, 2, 1, 3, 0x0000, 0x0cf7);
+	n += address_space(p + n, 2, 1, 3, 0x0d00, 0xffff);
+	n += address_space(p + n, 4, 0, 1, GUEST_PCI_MMIO32_START, GUEST_PCI_MMIO32_END - 1);
+	n += address_space(p + n, 8, 0, 1, mmio64_base, mmio64_base + GUEST_PCI_MMIO64_SIZE - 1);
+	p[n++] = 0x79;
+	p[n++] = 0x00;
+	return n;
+}
+
+static void dsdt_build(struct aml *a, uint64_t mmio64_base)
+{
+	/* Bus 16 + ports 8 + two I/O windows 32 + DWord 26 + QWord 46 + end 2 = 130. */
+	uint8_t pci_crs[160];
+	size_t pci_crs_len = pci_host_bridge_crs(pci_crs, mmio64_base);
+	/* Memory32Fixed: the ECAM area belongs to the motherboard, which is how Linux trusts the MCFG. */
+	const uint8_t ecam_crs[] = {
+		0x86, 0x09, 0x00, 0x01,
+		(uint8_t)GUEST_PCI_ECAM_BASE, (uint8_t)(GUEST_PCI_ECAM_BASE >> 8),
+		(uint8_t)(GUEST_PCI_ECAM_BASE >> 16), (uint8_t)(GUEST_PCI_ECAM_BASE >> 24),
+		(uint8_t)GUEST_PCI_ECAM_SIZE, (uint8_t)(GUEST_PCI_ECAM_SIZE >> 8),
+		(uint8_t)(GUEST_PCI_ECAM_SIZE >> 16), (uint8_t)(GUEST_PCI_ECAM_SIZE >> 24),
+		0x79, 0x00,
+	};
 	/* Extended Interrupt descriptor: consumer, edge, active-high, exclusive, one GSI. */
 	const uint8_t ged_crs[] = {
 		0x89, 0x06, 0x00, 0x03, 0x01, GSI_POWER_BUTTON, 0x00, 0x00, 0x00, 0x79, 0x00,
@@ -128,6 +185,30 @@ static void dsdt_build(struct aml *a)
 	aml_buffer(a, com1_crs, sizeof(com1_crs));
 	aml_end(a);
 
+	aml_device_begin(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_buffer(a, pci_crs, pci_crs_len);
+	aml_end(a);
+
+	aml_device_begin(a, "RES0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_buffer(a, ecam_crs, sizeof(ecam_crs));
+	aml_end(a);
+
 	aml_device_begin(a, "PEVT");
 	aml_name(a, "_HID");
 	aml_string(a, "QEMU0001");
@@ -147,14 +228,14 @@ static void dsdt_build(struct aml *a)
 	aml_end(a);
 }
 
-static uint64_t write_dsdt(struct table_writer *w)
+static uint64_t write_dsdt(struct table_writer *w, uint64_t mmio64_base)
 {
 	struct aml a;
 	uint64_t gpa = 0;
 	uint8_t *t;
 
 	aml_init(&a);
-	dsdt_build(&a);
+	dsdt_build(&a, mmio64_base);
 	if (a.error || a.depth != 0) {
 		w->error = a.error ? a.error : -EINVAL;
 		aml_free(&a);
@@ -228,6 +309,25 @@ static uint64_t write_madt(struct table_writer *w, unsigned ncpus)
 	return gpa;
 }
 
+/* MCFG: where ECAM config space is, for segment 0, bus 0. */
+static uint64_t write_mcfg(struct table_writer *w)
+{
+	const size_t size = ACPI_HEADER_SIZE + 8 + 16;
+	uint64_t gpa = 0;
+	uint8_t *t = table_alloc(w, size, &gpa), *e;
+
+	if (!t)
+		return 0;
+	header_init(t, "MCFG", (uint32_t)size, 1);
+	e = t + ACPI_HEADER_SIZE + 8;
+	put_le64(e, GUEST_PCI_ECAM_BASE);
+	put_le16(e + 8, 0);
+	e[10] = 0;
+	e[11] = (uint8_t)((GUEST_PCI_ECAM_SIZE >> 20) - 1);
+	header_finish(t, (uint32_t)size);
+	return gpa;
+}
+
 static uint64_t write_xsdt(struct table_writer *w, const uint64_t *tables, size_t n)
 {
 	size_t size = ACPI_HEADER_SIZE + 8 * n;
@@ -243,19 +343,21 @@ static uint64_t write_xsdt(struct table_writer *w, const uint64_t *tables, size_
 	return gpa;
 }
 
-int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, size_t *ret_size)
+int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, uint64_t pci_mmio64_base,
+		      size_t *ret_size)
 {
 	struct table_writer w = { .dst = dst, .max = max, .base_gpa = base_gpa };
-	uint64_t rsdp_gpa, tables[2];
+	uint64_t rsdp_gpa, tables[3];
 	uint8_t *rsdp;
 
 	if (ncpus == 0 || ncpus > 255)
 		return -EINVAL;
 
 	rsdp = table_alloc(&w, ACPI_RSDP_SIZE, &rsdp_gpa);
-	uint64_t dsdt = write_dsdt(&w);
+	uint64_t dsdt = write_dsdt(&w, pci_mmio64_base);
 	tables[0] = write_fadt(&w, dsdt);
 	tables[1] = write_madt(&w, ncpus);
+	tables[2] = write_mcfg(&w);
 	uint64_t xsdt = write_xsdt(&w, tables, ARRAY_SIZE(tables));
 	if (w.error)
 		return w.error;

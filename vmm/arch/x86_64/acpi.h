@@ -7,11 +7,13 @@
 /*
  * The ACPI tables of a hardware-reduced platform: RSDP, XSDT, FADT (sleep
  * control, sleep status and reset registers), MADT (one local APIC per vCPU,
- * the IOAPIC) and a DSDT with a power button behind a Generic Event Device
- * and COM1. They are built into dst, which the guest sees at base_gpa; the
+ * the IOAPIC), MCFG (ECAM of PCI bus 0) and a DSDT with a power button
+ * behind a Generic Event Device, COM1, the PCIe host bridge and its windows,
+ * and pvpanic. They are built into dst, which the guest sees at base_gpa; the
  * RSDP comes first, at base_gpa itself.
  */
-int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, size_t *ret_size);
+int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, uint64_t pci_mmio64_base,
+		      size_t *ret_size);
 
 uint8_t acpi_checksum(const uint8_t *data, size_t len);
 

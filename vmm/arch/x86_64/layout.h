@@ -23,6 +23,13 @@
 /* The 32-bit hole for device MMIO: RAM stops at 3 GiB and resumes at 4 GiB. */
 #define GUEST_MMIO_HOLE_START 0xc0000000ULL
 #define GUEST_MMIO_HOLE_END 0x100000000ULL
+/* PCI: BARs of 32-bit devices, then ECAM for bus 0, below the IOAPIC. */
+#define GUEST_PCI_MMIO32_START GUEST_MMIO_HOLE_START
+#define GUEST_PCI_MMIO32_END 0xe0000000ULL
+#define GUEST_PCI_ECAM_BASE 0xe0000000ULL
+#define GUEST_PCI_ECAM_SIZE 0x100000ULL /* one bus: 32 slots x 8 functions x 4 KiB */
+/* 64-bit BARs go above RAM (aligned to 1 GiB), in a window of this size. */
+#define GUEST_PCI_MMIO64_SIZE (64ULL << 30)
 #define GUEST_IOAPIC_ADDR 0xfec00000ULL
 #define GUEST_LAPIC_ADDR 0xfee00000ULL
 #define GUEST_TSS_ADDR 0xfffbd000ULL /* three pages KVM needs on Intel hosts */
@@ -35,6 +42,7 @@
 #define PORT_ACPI_SLEEP_STATUS 0x601
 #define PORT_ACPI_RESET 0x602
 #define ACPI_RESET_VALUE 0x1
+#define PORT_PCI_CONFIG_ADDRESS 0xcf8 /* and the data port at 0xcfc */
 #define PORT_PVPANIC 0x505 /* where QEMU puts it, and so where guests look first */
 
 /* Interrupt lines (IOAPIC pins). */

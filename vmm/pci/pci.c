@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "pci/pci.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86_64/layout.h"
+#include "log.h"
+
+#define CONFIG_ADDRESS_ENABLE 0x80000000u
+#define HEADER_SIZE 0x40
+#define BAR_REGISTER(bar) (PCI_BASE_ADDRESS_0 + 4 * (bar))
+
+void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->name = name;
+	dev->ops = ops;
+	dev->opaque = opaque;
+	dev->next_cap = HEADER_SIZE;
+	pci_set_u16(dev->config + PCI_VENDOR_ID, vendor);
+	pci_set_u16(dev->config + PCI_DEVICE_ID, device);
+	dev->config[PCI_REVISION_ID] = 1;
+	dev->config[PCI_CLASS_PROG] = (uint8_t)class_code;
+	pci_set_u16(dev->config + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
+	pci_set_u16(dev->config + PCI_SUBSYSTEM_VENDOR_ID, subsystem_vendor);
+	pci_set_u16(dev->config + PCI_SUBSYSTEM_ID, subsystem);
+	/* No INTx: our devices interrupt through MSI-X only. */
+	dev->config[PCI_INTERRUPT_PIN] = 0;
+	pci_set_u16(dev->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+}
+
+int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool is_64)
+{
+	uint64_t mask = ~(size - 1);
+
+	if (bar >= PCI_BARS || (is_64 && bar == PCI_BARS - 1) || size < 4096 || (size & (size - 1)) ||
+	    dev->bars[bar].size || (is_64 && dev->bars[bar + 1].size))
+		return -EINVAL;
+	dev->bars[bar] = (struct pci_bar){ .size = size, .is_64 = is_64 };
+	dev->config[BAR_REGISTER(bar)] = is_64 ? PCI_BAR_MEM_64 : 0;
+	/* The guest sizes a BAR by writing all ones: only the address bits above its size stick. */
+	pci_set_u32(dev->wmask + BAR_REGISTER(bar), (uint32_t)mask & ~0xfu);
+	if (is_64)
+		pci_set_u32(dev->wmask + BAR_REGISTER(bar + 1), (uint32_t)(mask >> 32));
+	return 0;
+}
+
+int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len)
+{
+	unsigned offset = (dev->next_cap + 3) & ~3u;
+
+	if (len < 2 || offset + len > 0x100)
+		return -ENOSPC;
+	dev->config[offset] = id;
+	dev->config[offset + 1] = dev->config[PCI_CAPABILITY_LIST];
+	dev->config[PCI_CAPABILITY_LIST] = (uint8_t)offset;
+	pci_set_u16(dev->config + PCI_STATUS, pci_get_u16(dev->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+	dev->next_cap = offset + len;
+	return (int)offset;
+}
+
+uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar)
+{
+	uint64_t addr;
+
+	if (!(pci_get_u16(dev->config + PCI_COMMAND) & PCI_COMMAND_MEMORY) || !dev->bars[bar].size)
+		return 0;
+	addr = pci_get_u32(dev->config + BAR_REGISTER(bar)) & ~0xfull;
+	if (dev->bars[bar].is_64)
+		addr |= (uint64_t)pci_get_u32(dev->config + BAR_REGISTER(bar + 1)) << 32;
+	return addr;
+}
+
+/* Where the firmware would put it: aligned to its size, in the window that fits. */
+static int place_bar(struct pci_bus *bus, struct pci_device *dev, unsigned bar)
+{
+	uint64_t size = dev->bars[bar].size;
+	uint64_t *next = dev->bars[bar].is_64 ? &bus->mmio64_next : &bus->mmio32_next;
+	uint64_t end = dev->bars[bar].is_64 ? bus->mmio64_end : bus->mmio32_end;
+	uint64_t addr = (*next + size - 1) & ~(size - 1);
+
+	if (addr < *next || addr + size > end || addr + size < addr)
+		return log_error_errno(ENOSPC, "No room for BAR %u (%llu KiB) of %s", bar,
+				       (unsigned long long)(size >> 10), dev->name);
+	*next = addr + size;
+	pci_set_u32(dev->config + BAR_REGISTER(bar), (uint32_t)addr | (dev->bars[bar].is_64 ? PCI_BAR_MEM_64 : 0));
+	if (dev->bars[bar].is_64)
+		pci_set_u32(dev->config + BAR_REGISTER(bar + 1), (uint32_t)(addr >> 32));
+	return 0;
+}
+
+int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev)
+{
+	/* Slot 0 is the host bridge's, as on a PC. */
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+		if (bus->devices[slot])
+			continue;
+		for (unsigned bar = 0; bar < PCI_BARS; bar++) {
+			int r = dev->bars[bar].size ? place_bar(bus, dev, bar) : 0;
+			if (r < 0)
+				return r;
+		}
+		dev->bus = bus;
+		dev->slot = slot;
+		bus->devices[slot] = dev;
+		return 0;
+	}
+	return log_error_errno(ENOSPC, "No free PCI slot for %s", dev->name);
+}
+
+/* ---- config space ---- */
+
+static struct pci_device *device_at(struct pci_bus *bus, unsigned busno, unsigned slot, unsigned function)
+{
+	if (busno != 0 || function != 0 || slot >= PCI_SLOTS)
+		return NULL;
+	return bus->devices[slot];
+}
+
+static void config_read(struct pci_device *dev, unsigned reg, uint8_t *data, unsigned size)
+{
+	if (!dev || reg + size > PCI_CONFIG_SIZE) {
+		memset(data, 0xff, size);
+		return;
+	}
+	memcpy(data, dev->config + reg, size);
+}
+
+static void config_write(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
+{
+	if (!dev || reg + size > PCI_CONFIG_SIZE)
+		return;
+	for (unsigned i = 0; i < size; i++)
+		dev->config[reg + i] = (uint8_t)((dev->config[reg + i] & ~dev->wmask[reg + i]) |
+						 (data[i] & dev->wmask[reg + i]));
+	if (dev->ops->config_written)
+		dev->ops->config_written(dev, reg, size);
+}
+
+/* Accesses must be naturally aligned and 1, 2 or 4 bytes, as PCI defines them. */
+static bool config_access_ok(uint64_t reg, unsigned size)
+{
+	return (size == 1 || size == 2 || size == 4) && (reg & (size - 1)) == 0;
+}
+
+static void ecam_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+
+	if (!config_access_ok(offset, size)) {
+		memset(data, 0xff, size);
+		return;
+	}
+	pthread_mutex_lock(&bus->lock);
+	config_read(device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
+		    offset & 0xfff, data, size);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static void ecam_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+
+	if (!config_access_ok(offset, size))
+		return;
+	pthread_mutex_lock(&bus->lock);
+	config_write(device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
+		     offset & 0xfff, data, size);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static const struct mmio_ops ecam_ops = { .read = ecam_read, .write = ecam_write };
+
+/* Type 1 configuration: the address at 0xCF8, the data at 0xCFC-0xCFF. */
+static struct pci_device *cf8_device(struct pci_bus *bus, unsigned *reg)
+{
+	uint32_t a = bus->config_address;
+
+	if (!(a & CONFIG_ADDRESS_ENABLE))
+		return NULL;
+	*reg = (a & 0xfc) | ((a >> 16) & 0xf00); /* extended registers, as AMD's ECS bits */
+	return device_at(bus, (a >> 16) & 0xff, (a >> 11) & 31, (a >> 8) & 7);
+}
+
+static void cf8_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	unsigned reg = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	if (offset == 0 && size == 4) {
+		pci_set_u32(data, bus->config_address);
+	} else if (offset >= 4 && config_access_ok(offset - 4, size)) {
+		struct pci_device *dev = cf8_device(bus, &reg);
+		config_read(dev, reg + (offset - 4u), data, size);
+		if (!dev)
+			memset(data, 0xff, size);
+	} else {
+		memset(data, 0xff, size);
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static void cf8_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+{
+	struct pci_bus *bus = opaque;
+	unsigned reg = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	if (offset == 0 && size == 4)
+		bus->config_address = pci_get_u32(data) & 0x8fffffffu;
+	else if (offset >= 4 && config_access_ok(offset - 4, size)) {
+		struct pci_device *dev = cf8_device(bus, &reg);
+		if (dev)
+			config_write(dev, reg + (offset - 4u), data, size);
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static const struct io_port_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
+
+/* ---- BARs ---- */
+
+static struct pci_device *bar_at(struct pci_bus *bus, uint64_t addr, unsigned size, unsigned *ret_bar,
+				 uint64_t *ret_offset)
+{
+	for (unsigned slot = 0; slot < PCI_SLOTS; slot++) {
+		struct pci_device *dev = bus->devices[slot];
+
+		for (unsigned bar = 0; dev && bar < PCI_BARS; bar++) {
+			uint64_t base = pci_device_bar_address(dev, bar);
+
+			if (!base || addr < base || addr - base >= dev->bars[bar].size ||
+			    size > dev->bars[bar].size - (addr - base))
+				continue;
+			*ret_bar = bar;
+			*ret_offset = addr - base;
+			return dev;
+		}
+	}
+	return NULL;
+}
+
+/* The bridge's windows: an access lands in whichever BAR the guest put there. */
+static void window_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
+{
+	struct pci_window *w = opaque;
+	struct pci_bus *bus = w->bus;
+	struct pci_device *dev;
+	uint64_t bar_offset;
+	unsigned bar;
+
+	pthread_mutex_lock(&bus->lock);
+	dev = bar_at(bus, w->base + offset, size, &bar, &bar_offset);
+	if (dev && dev->ops->bar_read)
+		dev->ops->bar_read(dev, bar, bar_offset, data, size);
+	else
+		memset(data, 0xff, size);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static void window_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
+{
+	struct pci_window *w = opaque;
+	struct pci_bus *bus = w->bus;
+	struct pci_device *dev;
+	uint64_t bar_offset;
+	unsigned bar;
+
+	pthread_mutex_lock(&bus->lock);
+	dev = bar_at(bus, w->base + offset, size, &bar, &bar_offset);
+	if (dev && dev->ops->bar_write)
+		dev->ops->bar_write(dev, bar, bar_offset, data, size);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static const struct mmio_ops window_ops = { .read = window_read, .write = window_write };
+
+int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, uint64_t mmio64_base)
+{
+	int r;
+
+	memset(bus, 0, sizeof(*bus));
+	pthread_mutex_init(&bus->lock, NULL);
+	bus->mmio32_next = GUEST_PCI_MMIO32_START;
+	bus->mmio32_end = GUEST_PCI_MMIO32_END;
+	bus->mmio64_next = mmio64_base;
+	bus->mmio64_end = mmio64_base + GUEST_PCI_MMIO64_SIZE;
+	bus->window32 = (struct pci_window){ .bus = bus, .base = GUEST_PCI_MMIO32_START };
+	bus->window64 = (struct pci_window){ .bus = bus, .base = mmio64_base };
+	if ((r = mmio_bus_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE, &ecam_ops, bus)) < 0 ||
+	    (r = mmio_bus_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
+				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops, &bus->window32)) < 0 ||
+	    (r = mmio_bus_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE, &window_ops,
+				   &bus->window64)) < 0 ||
+	    (r = io_bus_register(io, "PCI config", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops, bus)) < 0)
+		return r;
+	return 0;
+}
+
+void pci_bus_done(struct pci_bus *bus)
+{
+	pthread_mutex_destroy(&bus->lock);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io.h"
+#include "mmio.h"
+
+/*
+ * PCI bus 0 behind a PCIe host bridge: config space through ECAM (and the
+ * legacy 0xCF8/0xCFC ports, which early Linux code still reads), one
+ * function per slot, memory BARs only. The monitor plays the firmware's
+ * part: it places every BAR in the bridge's windows before the guest runs;
+ * the guest may move them. Config space and BAR accesses run under the bus
+ * lock, on whichever vCPU made them.
+ */
+#define PCI_SLOTS 32
+#define PCI_CONFIG_SIZE 4096
+#define PCI_BARS 6
+
+#define PCI_VENDOR_ID 0x00
+#define PCI_DEVICE_ID 0x02
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MEMORY 0x0002
+#define PCI_COMMAND_MASTER 0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_REVISION_ID 0x08
+#define PCI_CLASS_PROG 0x09
+#define PCI_CLASS_DEVICE 0x0a
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BASE_ADDRESS_0 0x10
+#define PCI_BAR_MEM_64 0x04
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID 0x2e
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CAP_ID_VNDR 0x09
+#define PCI_CAP_ID_MSIX 0x11
+
+struct pci_device;
+
+struct pci_device_ops {
+	/* An access inside one of its BARs; offset from the BAR's start. */
+	void (*bar_read)(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data, unsigned size);
+	void (*bar_write)(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data, unsigned size);
+	/* The guest wrote [offset, offset+size) of config space; already stored. */
+	void (*config_written)(struct pci_device *dev, unsigned offset, unsigned size);
+};
+
+struct pci_bar {
+	uint64_t size; /* 0: none; else a power of two of at least 4 KiB */
+	bool is_64;
+};
+
+struct pci_bus;
+
+struct pci_device {
+	const char *name;
+	struct pci_bus *bus;
+	unsigned slot;
+	uint8_t config[PCI_CONFIG_SIZE];
+	uint8_t wmask[PCI_CONFIG_SIZE]; /* bits the guest may change */
+	struct pci_bar bars[PCI_BARS];
+	unsigned next_cap; /* where the next capability goes */
+	const struct pci_device_ops *ops;
+	void *opaque;
+};
+
+struct pci_window {
+	struct pci_bus *bus;
+	uint64_t base;
+};
+
+struct pci_bus {
+	pthread_mutex_t lock;
+	struct pci_window window32, window64;
+	struct pci_device *devices[PCI_SLOTS];
+	uint32_t config_address; /* 0xCF8 */
+	uint64_t mmio32_next, mmio32_end;
+	uint64_t mmio64_next, mmio64_end;
+};
+
+int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, uint64_t mmio64_base);
+void pci_bus_done(struct pci_bus *bus);
+
+/* Fills in the header of a type-0 function; the device then adds BARs and capabilities. */
+void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque);
+/* A memory BAR of size bytes (a power of two, at least 4 KiB), 64-bit when asked. */
+int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool is_64);
+/* Links a capability of len bytes into the list; returns its offset in config space, or -ENOSPC. */
+int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len);
+/* Puts the device in the first free slot and its BARs in the windows. */
+int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev);
+/* Where the guest has a BAR now, 0 while memory decoding is off; the bus lock held. */
+uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar);
+
+static inline void pci_set_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void pci_set_u32(uint8_t *p, uint32_t v)
+{
+	pci_set_u16(p, (uint16_t)v);
+	pci_set_u16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline uint16_t pci_get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t pci_get_u32(const uint8_t *p)
+{
+	return pci_get_u16(p) | (uint32_t)pci_get_u16(p + 2) << 16;
+}

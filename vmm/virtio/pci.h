@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "memory.h"
+#include "pci/pci.h"
+#include "virtio/queue.h"
+
+/*
+ * The virtio 1.x PCI transport (4.1): a modern-only function with the
+ * common, notify, ISR and device-config structures in BAR 0 and MSI-X (one
+ * vector per queue and one for config changes) in the same BAR. Interrupts
+ * go to KVM as MSIs. Everything runs under the PCI bus lock.
+ */
+#define VIRTIO_PCI_MAX_QUEUES 8
+#define VIRTIO_PCI_MAX_VECTORS (VIRTIO_PCI_MAX_QUEUES + 1)
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+#define VIRTIO_F_RING_INDIRECT_DESC (1ULL << 28)
+#define VIRTIO_F_RING_EVENT_IDX (1ULL << 29)
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+
+struct virtio_pci;
+
+struct virtio_device_ops {
+	uint16_t device_type; /* virtio device ID (5): 4 entropy, 2 block, ... */
+	uint32_t pci_class;
+	uint64_t features; /* device-specific bits; the transport adds its own */
+	unsigned num_queues;
+	uint16_t queue_max_size;
+	uint32_t config_size;
+	void (*config_read)(struct virtio_pci *vp, uint32_t offset, uint8_t *data, unsigned size);
+	void (*config_write)(struct virtio_pci *vp, uint32_t offset, const uint8_t *data, unsigned size);
+	/* The driver notified queue q. */
+	void (*queue_notify)(struct virtio_pci *vp, unsigned q);
+	/* The driver reset the device: drop whatever is in flight. */
+	void (*reset)(struct virtio_pci *vp);
+};
+
+struct virtio_pci {
+	struct pci_device pci;
+	const struct virtio_device_ops *ops;
+	void *opaque;
+	int vm_fd;
+	const struct guest_memory *mem;
+
+	uint32_t device_feature_select, driver_feature_select;
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t config_generation;
+	uint8_t isr;
+	uint16_t queue_select;
+	uint16_t config_msix_vector;
+	struct virtqueue queues[VIRTIO_PCI_MAX_QUEUES];
+
+	unsigned msix_cap;
+	uint8_t msix_table[VIRTIO_PCI_MAX_VECTORS * 16];
+	uint64_t msix_pending;
+};
+
+int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
+		    int vm_fd, const struct guest_memory *mem);
+/* After the device used buffers of queue q: interrupts the driver if it wants that. */
+void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q);
+/* The device cannot go on with what the driver gave it: NEEDS_RESET, and a config interrupt. */
+void virtio_pci_needs_reset(struct virtio_pci *vp);
