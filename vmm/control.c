@@ -161,8 +161,12 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 	struct control *c = userdata;
 	int r = sd_bus_message_open_container(reply, 'a', "s");
 
+	/* The platform's port-decoding devices, then the PCI functions (fixed once the VM runs). */
 	for (unsigned i = 0; r >= 0 && i < c->vm->io.count; i++)
 		r = sd_bus_message_append(reply, "s", c->vm->io.ranges[i].name);
+	for (unsigned slot = 0; r >= 0 && slot < PCI_SLOTS; slot++)
+		if (c->vm->pci.devices[slot])
+			r = sd_bus_message_append(reply, "s", c->vm->pci.devices[slot]->name);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

@@ -295,7 +295,7 @@ int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, 
 				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops, &bus->window32)) < 0 ||
 	    (r = mmio_bus_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE, &window_ops,
 				   &bus->window64)) < 0 ||
-	    (r = io_bus_register(io, "PCI config", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops, bus)) < 0)
+	    (r = io_bus_register(io, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops, bus)) < 0)
 		return r;
 	return 0;
 }
