@@ -39,10 +39,10 @@ touch "$out/console"
 # The test host writes the console into a shared folder: follow it live.
 tail -f "$out/console" &
 tail_pid=$!
-trap 'kill "$tail_pid" 2> /dev/null; rm -rf "$out"' EXIT
+trap 'kill "$tail_pid" 2> /dev/null || true; rm -rf "$out"' EXIT
 status=0
 tests/kvmhost/kvmhost.sh run --rw "$out" -- sh -c \
-	'"$0" "$@" --serial "file:$1/console" > /dev/null 2> "$1/vmm.log"; echo $? > "$1/status"' \
+	'out=$1; shift; "$0" "$@" --serial "file:$out/console" > /dev/null 2> "$out/vmm.log"; echo $? > "$out/status"' \
 	"$vmm" "$out" "${args[@]}" --cmdline "console=ttyS0 phyllome.action=poweroff" 2> "$out/kvmhost.log" || status=$?
 if [ ! -s "$out/status" ]; then
 	echo "demo: the test-host VM failed (status $status):" >&2
@@ -50,7 +50,7 @@ if [ ! -s "$out/status" ]; then
 	exit 1
 fi
 sleep 1
-kill "$tail_pid" 2> /dev/null
+kill "$tail_pid" 2> /dev/null || true
 cat "$out/vmm.log" >&2
 echo "demo: phyllome-vmm exited with status $(cat "$out/status") (0: the guest powered off)" >&2
 exit "$(cat "$out/status")"
