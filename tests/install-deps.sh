@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
 	# build
 	meson ninja-build gcc libc6-dev pkg-config binutils
-	libglib2.0-dev libglib2.0-bin libpolkit-gobject-1-dev libsystemd-dev libseccomp-dev
+	libglib2.0-dev libglib2.0-bin libpolkit-gobject-1-dev libsystemd-dev libseccomp-dev liburing-dev
+	# the libFuzzer harnesses (tests/fuzz)
+	clang libclang-rt-14-dev
 	# the daemon's tests: a private systemd with its bus, polkitd and machined (tests/sdbox)
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)

@@ -89,6 +89,52 @@ int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_pat
 	return 0;
 }
 
+int parse_disk(const char *s, struct disk_config *ret, const char **ret_error)
+{
+	const char *comma = strchr(s, ',');
+	size_t path_len = comma ? (size_t)(comma - s) : strlen(s);
+	struct disk_config d = {};
+
+	if (path_len == 0) {
+		*ret_error = "expected PATH[,readonly][,serial=ID][,direct]";
+		return -EINVAL;
+	}
+	if (path_len >= sizeof(d.path)) {
+		*ret_error = "the path is too long";
+		return -EINVAL;
+	}
+	memcpy(d.path, s, path_len);
+	while (comma) {
+		const char *item = comma + 1, *end;
+		size_t len;
+
+		comma = strchr(item, ',');
+		end = comma ? comma : item + strlen(item);
+		len = (size_t)(end - item);
+		if (len == 8 && strncmp(item, "readonly", 8) == 0) {
+			d.readonly = true;
+		} else if (len == 6 && strncmp(item, "direct", 6) == 0) {
+			d.direct = true;
+		} else if (len >= 7 && strncmp(item, "serial=", 7) == 0) {
+			if (len == 7 || len - 7 > DISK_SERIAL_MAX) {
+				*ret_error = "serial=ID takes 1 to 20 characters";
+				return -EINVAL;
+			}
+			for (const char *c = item + 7; c < end; c++)
+				if (*c < 0x21 || *c > 0x7e) {
+					*ret_error = "serial=ID takes printable ASCII without spaces";
+					return -EINVAL;
+				}
+			memcpy(d.serial, item + 7, len - 7);
+		} else {
+			*ret_error = "unknown option after the path: expected readonly, serial=ID or direct";
+			return -EINVAL;
+		}
+	}
+	*ret = d;
+	return 0;
+}
+
 static int parse_unsigned(const char *s, unsigned long max, unsigned *ret)
 {
 	unsigned long v;
@@ -155,6 +201,11 @@ void options_help(const char *program)
 	       "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
 	       "                               socket:PATH (unix socket to connect to), fd:N (such\n"
 	       "                               a socket, listening, inherited as N), none\n"
+	       "  -d, --disk PATH[,readonly][,serial=ID][,direct]\n"
+	       "                               a virtio-blk disk on a raw image file or block device\n"
+	       "                               (repeatable, up to %d); serial= is what the guest reads\n"
+	       "                               as its ID (1-20 characters); direct bypasses the host's\n"
+	       "                               page cache (O_DIRECT)\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
 	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
 	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
@@ -175,7 +226,7 @@ void options_help(const char *program)
 	       "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
 	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard,\n"
 	       "6 guest kernel panicked (pvpanic).\n",
-	       program, VM_MAX_CPUS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+	       program, VM_MAX_CPUS, VM_MAX_DISKS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
 enum {
@@ -202,6 +253,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "serial", required_argument, NULL, 's' },
+		{ "disk", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
@@ -235,7 +287,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 	*ret_action = OPTIONS_RUN;
 	optind = 1;
 	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "k:i:a:c:m:s:n:vhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:i:a:c:m:s:d:n:vhV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			c.kernel = optarg;
@@ -274,6 +326,16 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 				c.serial_path = NULL;
 			}
 			break;
+		case 'd': {
+			const char *why = NULL;
+
+			if (c.disk_count == VM_MAX_DISKS)
+				return usage_error(program, "disk", optarg, "a VM takes at most 16 disks");
+			if (parse_disk(optarg, &c.disks[c.disk_count], &why) < 0)
+				return usage_error(program, "disk", optarg, why);
+			c.disk_count++;
+			break;
+		}
 		case 'n':
 			if (!*optarg)
 				return usage_error(program, "name", optarg, "must not be empty");
@@ -305,8 +367,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			c.sandbox = strcmp(optarg, "on") == 0;
 			break;
 		case OPT_TEST_FORBIDDEN_SYSCALL:
-			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0)
-				return usage_error(program, "test hook", optarg, "expected main or vcpu");
+			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0 && strcmp(optarg, "io") != 0)
+				return usage_error(program, "test hook", optarg, "expected main, vcpu or io");
 			c.test_forbidden_syscall = optarg;
 			break;
 		case 'v':

@@ -13,6 +13,16 @@ enum serial_kind {
 	SERIAL_NONE,
 };
 
+#define VM_MAX_DISKS 16
+#define DISK_SERIAL_MAX 20 /* virtio-blk's GET_ID answer */
+
+struct disk_config {
+	char path[4096];
+	bool readonly;
+	bool direct; /* O_DIRECT: the host's page cache is bypassed */
+	char serial[DISK_SERIAL_MAX + 1];
+};
+
 struct vm_config {
 	const char *name;
 	const char *kernel;
@@ -28,7 +38,9 @@ struct vm_config {
 	int control_fd;           /* inherited control socket, or -1 */
 	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
 	bool sandbox;              /* confine the monitor before the guest runs (--sandbox) */
-	const char *test_forbidden_syscall; /* test builds: main|vcpu, see sandbox.h */
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned disk_count;
+	const char *test_forbidden_syscall; /* test builds: main|vcpu|io, see sandbox.h */
 	int log_level;
 };
 
@@ -48,6 +60,8 @@ int parse_size(const char *s, uint64_t *ret);
 /* A file descriptor number above 2 that is open in this process. */
 int parse_fd(const char *s, int *ret);
 int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path);
+/* PATH[,readonly][,serial=ID][,direct]; on -EINVAL *ret_error says what is wrong. */
+int parse_disk(const char *s, struct disk_config *ret, const char **ret_error);
 
 /* The file descriptors the options name: those the monitor keeps (at most 8). */
 size_t options_inherited_fds(const struct vm_config *c, int fds[static 8]);

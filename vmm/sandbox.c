@@ -38,8 +38,16 @@ static const int common_syscalls[] = {
 
 /* A vCPU thread runs the guest and the device models its exits reach. */
 static const int vcpu_syscalls[] = {
-	SCMP_SYS(sendto),    /* console output to socket clients */
-	SCMP_SYS(getrandom), /* virtio-rng */
+	SCMP_SYS(sendto),	  /* console output to socket clients */
+	SCMP_SYS(io_uring_enter), /* a driver reset a disk: its in-flight I/O ends first */
+};
+
+/* The device thread: its event loop, the disks' io_uring rings (set up before), virtio-rng. */
+static const int io_syscalls[] = {
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(io_uring_enter),
+	SCMP_SYS(getrandom),
 };
 
 /* The main thread: the event loop, console and control clients, pause, and tearing down. */
@@ -50,6 +58,7 @@ static const int main_syscalls[] = {
 	SCMP_SYS(shutdown),    SCMP_SYS(fcntl),	      SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(getuid), SCMP_SYS(geteuid),    SCMP_SYS(getgid),
 	SCMP_SYS(getegid),     SCMP_SYS(getrandom),   SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(io_uring_enter), /* at exit: the disks' last I/O */
 };
 
 /* Removing the socket files the monitor made itself, at exit. */
@@ -91,11 +100,19 @@ int __lsan_is_turned_off(void)
 
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,
-	KVM_IRQ_LINE,  /* device interrupts */
+	KVM_IRQ_LINE,	     /* device interrupts */
 	KVM_SIGNAL_MSI,
+	KVM_SET_GSI_ROUTING, /* a driver unmasked an MSI-X vector that had an interrupt waiting */
+	KVM_IOEVENTFD,	     /* a driver moved a virtio device's BAR */
 	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
 	KVM_GET_SREGS,
 	TCGETS,        /* isatty(): the log's format */
+};
+
+static const unsigned long io_ioctls[] = {
+	KVM_SET_GSI_ROUTING, /* an MSI-X vector's first interrupt, or one the driver moved */
+	KVM_SIGNAL_MSI,
+	TCGETS, /* isatty(): the log's format */
 };
 
 static const unsigned long main_ioctls[] = {
@@ -226,6 +243,10 @@ static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config
 		return (r = allow_all(ctx, vcpu_syscalls, ARRAY_LEN(vcpu_syscalls))) < 0
 			       ? r
 			       : allow_ioctls(ctx, vcpu_ioctls, ARRAY_LEN(vcpu_ioctls));
+	if (role == SANDBOX_IO)
+		return (r = allow_all(ctx, io_syscalls, ARRAY_LEN(io_syscalls))) < 0
+			       ? r
+			       : allow_ioctls(ctx, io_ioctls, ARRAY_LEN(io_ioctls));
 
 	if ((r = allow_all(ctx, main_syscalls, ARRAY_LEN(main_syscalls))) < 0 ||
 	    (r = allow_ioctls(ctx, main_ioctls, ARRAY_LEN(main_ioctls))) < 0 ||
@@ -252,7 +273,9 @@ int sandbox_enter(const struct sandbox_config *config, enum sandbox_role role)
 {
 	/* libseccomp keeps global state while it builds and loads; vCPU threads enter at once. */
 	static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
-	const char *name = role == SANDBOX_VCPU ? "vCPU" : "main";
+	static const char *const names[] = { [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vCPU", [SANDBOX_IO] = "device" };
+	static const char *const hooks[] = { [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io" };
+	const char *name = names[role];
 	scmp_filter_ctx ctx;
 	int r;
 
@@ -283,7 +306,7 @@ int sandbox_enter(const struct sandbox_config *config, enum sandbox_role role)
 	if (r < 0)
 		return r;
 
-	if (config->test_forbidden_syscall && strcmp(config->test_forbidden_syscall, role == SANDBOX_VCPU ? "vcpu" : "main") == 0)
+	if (config->test_forbidden_syscall && strcmp(config->test_forbidden_syscall, hooks[role]) == 0)
 		try_forbidden_syscall();
 	return 0;
 }

@@ -174,11 +174,52 @@ static int pci_init(struct vm *vm)
 	return r;
 }
 
+static void iothread_failed(void *opaque)
+{
+	log_error("The device thread stopped; stopping the VM");
+	vm_request_stop(opaque, VM_STOP_ERROR);
+}
+
+/* What the virtio devices share: interrupt routing and the device thread. */
+static int virtio_init(struct vm *vm)
+{
+	int r = irq_routing_init(&vm->irq, vm->vm_fd);
+
+	if (r < 0)
+		return r;
+	vm->irq_ready = true;
+	r = iothread_init(&vm->iothread, &vm->sandbox, iothread_failed, vm);
+	vm->iothread_ready = true;
+	return r;
+}
+
+static struct virtio_host virtio_host(struct vm *vm)
+{
+	return (struct virtio_host){ .vm_fd = vm->vm_fd, .mem = &vm->mem, .irq = &vm->irq, .io = &vm->iothread };
+}
+
 static int rng_device_init(struct vm *vm)
 {
-	int r = virtio_rng_init(&vm->rng, vm->vm_fd, &vm->mem);
+	struct virtio_host host = virtio_host(vm);
+	int r = virtio_rng_init(&vm->rng, &host);
 
+	vm->rng_ready = true;
 	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->rng.vp.pci);
+}
+
+static int disks_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+
+	for (unsigned i = 0; i < vm->disks_open; i++) {
+		int r = virtio_blk_init(&vm->disks[i], &host);
+		if (r < 0)
+			return r;
+		r = pci_bus_add_device(&vm->pci, &vm->disks[i].vp.pci);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The platform, in the order devices are set up. */
@@ -191,7 +232,9 @@ static const struct {
 	{ "ACPI power management", acpi_pm_device_init },
 	{ "pvpanic device", pvpanic_device_init },
 	{ "PCIe host bridge", pci_init },
+	{ "interrupt routing and device thread", virtio_init },
 	{ "virtio-rng", rng_device_init },
+	{ "virtio-blk disks", disks_init },
 };
 
 static int check_kvm(struct vm *vm)
@@ -398,6 +441,17 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path, vm->config->control_fd);
 	if (r < 0)
 		return r;
+	if (vm->config->disk_count) {
+		vm->disks = calloc(vm->config->disk_count, sizeof(*vm->disks));
+		if (!vm->disks)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->disk_count; i++) {
+		r = virtio_blk_open(&vm->disks[i], &vm->config->disks[i], i);
+		vm->disks_open++;
+		if (r < 0)
+			return r;
+	}
 	vm->config_error = false;
 	return 0;
 }
@@ -488,6 +542,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	/* Inherited by the vCPU threads; each confines itself before it runs the guest. */
 	if (vm->sandbox.enabled && sandbox_drop_privileges() < 0)
 		return VM_STOP_ERROR;
+	if (iothread_start(&vm->iothread) < 0)
+		return VM_STOP_ERROR;
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		if (vcpu_start(&vm->vcpus[i]) < 0) {
 			vm_request_stop(vm, VM_STOP_ERROR);
@@ -509,6 +565,7 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	/* A panic that stopped the loop before its eventfd was read is still news to clients. */
 	announce_panic(vm);
 	stop_vcpus(vm);
+	iothread_stop(&vm->iothread);
 	return (enum vm_stop_reason)atomic_load(&vm->stop_reason);
 }
 
@@ -522,6 +579,22 @@ static void close_fd(int *fd)
 void vm_destroy(struct vm *vm)
 {
 	stop_vcpus(vm);
+	if (vm->iothread_ready)
+		iothread_stop(&vm->iothread);
+	for (unsigned i = 0; i < vm->disks_open; i++)
+		virtio_blk_done(&vm->disks[i]);
+	free(vm->disks);
+	vm->disks = NULL;
+	vm->disks_open = 0;
+	if (vm->rng_ready)
+		virtio_pci_done(&vm->rng.vp);
+	vm->rng_ready = false;
+	if (vm->iothread_ready)
+		iothread_done(&vm->iothread);
+	vm->iothread_ready = false;
+	if (vm->irq_ready)
+		irq_routing_done(&vm->irq);
+	vm->irq_ready = false;
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -14,12 +14,15 @@
 #include "hw/pvpanic.h"
 #include "hw/serial.h"
 #include "io.h"
+#include "iothread.h"
+#include "irq-routing.h"
 #include "memory.h"
 #include "mmio.h"
 #include "options.h"
 #include "pause.h"
 #include "pci/pci.h"
 #include "sandbox.h"
+#include "virtio/blk.h"
 #include "virtio/rng.h"
 
 /* Why the VM stopped; the first reason reported wins. */
@@ -49,7 +52,14 @@ struct vm {
 	struct mmio_bus mmio;
 	struct pci_bus pci;
 	bool pci_ready;
+	struct irq_routing irq;
+	bool irq_ready;
+	struct iothread iothread;
+	bool iothread_ready;
 	struct virtio_rng rng;
+	bool rng_ready;
+	struct virtio_blk *disks; /* config->disk_count of them */
+	unsigned disks_open;
 	struct serial serial;
 	struct i8042 i8042;
 	struct acpi_pm pm;

@@ -85,6 +85,48 @@ static void test_defaults_and_values(void)
 	g_assert_true(c.sandbox);
 }
 
+static void test_disk(void)
+{
+	struct disk_config d;
+	const char *why = NULL;
+
+	g_assert_cmpint(parse_disk("/var/lib/vm.img", &d, &why), ==, 0);
+	g_assert_cmpstr(d.path, ==, "/var/lib/vm.img");
+	g_assert_false(d.readonly);
+	g_assert_false(d.direct);
+	g_assert_cmpstr(d.serial, ==, "");
+
+	g_assert_cmpint(parse_disk("a.img,readonly,serial=root-01,direct", &d, &why), ==, 0);
+	g_assert_cmpstr(d.path, ==, "a.img");
+	g_assert_true(d.readonly);
+	g_assert_true(d.direct);
+	g_assert_cmpstr(d.serial, ==, "root-01");
+
+	/* Exactly 20 characters fit GET_ID's answer; 21 do not. */
+	g_assert_cmpint(parse_disk("a,serial=12345678901234567890", &d, &why), ==, 0);
+	g_assert_cmpstr(d.serial, ==, "12345678901234567890");
+	g_assert_cmpint(parse_disk("a,serial=123456789012345678901", &d, &why), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "1 to 20"));
+	g_assert_cmpint(parse_disk("a,serial=", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk("a,serial=x\ty", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk("", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk(",readonly", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk("a,", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk("a,ro", &d, &why), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "unknown option"));
+	g_assert_cmpint(parse_disk("a,readonlyx", &d, &why), ==, -EINVAL);
+
+	char *argv[] = { "vmm", "-k", "k", "--disk", "one.img", "-d", "two.img,readonly", NULL };
+	struct vm_config c;
+	enum options_action action;
+
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(argv) - 1, argv, &c, &action), ==, 0);
+	g_assert_cmpuint(c.disk_count, ==, 2);
+	g_assert_cmpstr(c.disks[0].path, ==, "one.img");
+	g_assert_cmpstr(c.disks[1].path, ==, "two.img");
+	g_assert_true(c.disks[1].readonly);
+}
+
 /* The fds the options name are the ones the sandbox keeps open. */
 static void test_inherited_fds(void)
 {
@@ -114,6 +156,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/options/sizes", test_sizes);
 	g_test_add_func("/options/serial", test_serial);
+	g_test_add_func("/options/disk", test_disk);
 	g_test_add_func("/options/defaults-and-values", test_defaults_and_values);
 	g_test_add_func("/options/inherited-fds", test_inherited_fds);
 	return g_test_run();

@@ -73,6 +73,36 @@ if [ -n "${PHYLLOME_GUEST_DIR:-}" ] && [ -s "$PHYLLOME_GUEST_DIR/vmlinuz" ]; the
 else
 	tap_skip "Linux kernel in too little memory" "the Linux test guest was not built"
 fi
+# Disks: bad options, and images that cannot serve as a disk.
+check "--disk without a path" refuses disknopath "invalid disk ',readonly': expected PATH" \
+	--kernel "$tiny" --disk ,readonly
+check "--disk with an unknown option" refuses diskopt "invalid disk '.*,fast': unknown option after the path" \
+	--kernel "$tiny" --disk "$scratch/empty,fast"
+check "--disk serial= longer than 20 characters" refuses diskserial "serial=ID takes 1 to 20 characters" \
+	--kernel "$tiny" --disk "$scratch/empty,serial=123456789012345678901"
+check "--disk serial= with a space" refuses diskserial2 "printable ASCII without spaces" \
+	--kernel "$tiny" --disk "$scratch/empty,serial=a b"
+many=()
+for i in $(seq 17); do many+=(--disk "$scratch/d$i"); done
+check "17 disks" refuses disk17 "at most 16 disks" --kernel "$tiny" "${many[@]}"
+check "a disk image that does not exist" refuses diskmissing "Disk image .*/nope.img does not exist" \
+	--kernel "$tiny" --disk "$scratch/nope.img"
+check "a disk image that is a directory" refuses diskdir "is a directory; a disk is a raw image file or a block device" \
+	--kernel "$tiny" --disk "$scratch"
+check "an empty disk image" refuses diskempty "Disk image .*/empty is empty" --kernel "$tiny" --disk "$scratch/empty"
+truncate -s 1M "$scratch/locked.img"
+# A POSIX lock, as another program would hold it, conflicts with the monitor's OFD lock.
+coproc LOCKER { exec /usr/bin/python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(120)' "$scratch/locked.img"; }
+read -r -t 30 locked <&"${LOCKER[0]}" || locked=
+check "a disk image another program has locked" refuses disklocked "Disk image .*/locked.img is in use" \
+	--kernel "$tiny" --disk "$scratch/locked.img"
+[ -n "$locked" ] || echo "the locking helper did not start" | tap_diag
+kill "$LOCKER_PID" 2> /dev/null
+wait "$LOCKER_PID" 2> /dev/null
 run_vmm help --help
 check "--help exits 0 and documents the exit statuses" expect_exit help 0 "Exit status: 0 guest powered off"
 run_vmm version --version

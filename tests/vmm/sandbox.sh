@@ -50,13 +50,13 @@ start_vmm confined "${tiny[@]}" --cpus 2 --cmdline test=tick --serial "socket:$s
 	--control "$scratch/control.sock"
 exec 7<&- 8>&-
 for i in $(seq 300); do
-	[ -S "$scratch/control.sock" ] && [ "$(ls /proc/"$VMM_PID"/task 2> /dev/null | wc -l)" -ge 3 ] && break
+	[ -S "$scratch/control.sock" ] && [ "$(ls /proc/"$VMM_PID"/task 2> /dev/null | wc -l)" -ge 4 ] && break
 	sleep 0.2
 done
 sleep 1
 pid=$VMM_PID
-check "confined: every thread (main and 2 vCPUs) runs in seccomp filter mode" \
-	expect_eq "$(thread_modes "$pid")" "2:3 "
+check "confined: every thread (main, device and 2 vCPUs) runs in seccomp filter mode" \
+	expect_eq "$(thread_modes "$pid")" "2:4 "
 check "confined: no_new_privs is set" expect_eq "$(status_field "$pid" NoNewPrivs)" 1
 check "confined: no capabilities, effective, permitted, inheritable or ambient" \
 	expect_eq "$(status_field "$pid" CapEff) $(status_field "$pid" CapPrm) $(status_field "$pid" CapInh) $(status_field "$pid" CapAmb)" \
@@ -103,11 +103,11 @@ check "--sandbox off: no seccomp filter, and the inherited file stays open" \
 kill -KILL "$VMM_PID"
 wait_vmm
 
-# A forbidden system call in either thread kind ends the monitor with SIGSYS.
+# A forbidden system call in any thread kind ends the monitor with SIGSYS.
 if "$PHYLLOME_VMM" --test-forbidden-syscall=main --help > /dev/null 2>&1; then
-	for kind in vcpu main; do
+	for kind in vcpu main io; do
 		run_vmm "forbidden_$kind" "${tiny[@]}" --cmdline test=tick --test-forbidden-syscall="$kind"
-		thread=$([ "$kind" = vcpu ] && echo vCPU || echo main)
+		case $kind in vcpu) thread=vCPU ;; io) thread=device ;; *) thread=main ;; esac
 		check "a forbidden system call in the $thread thread kills the monitor with SIGSYS" \
 			expect_exit "forbidden_$kind" $((128 + 31)) "sandbox: the $thread thread made system call [0-9]+"
 	done
@@ -115,6 +115,8 @@ else
 	tap_skip "a forbidden system call in the vCPU thread kills the monitor with SIGSYS" \
 		"phyllome-vmm was built without -Dtest_hooks=true"
 	tap_skip "a forbidden system call in the main thread kills the monitor with SIGSYS" \
+		"phyllome-vmm was built without -Dtest_hooks=true"
+	tap_skip "a forbidden system call in the device thread kills the monitor with SIGSYS" \
 		"phyllome-vmm was built without -Dtest_hooks=true"
 fi
 

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -74,16 +77,23 @@ static uint16_t msix_control(const struct virtio_pci *vp)
 	return pci_get_u16(vp->pci.config + vp->msix_cap + 2);
 }
 
+/* Through the vector's irqfd, its route brought up to date first; KVM_SIGNAL_MSI when it has none. */
 static void msix_send(struct virtio_pci *vp, unsigned vector)
 {
 	const uint8_t *e = vp->msix_table + 16 * vector;
+	struct virtio_vector *v = &vp->vectors[vector];
 	struct kvm_msi msi = {
 		.address_lo = pci_get_u32(e),
 		.address_hi = pci_get_u32(e + 4),
 		.data = pci_get_u32(e + 8),
 	};
+	uint64_t one = 1;
 
-	if (ioctl(vp->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+	if (v->irqfd >= 0 &&
+	    irq_routing_set_msi(vp->host.irq, v->gsi, msi.address_lo | (uint64_t)msi.address_hi << 32, msi.data) == 0 &&
+	    write(v->irqfd, &one, sizeof(one)) == sizeof(one))
+		return;
+	if (ioctl(vp->host.vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
 		log_debug("%s: KVM_SIGNAL_MSI: %m", vp->pci.name);
 }
 
@@ -303,11 +313,10 @@ static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, con
 	if (offset < COMMON_OFFSET + COMMON_SIZE) {
 		common_write(vp, (unsigned)offset, data, size);
 	} else if (offset >= NOTIFY_OFFSET && offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * vp->ops->num_queues) {
-		unsigned q = (unsigned)(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER;
+		/* KVM took no ioeventfd here (or not yet): the device thread still does the work. */
+		uint64_t one = 1;
 
-		if ((vp->status & VIRTIO_STATUS_DRIVER_OK) && !(vp->status & VIRTIO_STATUS_NEEDS_RESET) &&
-		    vp->queues[q].enabled)
-			vp->ops->queue_notify(vp, q);
+		(void)!write(vp->kicks[(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER].watch.fd, &one, sizeof(one));
 	} else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + vp->ops->config_size) {
 		if (offset + size <= DEVICE_OFFSET + vp->ops->config_size && vp->ops->config_write)
 			vp->ops->config_write(vp, (uint32_t)(offset - DEVICE_OFFSET), data, size);
@@ -319,12 +328,71 @@ static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, con
 	}
 }
 
+/* ---- queue notifications ---- */
+
+static int ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t base, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = base + NOTIFY_MULTIPLIER * q,
+		.len = 0, /* any width: drivers write 16 bits, nothing says they must */
+		.fd = vp->kicks[q].watch.fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vp->host.vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+/* The notify structure follows BAR 0 wherever the guest puts it; none while memory decoding is off. */
+static void update_ioeventfds(struct virtio_pci *vp)
+{
+	uint64_t bar = pci_device_bar_address(&vp->pci, 0);
+	uint64_t base = bar ? bar + NOTIFY_OFFSET : 0;
+
+	if (base == vp->ioeventfd_base)
+		return;
+	for (unsigned q = 0; vp->ioeventfd_base && q < vp->ops->num_queues; q++)
+		(void)ioeventfd(vp, q, vp->ioeventfd_base, false);
+	vp->ioeventfd_base = 0;
+	if (!base)
+		return;
+	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
+		int r = ioeventfd(vp, q, base, true);
+
+		if (r < 0) {
+			/* The MMIO exit path still works, only slower. */
+			log_debug("%s: KVM_IOEVENTFD: %s", vp->pci.name, strerror(-r));
+			while (q-- > 0)
+				(void)ioeventfd(vp, q, base, false);
+			return;
+		}
+	}
+	vp->ioeventfd_base = base;
+}
+
+static void kick_ready(struct watch *w, uint32_t events)
+{
+	struct virtio_kick *kick = container_of(w, struct virtio_kick, watch);
+	struct virtio_pci *vp = kick->vp;
+	struct pci_bus *bus = vp->pci.bus;
+	uint64_t count;
+
+	if (read(w->fd, &count, sizeof(count)) != sizeof(count))
+		return;
+	pthread_mutex_lock(&bus->lock);
+	if ((vp->status & VIRTIO_STATUS_DRIVER_OK) && !(vp->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    vp->queues[kick->queue].enabled)
+		vp->ops->queue_notify(vp, kick->queue);
+	pthread_mutex_unlock(&bus->lock);
+}
+
 static void config_written(struct pci_device *dev, unsigned offset, unsigned size)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)dev;
 
 	if (offset <= vp->msix_cap + 3 && offset + size > vp->msix_cap + 2)
 		msix_deliver_pending(vp);
+	if (offset < PCI_BASE_ADDRESS_0 + 8 && offset + size > PCI_COMMAND)
+		update_ioeventfds(vp);
 }
 
 static const struct pci_device_ops virtio_pci_ops = {
@@ -350,8 +418,34 @@ static int add_virtio_cap(struct pci_device *dev, uint8_t type, uint32_t offset,
 	return 0;
 }
 
+static int setup_notifications(struct virtio_pci *vp)
+{
+	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
+		struct virtio_kick *kick = &vp->kicks[q];
+		int r;
+
+		kick->watch.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (kick->watch.fd < 0)
+			return -errno;
+		r = event_loop_add(&vp->host.io->loop, &kick->watch, EPOLLIN);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned v = 0; v < vector_count(vp); v++) {
+		int r = irq_routing_allocate(vp->host.irq, &vp->vectors[v].gsi);
+
+		if (r < 0)
+			return r;
+		r = irqfd_create(vp->host.vm_fd, vp->vectors[v].gsi);
+		if (r < 0)
+			return r;
+		vp->vectors[v].irqfd = r;
+	}
+	return 0;
+}
+
 int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		    int vm_fd, const struct guest_memory *mem)
+		    const struct virtio_host *host)
 {
 	struct pci_device *dev = &vp->pci;
 	int r, cap;
@@ -363,8 +457,15 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 			ops->pci_class, VIRTIO_PCI_VENDOR, ops->device_type, &virtio_pci_ops, vp);
 	vp->ops = ops;
 	vp->opaque = opaque;
-	vp->vm_fd = vm_fd;
-	vp->mem = mem;
+	vp->host = *host;
+	vp->mem = host->mem;
+	for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+		vp->kicks[q] = (struct virtio_kick){ .watch = { .fd = -1, .ready = kick_ready }, .vp = vp, .queue = q };
+	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
+		vp->vectors[v].irqfd = -1;
+	r = setup_notifications(vp);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot set up queue notifications and interrupts: %m", name);
 	memset(vp->msix_table, 0, sizeof(vp->msix_table));
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
 		vp->msix_table[16 * v + 12] = MSIX_ENTRY_MASKED;
@@ -386,6 +487,22 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 	pci_set_u32(dev->config + cap + 8, MSIX_PBA_OFFSET);
 	dev->wmask[cap + 3] = (MSIX_CONTROL_ENABLE | MSIX_CONTROL_MASK_ALL) >> 8;
 	return 0;
+}
+
+/* The ioeventfds stay: they go with the VM's fd, which closes right after. */
+void virtio_pci_done(struct virtio_pci *vp)
+{
+	for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+		if (vp->kicks[q].watch.fd >= 0) {
+			event_loop_remove(&vp->host.io->loop, &vp->kicks[q].watch);
+			close(vp->kicks[q].watch.fd);
+			vp->kicks[q].watch.fd = -1;
+		}
+	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
+		if (vp->vectors[v].irqfd >= 0) {
+			close(vp->vectors[v].irqfd);
+			vp->vectors[v].irqfd = -1;
+		}
 }
 
 void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q)

@@ -3,6 +3,9 @@
 
 #include <stdint.h>
 
+#include "event.h"
+#include "iothread.h"
+#include "irq-routing.h"
 #include "memory.h"
 #include "pci/pci.h"
 #include "virtio/queue.h"
@@ -10,8 +13,13 @@
 /*
  * The virtio 1.x PCI transport (4.1): a modern-only function with the
  * common, notify, ISR and device-config structures in BAR 0 and MSI-X (one
- * vector per queue and one for config changes) in the same BAR. Interrupts
- * go to KVM as MSIs. Everything runs under the PCI bus lock.
+ * vector per queue and one for config changes) in the same BAR.
+ *
+ * A queue notification is an ioeventfd at the queue's notify address: KVM
+ * signals it without leaving the guest, and the device thread runs the
+ * device. Each MSI-X vector is an irqfd on its own GSI, routed to the
+ * address and data the driver wrote. The transport state and the device
+ * callbacks run under the PCI bus lock, on a vCPU or the device thread.
  */
 #define VIRTIO_PCI_MAX_QUEUES 8
 #define VIRTIO_PCI_MAX_VECTORS (VIRTIO_PCI_MAX_QUEUES + 1)
@@ -28,6 +36,25 @@
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 
 struct virtio_pci;
+
+/* What a virtio device needs from the VM. */
+struct virtio_host {
+	int vm_fd;
+	const struct guest_memory *mem;
+	struct irq_routing *irq;
+	struct iothread *io;
+};
+
+struct virtio_kick {
+	struct watch watch; /* an eventfd: KVM's ioeventfd, or our own write when that could not be set up */
+	struct virtio_pci *vp;
+	unsigned queue;
+};
+
+struct virtio_vector {
+	int irqfd;
+	unsigned gsi;
+};
 
 struct virtio_device_ops {
 	uint16_t device_type; /* virtio device ID (5): 4 entropy, 2 block, ... */
@@ -48,7 +75,7 @@ struct virtio_pci {
 	struct pci_device pci;
 	const struct virtio_device_ops *ops;
 	void *opaque;
-	int vm_fd;
+	struct virtio_host host;
 	const struct guest_memory *mem;
 
 	uint32_t device_feature_select, driver_feature_select;
@@ -63,10 +90,15 @@ struct virtio_pci {
 	unsigned msix_cap;
 	uint8_t msix_table[VIRTIO_PCI_MAX_VECTORS * 16];
 	uint64_t msix_pending;
+	struct virtio_vector vectors[VIRTIO_PCI_MAX_VECTORS];
+
+	struct virtio_kick kicks[VIRTIO_PCI_MAX_QUEUES];
+	uint64_t ioeventfd_base; /* the notify structure's guest address the ioeventfds sit at; 0: none */
 };
 
 int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		    int vm_fd, const struct guest_memory *mem);
+		    const struct virtio_host *host);
+void virtio_pci_done(struct virtio_pci *vp);
 /* After the device used buffers of queue q: interrupts the driver if it wants that. */
 void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q);
 /* The device cannot go on with what the driver gave it: NEEDS_RESET, and a config interrupt. */

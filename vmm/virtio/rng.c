@@ -50,7 +50,7 @@ static const struct virtio_device_ops rng_ops = {
 	.queue_notify = rng_notify,
 };
 
-int virtio_rng_init(struct virtio_rng *rng, int vm_fd, const struct guest_memory *mem)
+int virtio_rng_init(struct virtio_rng *rng, const struct virtio_host *host)
 {
-	return virtio_pci_init(&rng->vp, "virtio-rng", &rng_ops, rng, vm_fd, mem);
+	return virtio_pci_init(&rng->vp, "virtio-rng", &rng_ops, rng, host);
 }

@@ -8,4 +8,4 @@ struct virtio_rng {
 	struct virtio_pci vp;
 };
 
-int virtio_rng_init(struct virtio_rng *rng, int vm_fd, const struct guest_memory *mem);
+int virtio_rng_init(struct virtio_rng *rng, const struct virtio_host *host);

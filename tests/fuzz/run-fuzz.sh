@@ -1,0 +1,51 @@
+#!/bin/bash
+# Builds the libFuzzer targets with clang (AddressSanitizer and UBSan) and runs
+# each for a bounded number of inputs from a seed corpus. Prints TAP.
+#
+#   run-fuzz.sh [RUNS]            bounded run (the test suite's: 200000 inputs each)
+#   FUZZ_SECONDS=600 run-fuzz.sh  a longer run, by time
+#
+# Crashes are kept in $FUZZ_OUT (default: a temporary directory) to reproduce:
+#   ./fuzz-virtqueue CRASH-FILE
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+runs=${1:-200000}
+out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/phyllome-fuzz.XXXXXX")}
+mkdir -p "$out"
+
+if ! command -v clang > /dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
+	clang -x c -fsanitize=fuzzer - -o "$out/probe" 2> /dev/null; then
+	echo "1..0 # SKIP clang with libFuzzer (clang, libclang-rt-dev) is not installed"
+	exit 0
+fi
+
+n=0
+failed=0
+for target in virtqueue blk; do
+	n=$((n + 1))
+	bin=$out/fuzz-$target
+	if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-I"$src/vmm" "$here/fuzz-$target.c" "$src/vmm/virtio/queue.c" "$src/vmm/virtio/blk-request.c" "$src/vmm/memory.c" "$src/vmm/log.c" \
+		-o "$bin" 2> "$out/build-$target.log"; then
+		echo "not ok $n - fuzz-$target builds"
+		sed 's/^/# /' "$out/build-$target.log"
+		failed=$((failed + 1))
+		continue
+	fi
+	mkdir -p "$out/corpus-$target"
+	python3 "$here/make-seeds-$target.py" "$out/seeds-$target"
+	limit=(-runs="$runs")
+	[ -n "${FUZZ_SECONDS:-}" ] && limit=(-max_total_time="$FUZZ_SECONDS")
+	if (cd "$out" && "$bin" "${limit[@]}" -seed=1 -max_len=4096 -artifact_prefix="$out/" \
+		"$out/corpus-$target" "$out/seeds-$target" > "$out/run-$target.log" 2>&1); then
+		echo "ok $n - fuzz-$target: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$out/run-$target.log" | tail -n 1)s, no crash"
+	else
+		echo "not ok $n - fuzz-$target found a crash (kept in $out)"
+		tail -n 30 "$out/run-$target.log" | sed 's/^/# /'
+		failed=$((failed + 1))
+	fi
+done
+echo "1..$n"
+[ -z "${FUZZ_OUT:-}" ] && [ "$failed" = 0 ] && rm -rf "$out"
+[ "$failed" = 0 ]
