@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	}
 	log_set_max_level(config.log_level);
 	if (config.sandbox) {
-		int keep[8];
+		int keep[OPTIONS_MAX_FDS];
 
 		/* Before anything is opened: what we did not ask for, the guest's monitor never holds. */
 		if (sandbox_close_other_fds(keep, options_inherited_fds(&config, keep)) < 0)

@@ -135,6 +135,71 @@ int parse_disk(const char *s, struct disk_config *ret, const char **ret_error)
 	return 0;
 }
 
+static int parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	unsigned v[6];
+	char buf[18], tail;
+
+	if (len != 17)
+		return -EINVAL;
+	memcpy(buf, s, 17);
+	buf[17] = '\0';
+	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static int parse_unsigned(const char *s, unsigned long max, unsigned *ret);
+
+int parse_net(const char *s, struct net_config *ret, const char **ret_error)
+{
+	struct net_config n = { .fd = -1 };
+	const char *item = s;
+
+	*ret_error = "expected tap=NAME or fd=N, then [,mac=MAC][,vhost=on|off]";
+	while (item) {
+		const char *comma = strchr(item, ',');
+		size_t len = comma ? (size_t)(comma - item) : strlen(item);
+
+		if (len > 4 && strncmp(item, "tap=", 4) == 0 && !n.tap[0] && n.fd < 0) {
+			if (len - 4 >= sizeof(n.tap)) {
+				*ret_error = "a tap interface name has at most 15 characters";
+				return -EINVAL;
+			}
+			memcpy(n.tap, item + 4, len - 4);
+		} else if (len > 3 && strncmp(item, "fd=", 3) == 0 && !n.tap[0] && n.fd < 0) {
+			char num[16] = {};
+			unsigned fd;
+
+			if (len - 3 >= sizeof(num) || (memcpy(num, item + 3, len - 3), parse_unsigned(num, INT_MAX, &fd)) < 0 ||
+			    fd <= 2 || fcntl((int)fd, F_GETFD) < 0) {
+				*ret_error = "fd=N takes an open file descriptor number above 2";
+				return -EINVAL;
+			}
+			n.fd = (int)fd;
+		} else if (len > 4 && strncmp(item, "mac=", 4) == 0) {
+			if (parse_mac(item + 4, len - 4, n.mac) < 0 || (n.mac[0] & 1)) {
+				*ret_error = "mac= takes a unicast address like 52:54:00:12:34:56";
+				return -EINVAL;
+			}
+			n.mac_set = true;
+		} else if (len == 8 && strncmp(item, "vhost=on", 8) == 0) {
+			n.vhost = VHOST_ON;
+		} else if (len == 9 && strncmp(item, "vhost=off", 9) == 0) {
+			n.vhost = VHOST_OFF;
+		} else {
+			return -EINVAL;
+		}
+		item = comma ? comma + 1 : NULL;
+	}
+	if (!n.tap[0] && n.fd < 0)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
 static int parse_unsigned(const char *s, unsigned long max, unsigned *ret)
 {
 	unsigned long v;
@@ -170,10 +235,13 @@ static void add_fd_path(const char *path, int *fds, size_t *n)
 		fds[(*n)++] = fd;
 }
 
-size_t options_inherited_fds(const struct vm_config *c, int fds[static 8])
+size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS])
 {
 	size_t n = 0;
 
+	for (unsigned i = 0; i < c->nic_count; i++)
+		if (c->nics[i].fd >= 0)
+			fds[n++] = c->nics[i].fd;
 	add_fd_path(c->kernel, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
@@ -182,6 +250,8 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static 8])
 		fds[n++] = c->control_fd;
 	if (c->serial_fd >= 0)
 		fds[n++] = c->serial_fd;
+	if (c->hvc_fd >= 0)
+		fds[n++] = c->hvc_fd;
 	return n;
 }
 
@@ -206,6 +276,16 @@ void options_help(const char *program)
 	       "                               (repeatable, up to %d); serial= is what the guest reads\n"
 	       "                               as its ID (1-20 characters); direct bypasses the host's\n"
 	       "                               page cache (O_DIRECT)\n"
+	       "      --net tap=NAME|fd=N[,mac=MAC][,vhost=on|off]\n"
+	       "                               a virtio-net NIC on a tap interface (or an inherited tap\n"
+	       "                               fd); repeatable, up to %d. vhost-net moves packets in the\n"
+	       "                               kernel when /dev/vhost-net can be used (default), vhost=on\n"
+	       "                               insists, vhost=off never; mac= defaults to one made from\n"
+	       "                               the name\n"
+	       "      --vsock cid=N            a virtio-vsock device through vhost-vsock, the guest's\n"
+	       "                               context ID N (3 to 4294967294)\n"
+	       "      --console KIND           a virtio-console (the guest's hvc0) beside COM1, its host\n"
+	       "                               end as --serial's: stdio, file:PATH, socket:PATH, fd:N\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
 	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
 	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
@@ -226,7 +306,7 @@ void options_help(const char *program)
 	       "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
 	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard,\n"
 	       "6 guest kernel panicked (pvpanic).\n",
-	       program, VM_MAX_CPUS, VM_MAX_DISKS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+	       program, VM_MAX_CPUS, VM_MAX_DISKS, VM_MAX_NICS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
 enum {
@@ -236,6 +316,9 @@ enum {
 	OPT_CONTROL_FD,
 	OPT_SANDBOX,
 	OPT_TEST_FORBIDDEN_SYSCALL,
+	OPT_NET,
+	OPT_CONSOLE,
+	OPT_VSOCK,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -254,6 +337,9 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "memory", required_argument, NULL, 'm' },
 		{ "serial", required_argument, NULL, 's' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
@@ -279,6 +365,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.kvm_fd = -1,
 		.control_fd = -1,
 		.serial_fd = -1,
+		.hvc_fd = -1,
 		.sandbox = true,
 		.log_level = LOG_NOTICE,
 	};
@@ -336,6 +423,43 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			c.disk_count++;
 			break;
 		}
+		case OPT_NET: {
+			const char *why = NULL;
+
+			if (c.nic_count == VM_MAX_NICS)
+				return usage_error(program, "network device", optarg, "a VM takes at most 8");
+			if (parse_net(optarg, &c.nics[c.nic_count], &why) < 0)
+				return usage_error(program, "network device", optarg, why);
+			c.nic_count++;
+			break;
+		}
+		case OPT_VSOCK: {
+			unsigned long long cid;
+			char *end;
+
+			/* 0-2 are the hypervisor, local and host; 2^32-1 is VMADDR_CID_ANY. */
+			errno = 0;
+			cid = strncmp(optarg, "cid=", 4) == 0 && optarg[4] >= '0' && optarg[4] <= '9'
+				      ? strtoull(optarg + 4, &end, 10)
+				      : 0;
+			if (!cid || errno || *end || cid < 3 || cid >= 0xffffffffULL)
+				return usage_error(program, "vsock device", optarg,
+						   "expected cid=N with N from 3 to 4294967294");
+			c.vsock_cid = cid;
+			break;
+		}
+		case OPT_CONSOLE:
+			if (parse_serial(optarg, &c.hvc_kind, &c.hvc_path) < 0 || c.hvc_kind == SERIAL_NONE)
+				return usage_error(program, "console", optarg,
+						   "expected stdio, file:PATH, socket:PATH or fd:N");
+			if (c.hvc_kind == SERIAL_SOCKET_FD) {
+				if (parse_fd(c.hvc_path, &c.hvc_fd) < 0)
+					return usage_error(program, "console", optarg,
+							   "expected an open file descriptor number above 2");
+				c.hvc_path = NULL;
+			}
+			c.hvc = true;
+			break;
 		case 'n':
 			if (!*optarg)
 				return usage_error(program, "name", optarg, "must not be empty");
@@ -387,6 +511,12 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'. Try '%s --help'.\n", program, argv[optind],
+			program);
+		return -EINVAL;
+	}
+	if (c.hvc && c.hvc_kind == SERIAL_STDIO && c.serial == SERIAL_STDIO) {
+		fprintf(stderr, "%s: --serial and --console cannot both use stdio; give one of them --serial none, a file "
+				"or a socket\n",
 			program);
 		return -EINVAL;
 	}

@@ -23,6 +23,22 @@ struct disk_config {
 	char serial[DISK_SERIAL_MAX + 1];
 };
 
+#define VM_MAX_NICS 8
+
+enum vhost_mode {
+	VHOST_AUTO, /* vhost-net when /dev/vhost-net can be used, else the device thread */
+	VHOST_ON,
+	VHOST_OFF,
+};
+
+struct net_config {
+	char tap[16]; /* interface name (IFNAMSIZ), or empty when fd is set */
+	int fd;       /* an inherited tap file descriptor, or -1 */
+	uint8_t mac[6];
+	bool mac_set;
+	enum vhost_mode vhost;
+};
+
 struct vm_config {
 	const char *name;
 	const char *kernel;
@@ -40,6 +56,13 @@ struct vm_config {
 	bool sandbox;              /* confine the monitor before the guest runs (--sandbox) */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned disk_count;
+	struct net_config nics[VM_MAX_NICS];
+	unsigned nic_count;
+	uint64_t vsock_cid; /* --vsock cid=N; 0: no vsock device */
+	bool hvc; /* a virtio-console (--console), with its host end: */
+	enum serial_kind hvc_kind;
+	const char *hvc_path;
+	int hvc_fd;
 	const char *test_forbidden_syscall; /* test builds: main|vcpu|io, see sandbox.h */
 	int log_level;
 };
@@ -63,8 +86,12 @@ int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_pat
 /* PATH[,readonly][,serial=ID][,direct]; on -EINVAL *ret_error says what is wrong. */
 int parse_disk(const char *s, struct disk_config *ret, const char **ret_error);
 
-/* The file descriptors the options name: those the monitor keeps (at most 8). */
-size_t options_inherited_fds(const struct vm_config *c, int fds[static 8]);
+/* tap=NAME|fd=N[,mac=MAC][,vhost=on|off]; on -EINVAL *ret_error says what is wrong. */
+int parse_net(const char *s, struct net_config *ret, const char **ret_error);
+
+/* The file descriptors the options name: those the monitor keeps. */
+#define OPTIONS_MAX_FDS (5 + VM_MAX_NICS)
+size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */
 int options_parse(int argc, char **argv, struct vm_config *ret, enum options_action *ret_action);

@@ -21,6 +21,9 @@
 #include "log.h"
 #include "vcpu.h"
 
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -48,6 +51,8 @@ static const int io_syscalls[] = {
 	SCMP_SYS(epoll_pwait),
 	SCMP_SYS(io_uring_enter),
 	SCMP_SYS(getrandom),
+	SCMP_SYS(readv),  /* frames from a tap */
+	SCMP_SYS(sendto), /* virtio-console output to socket clients */
 };
 
 /* The main thread: the event loop, console and control clients, pause, and tearing down. */
@@ -104,6 +109,17 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_SIGNAL_MSI,
 	KVM_SET_GSI_ROUTING, /* a driver unmasked an MSI-X vector that had an interrupt waiting */
 	KVM_IOEVENTFD,	     /* a driver moved a virtio device's BAR */
+	/* A virtio-net driver starts or resets its device: the tap's offloads, vhost-net's rings. */
+	TUNSETOFFLOAD,
+	VHOST_SET_FEATURES,
+	VHOST_SET_VRING_NUM,
+	VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR,
+	VHOST_SET_VRING_KICK,
+	VHOST_SET_VRING_CALL,
+	VHOST_GET_VRING_BASE,
+	VHOST_NET_SET_BACKEND,
+	VHOST_VSOCK_SET_RUNNING,
 	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
 	KVM_GET_SREGS,
 	TCGETS,        /* isatty(): the log's format */
@@ -116,8 +132,9 @@ static const unsigned long io_ioctls[] = {
 };
 
 static const unsigned long main_ioctls[] = {
-	KVM_IRQ_LINE,	   /* console input, the power button */
+	KVM_IRQ_LINE,	     /* console input, the power button */
 	KVM_SIGNAL_MSI,
+	KVM_SET_GSI_ROUTING, /* console input for the virtio-console */
 	KVM_GET_CLOCK,	   /* pause */
 	KVM_SET_CLOCK,	   /* resume */
 	KVM_KVMCLOCK_CTRL, /* pause: tell the guest */

@@ -21,7 +21,7 @@ enum sandbox_role {
 
 struct sandbox_config {
 	bool enabled;
-	/* The monitor created socket files (--control PATH, --serial socket:PATH) and removes them at exit. */
+	/* The monitor created socket files (--control PATH, --serial or --console socket:PATH) and removes them at exit. */
 	bool removes_files;
 	/* Test builds only: main|vcpu|io, make a forbidden system call once that thread is confined (NULL: never). */
 	const char *test_forbidden_syscall;

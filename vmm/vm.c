@@ -118,6 +118,26 @@ static const struct console_ops vm_console_ops = {
 	.hard_stop = console_hard_stop,
 };
 
+static size_t hvc_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return vm->hvc_ready ? virtio_console_input(&vm->hvc, data, len) : 0;
+}
+
+static size_t hvc_input_space(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return vm->hvc_ready ? virtio_console_input_space(&vm->hvc) : 0;
+}
+
+static const struct console_ops vm_hvc_ops = {
+	.input = hvc_input,
+	.input_space = hvc_input_space,
+	.hard_stop = console_hard_stop,
+};
+
 static int serial_device_init(struct vm *vm)
 {
 	serial_init(&vm->serial, serial_output, serial_set_irq, vm);
@@ -222,6 +242,47 @@ static int disks_init(struct vm *vm)
 	return 0;
 }
 
+static int nics_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+
+	for (unsigned i = 0; i < vm->nics_open; i++) {
+		int r = virtio_net_init(&vm->nics[i], &host);
+		if (r < 0)
+			return r;
+		r = pci_bus_add_device(&vm->pci, &vm->nics[i].vp.pci);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int vsock_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r;
+
+	if (!vm->vsock_open)
+		return 0;
+	r = virtio_vsock_init(&vm->vsock, &host);
+	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->vsock.vp.pci);
+}
+
+static int hvc_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r;
+
+	if (!vm->config->hvc)
+		return 0;
+	r = virtio_console_init(&vm->hvc, &vm->hvc_console, &host);
+	if (r < 0)
+		return r;
+	r = pci_bus_add_device(&vm->pci, &vm->hvc.vp.pci);
+	vm->hvc_ready = r == 0;
+	return r;
+}
+
 /* The platform, in the order devices are set up. */
 static const struct {
 	const char *name;
@@ -235,6 +296,9 @@ static const struct {
 	{ "interrupt routing and device thread", virtio_init },
 	{ "virtio-rng", rng_device_init },
 	{ "virtio-blk disks", disks_init },
+	{ "virtio-net NICs", nics_init },
+	{ "virtio-console", hvc_init },
+	{ "virtio-vsock", vsock_init },
 };
 
 static int check_kvm(struct vm *vm)
@@ -438,6 +502,12 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 			 &vm_console_ops, vm);
 	if (r < 0)
 		return r;
+	if (vm->config->hvc) {
+		r = console_open(&vm->hvc_console, vm->config->hvc_kind, vm->config->hvc_path, vm->config->hvc_fd,
+				 &vm->loop, &vm_hvc_ops, vm);
+		if (r < 0)
+			return r;
+	}
 	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path, vm->config->control_fd);
 	if (r < 0)
 		return r;
@@ -449,6 +519,23 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 	for (unsigned i = 0; i < vm->config->disk_count; i++) {
 		r = virtio_blk_open(&vm->disks[i], &vm->config->disks[i], i);
 		vm->disks_open++;
+		if (r < 0)
+			return r;
+	}
+	if (vm->config->nic_count) {
+		vm->nics = calloc(vm->config->nic_count, sizeof(*vm->nics));
+		if (!vm->nics)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->nic_count; i++) {
+		r = virtio_net_open(&vm->nics[i], &vm->config->nics[i], vm->config->name, i, &vm->mem);
+		vm->nics_open++;
+		if (r < 0)
+			return r;
+	}
+	if (vm->config->vsock_cid) {
+		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, &vm->mem);
+		vm->vsock_open = true;
 		if (r < 0)
 			return r;
 	}
@@ -489,7 +576,8 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	vm->config = config;
 	vm->sandbox = (struct sandbox_config){
 		.enabled = config->sandbox,
-		.removes_files = config->control_path || config->serial == SERIAL_SOCKET,
+		.removes_files = config->control_path || config->serial == SERIAL_SOCKET ||
+				 (config->hvc && config->hvc_kind == SERIAL_SOCKET),
 		.test_forbidden_syscall = config->test_forbidden_syscall,
 	};
 	vm->kvm_fd = vm->vm_fd = -1;
@@ -554,13 +642,15 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		vm_request_stop(vm, VM_STOP_ERROR);
 
 	while (!vm_stopping(vm)) {
-		int timeout = vm->console.input_paused ? INPUT_RETRY_MS : -1;
+		int timeout = vm->console.input_paused || vm->hvc_console.input_paused ? INPUT_RETRY_MS : -1;
 
 		if (event_loop_dispatch(&vm->loop, timeout) < 0) {
 			vm_request_stop(vm, VM_STOP_ERROR);
 			break;
 		}
 		console_resume_input(&vm->console);
+		if (vm->hvc_console.loop)
+			console_resume_input(&vm->hvc_console);
 	}
 	/* A panic that stopped the loop before its eventfd was read is still news to clients. */
 	announce_panic(vm);
@@ -586,8 +676,18 @@ void vm_destroy(struct vm *vm)
 	free(vm->disks);
 	vm->disks = NULL;
 	vm->disks_open = 0;
+	for (unsigned i = 0; i < vm->nics_open; i++)
+		virtio_net_done(&vm->nics[i]);
+	free(vm->nics);
+	vm->nics = NULL;
+	vm->nics_open = 0;
 	if (vm->rng_ready)
 		virtio_pci_done(&vm->rng.vp);
+	if (vm->hvc.vp.ops)
+		virtio_pci_done(&vm->hvc.vp);
+	if (vm->vsock_open)
+		virtio_vsock_done(&vm->vsock);
+	vm->vsock_open = false;
 	vm->rng_ready = false;
 	if (vm->iothread_ready)
 		iothread_done(&vm->iothread);
@@ -606,6 +706,9 @@ void vm_destroy(struct vm *vm)
 		control_close(&vm->control);
 	if (vm->console.loop)
 		console_close(&vm->console);
+	vm->hvc_ready = false;
+	if (vm->hvc_console.loop)
+		console_close(&vm->hvc_console);
 	if (vm->serial.set_irq)
 		serial_done(&vm->serial);
 	if (vm->pci_ready)

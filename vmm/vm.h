@@ -23,7 +23,10 @@
 #include "pci/pci.h"
 #include "sandbox.h"
 #include "virtio/blk.h"
+#include "virtio/hvc.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 /* Why the VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -60,11 +63,18 @@ struct vm {
 	bool rng_ready;
 	struct virtio_blk *disks; /* config->disk_count of them */
 	unsigned disks_open;
+	struct virtio_vsock vsock;
+	bool vsock_open;
+	struct virtio_net *nics; /* config->nic_count of them */
+	unsigned nics_open;
 	struct serial serial;
 	struct i8042 i8042;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
 	struct console console;
+	struct console hvc_console; /* the host end of the virtio-console, with --console */
+	struct virtio_console hvc;
+	bool hvc_ready;
 	struct control control;
 
 	struct event_loop loop;

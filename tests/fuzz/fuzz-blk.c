@@ -6,57 +6,18 @@
  * (the iovecs of a read or write) is touched, so AddressSanitizer sees any
  * that leaves guest RAM; ranges must lie inside the disk.
  */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "memory.h"
+#include "fuzz-ring.h"
 #include "virtio/blk-request.h"
-#include "virtio/queue.h"
-
-#define GUEST_RAM (64 * 1024)
-#define SETUP_BYTES 10
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint16_t u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *ram;
 	struct guest_memory mem;
 	struct virtqueue vq;
 	static struct virtqueue_request req;
 	volatile uint8_t sink = 0;
 
-	if (size < SETUP_BYTES)
+	if (!fuzz_ring_setup(data, size, &mem, &vq))
 		return 0;
-	if (!ram && !(ram = malloc(GUEST_RAM)))
-		abort();
-	memset(ram, 0, GUEST_RAM);
-	memcpy(ram, data + SETUP_BYTES,
-	       size - SETUP_BYTES < GUEST_RAM ? size - SETUP_BYTES : GUEST_RAM);
-	mem = (struct guest_memory){.host = ram, .size = GUEST_RAM, .low_size = GUEST_RAM};
-
-	virtqueue_reset(&vq, &mem, VIRTQUEUE_MAX_SIZE);
-	vq.size = u16(data);
-	vq.desc_addr = u16(data + 2);
-	vq.avail_addr = u16(data + 4);
-	vq.used_addr = u16(data + 6);
-	vq.indirect = data[8] & 1;
-	vq.event_idx = data[8] & 2;
-	/* The high bits of byte 9 move the rings past the end of RAM, as a driver may try. */
-	if (data[9] & 0x80)
-		vq.desc_addr += (uint64_t)data[9] << 24;
-	if (virtqueue_check(&vq) < 0)
-		return 0;
-	vq.enabled = true;
-
 	for (int round = 0; round < 2 * VIRTQUEUE_MAX_SIZE; round++) {
 		static struct blk_op op;
 		struct blk_disk disk = {

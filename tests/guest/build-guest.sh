@@ -3,14 +3,17 @@
 # linux-image-cloud-amd64 (downloaded and unpacked, never installed) and an
 # initramfs of busybox-static, the kernel modules it needs, and tests/guest/init.
 #
-#   build-guest.sh OUTDIR     writes OUTDIR/vmlinuz and OUTDIR/initrd.img
+#   build-guest.sh OUTDIR [PROGRAM...]   writes OUTDIR/vmlinuz and OUTDIR/initrd.img;
+#                                        static PROGRAMs go to the guest's /bin
 #
 # Downloads are cached in $PHYLLOME_CACHE (default ~/.cache/phyllome); an
 # existing OUTDIR result is rebuilt only when this script or init changed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: build-guest.sh OUTDIR}
+out=${1:?usage: build-guest.sh OUTDIR [PROGRAM...]}
+shift
+programs=("$@")
 cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
 flavour=cloud-amd64
 # virtio and its transports are modules in Debian's kernels; the power button needs button + evdev;
@@ -20,7 +23,7 @@ modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net 
 die() { echo "build-guest: $*" >&2; exit 1; }
 
 mkdir -p "$out" "$cache"
-stamp=$(cat "$0" "$here/init" | sha256sum | cut -c1-16)
+stamp=$(cat "$0" "$here/init" "${programs[@]}" | sha256sum | cut -c1-16)
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -50,6 +53,9 @@ for applet in $("$root/bin/busybox" --list); do
 	[ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
 done
 install -m 755 "$here/init" "$root/init"
+for p in "${programs[@]}"; do
+	install -m 755 "$p" "$root/bin/"
+done
 
 : > "$root/lib/modules/load.list"
 for m in $modules; do

@@ -127,13 +127,73 @@ static void test_disk(void)
 	g_assert_true(c.disks[1].readonly);
 }
 
+static void test_net(void)
+{
+	struct net_config n;
+	const char *why = NULL;
+	int fd = dup(STDERR_FILENO);
+	g_autofree char *by_fd = g_strdup_printf("fd=%d,vhost=off", fd);
+
+	g_assert_cmpint(parse_net("tap=tap0", &n, &why), ==, 0);
+	g_assert_cmpstr(n.tap, ==, "tap0");
+	g_assert_cmpint(n.fd, ==, -1);
+	g_assert_false(n.mac_set);
+	g_assert_cmpint(n.vhost, ==, VHOST_AUTO);
+
+	g_assert_cmpint(parse_net("tap=vm0,mac=52:54:00:AB:cd:01,vhost=on", &n, &why), ==, 0);
+	g_assert_true(n.mac_set);
+	g_assert_cmpuint(n.mac[3], ==, 0xab);
+	g_assert_cmpuint(n.mac[5], ==, 0x01);
+	g_assert_cmpint(n.vhost, ==, VHOST_ON);
+
+	g_assert_cmpint(parse_net(by_fd, &n, &why), ==, 0);
+	g_assert_cmpint(n.fd, ==, fd);
+	g_assert_cmpint(n.vhost, ==, VHOST_OFF);
+	close(fd);
+
+	g_assert_cmpint(parse_net("", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("mac=52:54:00:00:00:01", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("tap=a,tap=b", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("tap=a,mac=01:00:5e:00:00:01", &n, &why), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "unicast"));
+	g_assert_cmpint(parse_net("tap=a,mac=52:54:00:00:00:01:02", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("tap=a,mac=52:54:00:00:00:zz", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("tap=a,vhost=yes", &n, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_net("tap=0123456789abcdef", &n, &why), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "15 characters"));
+	g_assert_cmpint(parse_net("fd=1", &n, &why), ==, -EINVAL);
+}
+
+static void test_vsock_and_console(void)
+{
+	char *ok[] = { "vmm", "-k", "k", "--vsock", "cid=42", "--console", "socket:/run/hvc", "--serial", "none",
+		       NULL };
+	char *cid2[] = { "vmm", "-k", "k", "--vsock", "cid=2", NULL };
+	char *cidx[] = { "vmm", "-k", "k", "--vsock", "42", NULL };
+	char *two_stdio[] = { "vmm", "-k", "k", "--console", "stdio", NULL };
+	char *hvc_none[] = { "vmm", "-k", "k", "--console", "none", NULL };
+	struct vm_config c;
+	enum options_action action;
+
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(ok) - 1, ok, &c, &action), ==, 0);
+	g_assert_cmpuint(c.vsock_cid, ==, 42);
+	g_assert_true(c.hvc);
+	g_assert_cmpint(c.hvc_kind, ==, SERIAL_SOCKET);
+	g_assert_cmpstr(c.hvc_path, ==, "/run/hvc");
+	/* Usage errors print to stderr; the status is what counts here. */
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(cid2) - 1, cid2, &c, &action), ==, -EINVAL);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(cidx) - 1, cidx, &c, &action), ==, -EINVAL);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(two_stdio) - 1, two_stdio, &c, &action), ==, -EINVAL);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(hvc_none) - 1, hvc_none, &c, &action), ==, -EINVAL);
+}
+
 /* The fds the options name are the ones the sandbox keeps open. */
 static void test_inherited_fds(void)
 {
 	char *argv[] = { "vmm", "--kernel", "fd:0", "--initrd", "fd:1", "--sandbox", "off", NULL };
 	struct vm_config c;
 	enum options_action action;
-	int fds[8];
+	int fds[OPTIONS_MAX_FDS];
 
 	/* parse_fd wants numbers above 2 that are open: stand-ins made by dup. */
 	int a = dup(STDERR_FILENO), b = dup(STDERR_FILENO);
@@ -157,6 +217,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/sizes", test_sizes);
 	g_test_add_func("/options/serial", test_serial);
 	g_test_add_func("/options/disk", test_disk);
+	g_test_add_func("/options/net", test_net);
+	g_test_add_func("/options/vsock-and-console", test_vsock_and_console);
 	g_test_add_func("/options/defaults-and-values", test_defaults_and_values);
 	g_test_add_func("/options/inherited-fds", test_inherited_fds);
 	return g_test_run();

@@ -97,12 +97,32 @@ f = open(sys.argv[1], "r+")
 fcntl.lockf(f, fcntl.LOCK_EX)
 print("locked", flush=True)
 time.sleep(120)' "$scratch/locked.img"; }
+locker=$LOCKER_PID # bash unsets LOCKER_PID as soon as it reaps the coprocess
 read -r -t 30 locked <&"${LOCKER[0]}" || locked=
 check "a disk image another program has locked" refuses disklocked "Disk image .*/locked.img is in use" \
 	--kernel "$tiny" --disk "$scratch/locked.img"
 [ -n "$locked" ] || echo "the locking helper did not start" | tap_diag
-kill "$LOCKER_PID" 2> /dev/null
-wait "$LOCKER_PID" 2> /dev/null
+kill "$locker" 2> /dev/null
+wait "$locker" 2> /dev/null
+# NICs: option errors only here (opening a tap would touch this host's network).
+check "--net without tap= or fd=" refuses netnone "invalid network device 'mac=52:54:00:00:00:01': expected tap=NAME or fd=N" \
+	--kernel "$tiny" --net mac=52:54:00:00:00:01
+check "--net with a multicast MAC" refuses netmac "mac= takes a unicast address" \
+	--kernel "$tiny" --net tap=t0,mac=01:00:5e:00:00:01
+check "--net with a malformed MAC" refuses netmac2 "mac= takes a unicast address" --kernel "$tiny" --net tap=t0,mac=52:54:00
+check "--net with vhost=maybe" refuses netvhost "invalid network device 'tap=t0,vhost=maybe'" \
+	--kernel "$tiny" --net tap=t0,vhost=maybe
+check "--net with a 16-character interface name" refuses netname "at most 15 characters" \
+	--kernel "$tiny" --net tap=abcdefghijklmnop
+check "--net fd= that is not open" refuses netfd "fd=N takes an open file descriptor" --kernel "$tiny" --net fd=77
+nics=()
+for i in $(seq 9); do nics+=(--net "tap=t$i"); done
+check "9 NICs" refuses net9 "at most 8" --kernel "$tiny" "${nics[@]}"
+check "--vsock with a reserved context ID" refuses vsock2 "invalid vsock device 'cid=2': expected cid=N with N from 3" \
+	--kernel "$tiny" --vsock cid=2
+check "--vsock without cid=" refuses vsockx "invalid vsock device '7'" --kernel "$tiny" --vsock 7
+check "--console and --serial both on stdio" refuses hvcstdio "cannot both use stdio" --kernel "$tiny" --console stdio
+check "--console none" refuses hvcnone "invalid console 'none'" --kernel "$tiny" --console none
 run_vmm help --help
 check "--help exits 0 and documents the exit statuses" expect_exit help 0 "Exit status: 0 guest powered off"
 run_vmm version --version

@@ -401,23 +401,11 @@ static void blk_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *dat
 		memcpy(data, c + offset, size);
 }
 
-static const struct virtio_device_ops blk_ops_rw = {
+static const struct virtio_device_ops blk_ops = {
     .device_type = VIRTIO_ID_BLOCK,
     .pci_class = PCI_CLASS_STORAGE_SCSI,
     .features = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH |
 		VIRTIO_BLK_F_DISCARD | VIRTIO_BLK_F_WRITE_ZEROES,
-    .num_queues = 1,
-    .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = CONFIG_SIZE,
-    .config_read = blk_config_read,
-    .queue_notify = blk_notify,
-    .reset = blk_reset,
-};
-
-static const struct virtio_device_ops blk_ops_ro = {
-    .device_type = VIRTIO_ID_BLOCK,
-    .pci_class = PCI_CLASS_STORAGE_SCSI,
-    .features = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_RO,
     .num_queues = 1,
     .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
     .config_size = CONFIG_SIZE,
@@ -474,8 +462,14 @@ int virtio_blk_init(struct virtio_blk *blk, const struct virtio_host *host)
 	if (r < 0)
 		return log_error_errno(r, "Disk %s: cannot watch its completions: %m",
 				       blk->config->path);
-	return virtio_pci_init(&blk->vp, blk->name,
-			       blk->config->readonly ? &blk_ops_ro : &blk_ops_rw, blk, host);
+	r = virtio_pci_init(&blk->vp, blk->name, &blk_ops, blk, host);
+	if (r < 0)
+		return r;
+	/* A read-only disk says so, and offers nothing that writes. */
+	if (blk->config->readonly)
+		blk->vp.features = (blk->vp.features | VIRTIO_BLK_F_RO) &
+				   ~(VIRTIO_BLK_F_DISCARD | VIRTIO_BLK_F_WRITE_ZEROES);
+	return 0;
 }
 
 void virtio_blk_done(struct virtio_blk *blk)

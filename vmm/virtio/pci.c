@@ -57,7 +57,7 @@ enum {
 
 static uint64_t offered_features(const struct virtio_pci *vp)
 {
-	return vp->ops->features | VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_INDIRECT_DESC;
+	return vp->features | VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_INDIRECT_DESC;
 }
 
 static unsigned vector_count(const struct virtio_pci *vp)
@@ -75,6 +75,32 @@ static struct virtqueue *selected_queue(struct virtio_pci *vp)
 static uint16_t msix_control(const struct virtio_pci *vp)
 {
 	return pci_get_u16(vp->pci.config + vp->msix_cap + 2);
+}
+
+static uint64_t msix_address(const struct virtio_pci *vp, unsigned vector)
+{
+	const uint8_t *e = vp->msix_table + 16 * vector;
+
+	return pci_get_u32(e) | (uint64_t)pci_get_u32(e + 4) << 32;
+}
+
+/*
+ * Routes follow the table as soon as the driver unmasks a vector: vhost
+ * raises the irqfd from the kernel, without asking us first.
+ */
+static void msix_update_routes(struct virtio_pci *vp)
+{
+	uint16_t control = msix_control(vp);
+
+	if (!(control & MSIX_CONTROL_ENABLE) || (control & MSIX_CONTROL_MASK_ALL))
+		return;
+	for (unsigned v = 0; v < vector_count(vp); v++) {
+		const uint8_t *e = vp->msix_table + 16 * v;
+
+		if (vp->vectors[v].irqfd >= 0 && !(e[12] & MSIX_ENTRY_MASKED))
+			(void)irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi, msix_address(vp, v),
+						  pci_get_u32(e + 8));
+	}
 }
 
 /* Through the vector's irqfd, its route brought up to date first; KVM_SIGNAL_MSI when it has none. */
@@ -188,6 +214,8 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 	}
 	/* NEEDS_RESET is ours to set; the driver clears it only by resetting. */
 	vp->status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
+	if ((newly & VIRTIO_STATUS_DRIVER_OK) && vp->ops->driver_ok && vp->ops->driver_ok(vp) < 0)
+		virtio_pci_needs_reset(vp);
 }
 
 /* Queue setup is only for before DRIVER_OK, on a queue that is not enabled. */
@@ -323,6 +351,7 @@ static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, con
 	} else if (offset >= MSIX_TABLE_OFFSET && offset + size <= MSIX_TABLE_OFFSET + 16 * vector_count(vp) &&
 		   size == 4 && !(offset & 3)) {
 		memcpy(vp->msix_table + (offset - MSIX_TABLE_OFFSET), data, size);
+		msix_update_routes(vp);
 		/* An unmasked vector gets what waited for it. */
 		msix_deliver_pending(vp);
 	}
@@ -389,8 +418,10 @@ static void config_written(struct pci_device *dev, unsigned offset, unsigned siz
 {
 	struct virtio_pci *vp = (struct virtio_pci *)dev;
 
-	if (offset <= vp->msix_cap + 3 && offset + size > vp->msix_cap + 2)
+	if (offset <= vp->msix_cap + 3 && offset + size > vp->msix_cap + 2) {
+		msix_update_routes(vp);
 		msix_deliver_pending(vp);
+	}
 	if (offset < PCI_BASE_ADDRESS_0 + 8 && offset + size > PCI_COMMAND)
 		update_ioeventfds(vp);
 }
@@ -427,6 +458,8 @@ static int setup_notifications(struct virtio_pci *vp)
 		kick->watch.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (kick->watch.fd < 0)
 			return -errno;
+		if (vp->kernel_kicks)
+			continue;
 		r = event_loop_add(&vp->host.io->loop, &kick->watch, EPOLLIN);
 		if (r < 0)
 			return r;
@@ -444,8 +477,8 @@ static int setup_notifications(struct virtio_pci *vp)
 	return 0;
 }
 
-int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		    const struct virtio_host *host)
+static int init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
+		const struct virtio_host *host, bool kernel_kicks)
 {
 	struct pci_device *dev = &vp->pci;
 	int r, cap;
@@ -457,8 +490,10 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 			ops->pci_class, VIRTIO_PCI_VENDOR, ops->device_type, &virtio_pci_ops, vp);
 	vp->ops = ops;
 	vp->opaque = opaque;
+	vp->features = ops->features;
 	vp->host = *host;
 	vp->mem = host->mem;
+	vp->kernel_kicks = kernel_kicks;
 	for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
 		vp->kicks[q] = (struct virtio_kick){ .watch = { .fd = -1, .ready = kick_ready }, .vp = vp, .queue = q };
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
@@ -489,12 +524,35 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 	return 0;
 }
 
+int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
+		    const struct virtio_host *host)
+{
+	return init(vp, name, ops, opaque, host, false);
+}
+
+int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
+			  void *opaque, const struct virtio_host *host)
+{
+	return init(vp, name, ops, opaque, host, true);
+}
+
+int virtio_pci_kick_fd(const struct virtio_pci *vp, unsigned q)
+{
+	return vp->kicks[q].watch.fd;
+}
+
+int virtio_pci_irqfd(const struct virtio_pci *vp, uint16_t vector)
+{
+	return vector < vector_count(vp) ? vp->vectors[vector].irqfd : -1;
+}
+
 /* The ioeventfds stay: they go with the VM's fd, which closes right after. */
 void virtio_pci_done(struct virtio_pci *vp)
 {
 	for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
 		if (vp->kicks[q].watch.fd >= 0) {
-			event_loop_remove(&vp->host.io->loop, &vp->kicks[q].watch);
+			if (!vp->kernel_kicks)
+				event_loop_remove(&vp->host.io->loop, &vp->kicks[q].watch);
 			close(vp->kicks[q].watch.fd);
 			vp->kicks[q].watch.fd = -1;
 		}

@@ -67,6 +67,8 @@ struct virtio_device_ops {
 	void (*config_write)(struct virtio_pci *vp, uint32_t offset, const uint8_t *data, unsigned size);
 	/* The driver notified queue q. */
 	void (*queue_notify)(struct virtio_pci *vp, unsigned q);
+	/* The driver set DRIVER_OK; features are final. Failing asks the driver for a reset. */
+	int (*driver_ok)(struct virtio_pci *vp);
 	/* The driver reset the device: drop whatever is in flight. */
 	void (*reset)(struct virtio_pci *vp);
 };
@@ -75,6 +77,7 @@ struct virtio_pci {
 	struct pci_device pci;
 	const struct virtio_device_ops *ops;
 	void *opaque;
+	uint64_t features; /* the device's own offer: ops->features, which a device may narrow before the guest runs */
 	struct virtio_host host;
 	const struct guest_memory *mem;
 
@@ -93,11 +96,18 @@ struct virtio_pci {
 	struct virtio_vector vectors[VIRTIO_PCI_MAX_VECTORS];
 
 	struct virtio_kick kicks[VIRTIO_PCI_MAX_QUEUES];
+	bool kernel_kicks; /* vhost in the kernel takes the notifications, not the device thread */
 	uint64_t ioeventfd_base; /* the notify structure's guest address the ioeventfds sit at; 0: none */
 };
 
 int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
 		    const struct virtio_host *host);
+/* The same, for a device whose queues vhost runs: their notifications and interrupts bypass the monitor. */
+int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
+			  void *opaque, const struct virtio_host *host);
+/* The eventfd KVM signals when the driver notifies queue q, and the irqfd of MSI-X vector v. */
+int virtio_pci_kick_fd(const struct virtio_pci *vp, unsigned q);
+int virtio_pci_irqfd(const struct virtio_pci *vp, uint16_t vector);
 void virtio_pci_done(struct virtio_pci *vp);
 /* After the device used buffers of queue q: interrupts the driver if it wants that. */
 void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q);

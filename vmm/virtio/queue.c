@@ -139,6 +139,13 @@ int virtqueue_pop(struct virtqueue *vq, struct virtqueue_request *req)
 	return 1;
 }
 
+bool virtqueue_has_buffers(const struct virtqueue *vq)
+{
+	uint8_t *avail = ring_ptr(vq, vq->avail_addr, 6 + 2ull * vq->size);
+
+	return vq->enabled && avail && load16(avail + 2) != vq->last_avail;
+}
+
 void virtqueue_push(struct virtqueue *vq, const struct virtqueue_request *req, uint32_t written)
 {
 	uint8_t *used = ring_ptr(vq, vq->used_addr, 6 + 8ull * vq->size);

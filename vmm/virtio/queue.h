@@ -51,6 +51,8 @@ void virtqueue_reset(struct virtqueue *vq, const struct guest_memory *mem, uint1
 int virtqueue_check(const struct virtqueue *vq);
 /* 1: a request; 0: none available; -EIO: the ring is broken. */
 int virtqueue_pop(struct virtqueue *vq, struct virtqueue_request *req);
+/* Whether the driver made a buffer available that we have not taken. */
+bool virtqueue_has_buffers(const struct virtqueue *vq);
 /* Returns the request's chain to the driver, with how many bytes the device wrote into it. */
 void virtqueue_push(struct virtqueue *vq, const struct virtqueue_request *req, uint32_t written);
 /* After pushes: whether the driver wants an interrupt for them (EVENT_IDX, or NO_INTERRUPT). */
