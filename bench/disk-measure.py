@@ -17,6 +17,8 @@ import sys
 import tempfile
 
 vmm, guest_dir, initrd, image, seconds = sys.argv[1:6]
+# O_DIRECT on the host where the image's file system has it (disk-fs.sh says), else both monitors buffered.
+direct = os.environ.get("DISK_BENCH_DIRECT", "1") == "1"
 kernel = os.path.join(guest_dir, "vmlinuz")
 cmdline = "console=ttyS0 quiet panic=-1 phyllome.action=script"
 JOBS = [
@@ -26,9 +28,9 @@ JOBS = [
 ]
 
 
-def fio_args(target, rw, bs, depth, engine):
+def fio_args(target, rw, bs, depth, engine, odirect=True):
     return ["fio", "--name=bench", f"--filename={target}", f"--rw={rw}", f"--bs={bs}", f"--iodepth={depth}",
-            f"--ioengine={engine}", "--direct=1", "--time_based", f"--runtime={seconds}", "--ramp_time=1",
+            f"--ioengine={engine}", f"--direct={1 if odirect else 0}", "--time_based", f"--runtime={seconds}", "--ramp_time=1",
             "--thread", "--output-format=json"]
 
 
@@ -70,12 +72,20 @@ def parse(output):
 
 def run_guest(name, argv):
     print(f"# {name}: running the fio jobs in the guest ({len(JOBS)} x {seconds} s)", flush=True)
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
-                          timeout=600)
-    results = parse(proc.stdout)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        # Progress, for a run that takes minutes under emulation.
+        if line.startswith(("BENCH-", "PHYLLOME script", "PHYLLOME-GUEST-READY")):
+            print(f"#   {name}: {line.strip()}", flush=True)
+    proc.wait()
+    output = "".join(lines)
+    results = parse(output)
     if len(results) != len(JOBS):
         print(f"# {name}: status {proc.returncode}, {len(results)} of {len(JOBS)} results; output ends:\n"
-              + "\n".join("#   " + l for l in (proc.stdout + proc.stderr).splitlines()[-30:]), flush=True)
+              + "\n".join("#   " + l for l in output.splitlines()[-30:]), flush=True)
     return results
 
 
@@ -85,13 +95,14 @@ with tempfile.TemporaryDirectory() as tmp:
         "phyllome-vmm": [vmm, "--kernel", kernel, "--initrd", initrd, "--cpus", "2", "--memory", "512M",
                          "--cmdline", cmdline, "--serial", "stdio",
                          "--disk", f"{script},readonly,serial=phyllome-script",
-                         "--disk", f"{image},direct,serial=bench"],
+                         "--disk", f"{image}{',direct' if direct else ''},serial=bench"],
         "qemu-microvm": ["qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host", "-smp", "2",
                          "-m", "512", "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
                          "-no-reboot", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
                          "-drive", f"id=s,file={script},if=none,format=raw,readonly=on",
                          "-device", "virtio-blk-device,drive=s,serial=phyllome-script",
-                         "-drive", f"id=b,file={image},if=none,format=raw,aio=io_uring,cache=none",
+                         "-drive", f"id=b,file={image},if=none,format=raw,aio=io_uring,"
+                                   f"cache={'none' if direct else 'writeback'}",
                          "-device", "virtio-blk-device,drive=b,serial=bench"],
     }
     results = {name: run_guest(name, argv) for name, argv in monitors.items()}
@@ -99,13 +110,14 @@ with tempfile.TemporaryDirectory() as tmp:
 print("# host: fio with io_uring on the image itself (the ceiling)", flush=True)
 host = {}
 for name, rw, bs, depth in JOBS:
-    proc = subprocess.run(fio_args(image, rw, bs, depth, "io_uring"), capture_output=True, text=True)
+    proc = subprocess.run(fio_args(image, rw, bs, depth, "io_uring", direct), capture_output=True, text=True)
     try:
         host[name] = json.loads(proc.stdout)
     except json.JSONDecodeError:
         print(f"# host {name}: fio failed: {proc.stderr.strip()[:300]}")
 
-print(f"\nvirtio-blk in the guest, fio {seconds} s per job, O_DIRECT, same image file:")
+print(f"\nvirtio-blk in the guest, fio {seconds} s per job, O_DIRECT in the guest, same image file, host I/O "
+      f"{'O_DIRECT (phyllome-vmm ,direct; QEMU cache=none)' if direct else 'buffered (no O_DIRECT on tmpfs; QEMU cache=writeback)'}:")
 print(f"{'job':<18} {'unit':<5} {'phyllome-vmm':>13} {'qemu-microvm':>13} {'host':>10} {'vmm/qemu':>9} {'vmm/host':>9}")
 ok = True
 for name, rw, bs, depth in JOBS:

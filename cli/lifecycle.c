@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "phyllome-names.h"
 #include "phyllomectl.h"
@@ -67,7 +68,8 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL, *owner = NULL;
 	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL;
-	gint cpus = 0, cpu_weight = 0;
+	g_auto(GStrv) disks = NULL, networks = NULL;
+	gint cpus = 0, cpu_weight = 0, vsock_cid = 0;
 	gint64 tasks_max = 0;
 	g_autoptr(GOptionContext) context = g_option_context_new("NAME - define a machine");
 	g_autoptr(GError) error = NULL;
@@ -86,6 +88,11 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		{ "memory-max", 0, 0, G_OPTION_ARG_STRING, &memory_max, "The scope's MemoryMax", "SIZE" },
 		{ "cpu-weight", 0, 0, G_OPTION_ARG_INT, &cpu_weight, "The scope's CPUWeight (1-10000)", "N" },
 		{ "tasks-max", 0, 0, G_OPTION_ARG_INT64, &tasks_max, "The scope's TasksMax", "N" },
+		{ "disk", 0, 0, G_OPTION_ARG_STRING_ARRAY, &disks,
+		  "A disk: raw image or block device (repeatable)", "PATH[,readonly][,serial=ID][,direct]" },
+		{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &networks, "A NIC on a tap (repeatable)",
+		  "tap=NAME[,mac=MAC]" },
+		{ "vsock-cid", 0, 0, G_OPTION_ARG_INT, &vsock_cid, "The guest's AF_VSOCK context ID", "N" },
 		{ NULL },
 	};
 
@@ -112,6 +119,28 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	}
 	if (cmdline)
 		g_variant_builder_add(&config, "{sv}", "cmdline", g_variant_new_string(cmdline));
+	if (disks) {
+		/* The image's path is absolute for the daemon; its options go as they are. */
+		for (guint i = 0; disks[i]; i++) {
+			char *comma = strchr(disks[i], ',');
+			g_autofree char *image = g_strndup(disks[i], comma ? (gsize)(comma - disks[i]) : strlen(disks[i]));
+			g_autofree char *abs = g_canonicalize_filename(image, NULL);
+			char *spec = g_strconcat(abs, comma ? comma : "", NULL);
+
+			g_free(disks[i]);
+			disks[i] = spec;
+		}
+		g_variant_builder_add(&config, "{sv}", "disks", g_variant_new_strv((const char *const *)disks, -1));
+	}
+	if (networks)
+		g_variant_builder_add(&config, "{sv}", "networks",
+				      g_variant_new_strv((const char *const *)networks, -1));
+	if (vsock_cid < 0) {
+		g_printerr("phyllomectl: create: --vsock-cid must be positive\n");
+		return EXIT_USAGE;
+	}
+	if (vsock_cid)
+		g_variant_builder_add(&config, "{sv}", "vsock-cid", g_variant_new_uint32((guint32)vsock_cid));
 	if (cpus < 0) {
 		g_printerr("phyllomectl: create: --cpus must be positive\n");
 		return EXIT_USAGE;

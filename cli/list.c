@@ -180,6 +180,12 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 		if (*phyllome_machine_get_initrd(m))
 			printf("     Initrd: %s\n", phyllome_machine_get_initrd(m));
 		printf("    Cmdline: %s\n", phyllome_machine_get_cmdline(m));
+		for (const char *const *d = phyllome_machine_get_disks(m); d && *d; d++)
+			printf("       Disk: %s\n", *d);
+		for (const char *const *n = phyllome_machine_get_networks(m); n && *n; n++)
+			printf("    Network: %s\n", *n);
+		if (phyllome_machine_get_vsock_cid(m))
+			printf("  vsock CID: %u\n", phyllome_machine_get_vsock_cid(m));
 	}
 	return g_str_equal(state, "running") ? EXIT_OK : EXIT_INACTIVE;
 }

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ void machine_config_free(MachineConfig *config)
 	g_free(config->kernel);
 	g_free(config->initrd);
 	g_free(config->cmdline);
+	g_strfreev(config->disks);
+	g_strfreev(config->networks);
 	g_free(config);
 }
 
@@ -108,6 +111,61 @@ MachineConfig *machine_config_new(const char *name)
 	return config;
 }
 
+gboolean machine_disk_is_valid(const char *spec, const char **ret_why)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+
+	if (!parts[0] || !g_path_is_absolute(parts[0])) {
+		*ret_why = "expected an absolute PATH[,readonly][,serial=ID][,direct]";
+		return FALSE;
+	}
+	for (guint i = 1; parts[i]; i++) {
+		const char *o = parts[i];
+
+		if (g_str_equal(o, "readonly") || g_str_equal(o, "direct"))
+			continue;
+		if (g_str_has_prefix(o, "serial=") && strlen(o) > 7 && strlen(o) <= 27) {
+			for (const char *c = o + 7; *c; c++)
+				if (*c < 0x21 || *c > 0x7e) {
+					*ret_why = "serial=ID takes printable ASCII without spaces";
+					return FALSE;
+				}
+			continue;
+		}
+		*ret_why = "unknown option: expected readonly, serial=ID (1-20 characters) or direct";
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean is_mac(const char *s)
+{
+	unsigned v[6];
+	char tail;
+
+	return strlen(s) == 17 && sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) == 6 &&
+	       !(v[0] & 1);
+}
+
+gboolean machine_network_is_valid(const char *spec, const char **ret_why)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+	const char *tap = parts[0] && g_str_has_prefix(parts[0], "tap=") ? parts[0] + 4 : NULL;
+
+	/* An interface name: at most 15 bytes, and nothing ip(8) would choke on. */
+	if (!tap || !*tap || strlen(tap) > 15 || strspn(tap, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(tap)) {
+		*ret_why = "expected tap=NAME (1-15 letters, digits, '_', '.', '-')[,mac=MAC]";
+		return FALSE;
+	}
+	for (guint i = 1; parts[i]; i++) {
+		if (g_str_has_prefix(parts[i], "mac=") && is_mac(parts[i] + 4))
+			continue;
+		*ret_why = "expected tap=NAME[,mac=MAC] with a unicast MAC such as 52:54:00:12:34:56";
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean invalid(GError **error, const char *name, const char *key, const char *value, const char *why)
 {
 	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s=%s: %s", name, key,
@@ -139,6 +197,24 @@ gboolean machine_config_check(const MachineConfig *c, GError **error)
 	if (c->cpu_weight > 10000) {
 		v = g_strdup_printf("%u", c->cpu_weight);
 		return invalid(error, c->name, "CPUWeight", v, "must be 1 to 10000");
+	}
+	if (c->disks && g_strv_length(c->disks) > MACHINE_MAX_DISKS)
+		return invalid(error, c->name, "Disks", "...", "at most 16 disks");
+	for (guint i = 0; c->disks && c->disks[i]; i++) {
+		const char *why;
+		if (!machine_disk_is_valid(c->disks[i], &why))
+			return invalid(error, c->name, "Disks", c->disks[i], why);
+	}
+	if (c->networks && g_strv_length(c->networks) > MACHINE_MAX_NETWORKS)
+		return invalid(error, c->name, "Networks", "...", "at most 8 networks");
+	for (guint i = 0; c->networks && c->networks[i]; i++) {
+		const char *why;
+		if (!machine_network_is_valid(c->networks[i], &why))
+			return invalid(error, c->name, "Networks", c->networks[i], why);
+	}
+	if (c->vsock_cid && (c->vsock_cid < 3 || c->vsock_cid == G_MAXUINT32)) {
+		v = g_strdup_printf("%u", c->vsock_cid);
+		return invalid(error, c->name, "VSockCID", v, "must be 3 to 4294967294 (or 0: none)");
 	}
 	return TRUE;
 }
@@ -218,6 +294,12 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return NULL;
 	if (!get_owner(kf, name, &c->owner, error))
 		return NULL;
+	c->disks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Disks", NULL, NULL);
+	c->networks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Networks", NULL, NULL);
+	v = 0;
+	if (!get_uint(kf, GROUP_MACHINE, "VSockCID", name, G_MAXUINT32, &v, error))
+		return NULL;
+	c->vsock_cid = (guint)v;
 	autostart = g_key_file_get_string(kf, GROUP_MACHINE, "Autostart", NULL);
 	if (autostart && !autostart_from_string(g_strstrip(autostart), &c->autostart))
 		return invalid(error, name, "Autostart", autostart, "expected no, boot or login"), NULL;
@@ -260,6 +342,14 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "Memory", c->memory);
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "Owner", c->owner);
 	g_key_file_set_string(kf, GROUP_MACHINE, "Autostart", autostart_to_string(c->autostart));
+	if (c->disks && c->disks[0])
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Disks", (const char *const *)c->disks,
+					   g_strv_length(c->disks));
+	if (c->networks && c->networks[0])
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Networks", (const char *const *)c->networks,
+					   g_strv_length(c->networks));
+	if (c->vsock_cid)
+		g_key_file_set_uint64(kf, GROUP_MACHINE, "VSockCID", c->vsock_cid);
 	if (c->memory_max)
 		g_key_file_set_uint64(kf, GROUP_RESOURCES, "MemoryMax", c->memory_max);
 	if (c->cpu_weight)

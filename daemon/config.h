@@ -24,6 +24,9 @@ typedef struct {
 	guint64 memory_max; /* 0: no limit */
 	guint cpu_weight;   /* 0: systemd's default */
 	guint64 tasks_max;  /* 0: systemd's default */
+	char **disks;       /* "PATH[,readonly][,serial=ID][,direct]", NULL-terminated; phyllomed opens them */
+	char **networks;    /* "tap=NAME[,mac=MAC]": taps phyllomed opens (or creates) */
+	guint vsock_cid;    /* 0: no vsock device */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -31,6 +34,12 @@ typedef struct {
 #define MACHINE_MAX_MEMORY (1ULL << 40)
 #define MACHINE_DEFAULT_MEMORY (512ULL << 20)
 #define MACHINE_MAX_CPUS 254
+#define MACHINE_MAX_DISKS 16
+#define MACHINE_MAX_NETWORKS 8
+
+/* One Disks= or Networks= entry; on FALSE *ret_why says what is wrong. */
+gboolean machine_disk_is_valid(const char *spec, const char **ret_why);
+gboolean machine_network_is_valid(const char *spec, const char **ret_why);
 
 void machine_config_free(MachineConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "machine.h"
 
+#include "devices.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
@@ -124,6 +126,7 @@ static void set_state(Machine *m, MachineState state)
 
 static void publish_config(Machine *m)
 {
+	static const char *const empty[] = { NULL };
 	const MachineConfig *c = m->config;
 
 	phyllome_machine_set_kernel(m->iface, c ? c->kernel : "");
@@ -133,6 +136,9 @@ static void publish_config(Machine *m)
 	phyllome_machine_set_memory_bytes(m->iface, c ? c->memory : 0);
 	phyllome_machine_set_owner(m->iface, c ? (guint)c->owner : 0);
 	phyllome_machine_set_autostart(m->iface, autostart_to_string(c ? c->autostart : AUTOSTART_NO));
+	phyllome_machine_set_disks(m->iface, c && c->disks ? (const char *const *)c->disks : empty);
+	phyllome_machine_set_networks(m->iface, c && c->networks ? (const char *const *)c->networks : empty);
+	phyllome_machine_set_vsock_cid(m->iface, c ? c->vsock_cid : 0);
 }
 
 void machine_set_config(Machine *m, MachineConfig *config, const char *config_error)
@@ -448,16 +454,26 @@ static int listen_socket(const char *what, const char *path, GError **error)
 	return fd;
 }
 
+/* fd (or -1 after a failure already in *error) becomes the monitor's fd 3 + its index, named after option. */
+static gboolean pass_fd(GArray *fds, GPtrArray *argv, int fd, const char *option)
+{
+	if (fd < 0)
+		return FALSE;
+	g_array_append_val(fds, fd);
+	g_ptr_array_add(argv, g_strdup_printf("%s%u", option, 3 + fds->len - 1));
+	return TRUE;
+}
+
 static gboolean spawn_monitor(Machine *m, GError **error)
 {
 	const MachineConfig *c = m->config;
 	const DaemonOptions *o = &m->daemon->options;
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
 	g_autofree char *console = runtime_path(m, "console");
 	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *identifier = NULL;
-	int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 }, output_fd;
-	guint n = 0;
+	int output_fd;
 	struct passwd *pw;
 	SpawnParams params;
 	gboolean ok = FALSE;
@@ -472,34 +488,20 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	if (!prepare_runtime_dir(m, pw, error))
 		return FALSE;
 
-	/* The monitor opens nothing itself: it runs unprivileged on what we open for it. */
+	/* The monitor opens nothing itself: it runs unprivileged on what we open for it (fd 3 + index in fds). */
 	g_ptr_array_add(argv, g_strdup(o->vmm_path));
 	g_ptr_array_add(argv, g_strdup_printf("--name=%s", c->name));
-	fds[n] = open_input(c->kernel, O_RDONLY, error);
-	if (fds[n] < 0)
+	if (!pass_fd(fds, argv, open_input(c->kernel, O_RDONLY, error), "--kernel=fd:") ||
+	    (c->initrd && !pass_fd(fds, argv, open_input(c->initrd, O_RDONLY, error), "--initrd=fd:")) ||
+	    !pass_fd(fds, argv, open_input("/dev/kvm", O_RDWR, error), "--kvm-fd="))
 		goto out;
-	g_ptr_array_add(argv, g_strdup_printf("--kernel=fd:%u", 3 + n++));
-	if (c->initrd) {
-		fds[n] = open_input(c->initrd, O_RDONLY, error);
-		if (fds[n] < 0)
-			goto out;
-		g_ptr_array_add(argv, g_strdup_printf("--initrd=fd:%u", 3 + n++));
-	}
-	fds[n] = open_input("/dev/kvm", O_RDWR, error);
-	if (fds[n] < 0)
-		goto out;
-	g_ptr_array_add(argv, g_strdup_printf("--kvm-fd=%u", 3 + n++));
 	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
-	fds[n] = listen_socket("console", console, error);
-	if (fds[n] < 0)
+	if (!pass_fd(fds, argv, listen_socket("console", console, error), "--serial=fd:") ||
+	    !pass_fd(fds, argv, listen_socket("control", control, error), "--control-fd=") ||
+	    !devices_open(c, fds, argv, error))
 		goto out;
-	g_ptr_array_add(argv, g_strdup_printf("--serial=fd:%u", 3 + n++));
-	fds[n] = listen_socket("control", control, error);
-	if (fds[n] < 0)
-		goto out;
-	g_ptr_array_add(argv, g_strdup_printf("--control-fd=%u", 3 + n++));
 	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
 	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
 	/* Info lines too: the journal keeps priorities, and readers filter. */
@@ -512,8 +514,8 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 		output_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	params = (SpawnParams){ .path = o->vmm_path,
 				.argv = (char **)argv->pdata,
-				.fds = fds,
-				.n_fds = n,
+				.fds = (int *)(void *)fds->data,
+				.n_fds = fds->len,
 				.output_fd = output_fd,
 				.uid = pw->pw_uid,
 				.gid = pw->pw_gid };
@@ -521,9 +523,8 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	if (output_fd >= 0)
 		close(output_fd);
 out:
-	for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	for (guint i = 0; i < fds->len; i++)
+		close(g_array_index(fds, int, i));
 	return ok;
 }
 

@@ -125,7 +125,7 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 		static const char *const types[] = {
 			"kernel", "s", "initrd", "s", "cmdline", "s", "cpus", "u", "memory", "t",
 			"owner", "u", "autostart", "s", "memory-max", "t", "cpu-weight", "u", "tasks-max", "t",
-			PHYLLOME_OPTION_INTERACTIVE, "b", NULL,
+			"disks", "as", "networks", "as", "vsock-cid", "u", PHYLLOME_OPTION_INTERACTIVE, "b", NULL,
 		};
 		const char *type = NULL;
 
@@ -164,6 +164,14 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 			c->cpu_weight = g_variant_get_uint32(v);
 		else if (g_str_equal(key, "tasks-max"))
 			c->tasks_max = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "disks")) {
+			g_strfreev(c->disks);
+			c->disks = g_variant_dup_strv(v, NULL);
+		} else if (g_str_equal(key, "networks")) {
+			g_strfreev(c->networks);
+			c->networks = g_variant_dup_strv(v, NULL);
+		} else if (g_str_equal(key, "vsock-cid"))
+			c->vsock_cid = g_variant_get_uint32(v);
 	}
 	if (!machine_config_check(c, error))
 		return NULL;

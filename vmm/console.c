@@ -213,15 +213,9 @@ static int open_socket(struct console *c, const char *path, int fd)
 	int r;
 
 	if (path) {
-		fd = unix_socket_listen("console", path, CONSOLE_MAX_CLIENTS);
+		fd = unix_socket_listen("console", path, CONSOLE_MAX_CLIENTS, &c->socket_path);
 		if (fd < 0)
 			return fd;
-		c->socket_path = strdup(path);
-		if (!c->socket_path) {
-			close(fd);
-			(void)unlink(path);
-			return -ENOMEM;
-		}
 	} else {
 		r = unix_socket_adopt("console", fd, &listening);
 		if (r < 0)
@@ -337,11 +331,7 @@ void console_close(struct console *c)
 		close(c->listen_watch.fd);
 		c->listen_watch.fd = -1;
 	}
-	if (c->socket_path) {
-		(void)unlink(c->socket_path);
-		free(c->socket_path);
-		c->socket_path = NULL;
-	}
+	unix_socket_remove(&c->socket_path);
 	if (c->in_watched) {
 		event_loop_remove(c->loop, &c->in_watch);
 		c->in_watched = false;

@@ -161,10 +161,11 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 	struct control *c = userdata;
 	int r = sd_bus_message_open_container(reply, 'a', "s");
 
-	/* The platform's port-decoding devices, then the PCI functions (fixed once the VM runs). */
+	/* The platform's port-decoding devices (the host bridge among them, by its config ports), then the
+	 * PCI functions behind it (fixed once the VM runs). */
 	for (unsigned i = 0; r >= 0 && i < c->vm->io.count; i++)
 		r = sd_bus_message_append(reply, "s", c->vm->io.ranges[i].name);
-	for (unsigned slot = 0; r >= 0 && slot < PCI_SLOTS; slot++)
+	for (unsigned slot = 1; r >= 0 && slot < PCI_SLOTS; slot++)
 		if (c->vm->pci.devices[slot])
 			r = sd_bus_message_append(reply, "s", c->vm->pci.devices[slot]->name);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
@@ -308,15 +309,9 @@ int control_open(struct control *c, struct vm *vm, struct event_loop *loop, cons
 		if (!listening)
 			return connection_add(c, fd);
 	} else if (path) {
-		fd = unix_socket_listen("control", path, CONTROL_MAX_CONNECTIONS);
+		fd = unix_socket_listen("control", path, CONTROL_MAX_CONNECTIONS, &c->socket_path);
 		if (fd < 0)
 			return fd;
-		c->socket_path = strdup(path);
-		if (!c->socket_path) {
-			close(fd);
-			(void)unlink(path);
-			return -ENOMEM;
-		}
 	} else {
 		return 0;
 	}
@@ -334,9 +329,5 @@ void control_close(struct control *c)
 		close(c->listen_watch.fd);
 		c->listen_watch.fd = -1;
 	}
-	if (c->socket_path) {
-		(void)unlink(c->socket_path);
-		free(c->socket_path);
-		c->socket_path = NULL;
-	}
+	unix_socket_remove(&c->socket_path);
 }

@@ -93,7 +93,7 @@ int parse_disk(const char *s, struct disk_config *ret, const char **ret_error)
 {
 	const char *comma = strchr(s, ',');
 	size_t path_len = comma ? (size_t)(comma - s) : strlen(s);
-	struct disk_config d = {};
+	struct disk_config d = { .fd = -1 };
 
 	if (path_len == 0) {
 		*ret_error = "expected PATH[,readonly][,serial=ID][,direct]";
@@ -104,6 +104,10 @@ int parse_disk(const char *s, struct disk_config *ret, const char **ret_error)
 		return -EINVAL;
 	}
 	memcpy(d.path, s, path_len);
+	if (strncmp(d.path, "fd:", 3) == 0 && parse_fd(d.path + 3, &d.fd) < 0) {
+		*ret_error = "fd:N takes an open file descriptor number above 2";
+		return -EINVAL;
+	}
 	while (comma) {
 		const char *item = comma + 1, *end;
 		size_t len;
@@ -153,12 +157,32 @@ static int parse_mac(const char *s, size_t len, uint8_t mac[6])
 
 static int parse_unsigned(const char *s, unsigned long max, unsigned *ret);
 
+/* cid=N[,vhost-fd=M]: 0-2 are the hypervisor, local and host; 2^32-1 is VMADDR_CID_ANY. */
+static int parse_vsock(const char *s, uint64_t *ret_cid, int *ret_fd)
+{
+	const char *comma = strchr(s, ',');
+	unsigned long long cid;
+	char *end;
+
+	if (strncmp(s, "cid=", 4) != 0 || s[4] < '0' || s[4] > '9')
+		return -EINVAL;
+	errno = 0;
+	cid = strtoull(s + 4, &end, 10);
+	if (errno || (*end && end != comma) || cid < 3 || cid >= 0xffffffffULL)
+		return -EINVAL;
+	*ret_fd = -1;
+	if (comma && (strncmp(comma + 1, "vhost-fd=", 9) != 0 || parse_fd(comma + 10, ret_fd) < 0))
+		return -EINVAL;
+	*ret_cid = cid;
+	return 0;
+}
+
 int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 {
-	struct net_config n = { .fd = -1 };
+	struct net_config n = { .fd = -1, .vhost_fd = -1 };
 	const char *item = s;
 
-	*ret_error = "expected tap=NAME or fd=N, then [,mac=MAC][,vhost=on|off]";
+	*ret_error = "expected tap=NAME or fd=N, then [,mac=MAC][,vhost=on|off][,vhost-fd=N]";
 	while (item) {
 		const char *comma = strchr(item, ',');
 		size_t len = comma ? (size_t)(comma - item) : strlen(item);
@@ -185,6 +209,13 @@ int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 				return -EINVAL;
 			}
 			n.mac_set = true;
+		} else if (len > 9 && strncmp(item, "vhost-fd=", 9) == 0) {
+			char num[16] = {};
+
+			if (len - 9 >= sizeof(num) || (memcpy(num, item + 9, len - 9), parse_fd(num, &n.vhost_fd)) < 0) {
+				*ret_error = "vhost-fd=N takes an open file descriptor number above 2";
+				return -EINVAL;
+			}
 		} else if (len == 8 && strncmp(item, "vhost=on", 8) == 0) {
 			n.vhost = VHOST_ON;
 		} else if (len == 9 && strncmp(item, "vhost=off", 9) == 0) {
@@ -196,6 +227,10 @@ int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 	}
 	if (!n.tap[0] && n.fd < 0)
 		return -EINVAL;
+	if (n.vhost == VHOST_OFF && n.vhost_fd >= 0) {
+		*ret_error = "vhost=off and vhost-fd= contradict each other";
+		return -EINVAL;
+	}
 	*ret = n;
 	return 0;
 }
@@ -239,9 +274,17 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 {
 	size_t n = 0;
 
-	for (unsigned i = 0; i < c->nic_count; i++)
+	for (unsigned i = 0; i < c->nic_count; i++) {
 		if (c->nics[i].fd >= 0)
 			fds[n++] = c->nics[i].fd;
+		if (c->nics[i].vhost_fd >= 0)
+			fds[n++] = c->nics[i].vhost_fd;
+	}
+	for (unsigned i = 0; i < c->disk_count; i++)
+		if (c->disks[i].fd >= 0)
+			fds[n++] = c->disks[i].fd;
+	if (c->vsock_vhost_fd >= 0)
+		fds[n++] = c->vsock_vhost_fd;
 	add_fd_path(c->kernel, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
@@ -273,17 +316,20 @@ void options_help(const char *program)
 	       "                               a socket, listening, inherited as N), none\n"
 	       "  -d, --disk PATH[,readonly][,serial=ID][,direct]\n"
 	       "                               a virtio-blk disk on a raw image file or block device\n"
+	       "                               (or fd:N, inherited open)\n"
 	       "                               (repeatable, up to %d); serial= is what the guest reads\n"
 	       "                               as its ID (1-20 characters); direct bypasses the host's\n"
 	       "                               page cache (O_DIRECT)\n"
-	       "      --net tap=NAME|fd=N[,mac=MAC][,vhost=on|off]\n"
+	       "      --net tap=NAME|fd=N[,mac=MAC][,vhost=on|off][,vhost-fd=N]\n"
 	       "                               a virtio-net NIC on a tap interface (or an inherited tap\n"
 	       "                               fd); repeatable, up to %d. vhost-net moves packets in the\n"
 	       "                               kernel when /dev/vhost-net can be used (default), vhost=on\n"
 	       "                               insists, vhost=off never; mac= defaults to one made from\n"
-	       "                               the name\n"
-	       "      --vsock cid=N            a virtio-vsock device through vhost-vsock, the guest's\n"
-	       "                               context ID N (3 to 4294967294)\n"
+	       "                               the name; vhost-fd= an inherited /dev/vhost-net\n"
+	       "      --vsock cid=N[,vhost-fd=N]\n"
+	       "                               a virtio-vsock device through vhost-vsock (or an\n"
+	       "                               inherited /dev/vhost-vsock fd), the guest's context\n"
+	       "                               ID N (3 to 4294967294)\n"
 	       "      --console KIND           a virtio-console (the guest's hvc0) beside COM1, its host\n"
 	       "                               end as --serial's: stdio, file:PATH, socket:PATH, fd:N\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
@@ -366,6 +412,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.control_fd = -1,
 		.serial_fd = -1,
 		.hvc_fd = -1,
+		.vsock_vhost_fd = -1,
 		.sandbox = true,
 		.log_level = LOG_NOTICE,
 	};
@@ -433,21 +480,11 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			c.nic_count++;
 			break;
 		}
-		case OPT_VSOCK: {
-			unsigned long long cid;
-			char *end;
-
-			/* 0-2 are the hypervisor, local and host; 2^32-1 is VMADDR_CID_ANY. */
-			errno = 0;
-			cid = strncmp(optarg, "cid=", 4) == 0 && optarg[4] >= '0' && optarg[4] <= '9'
-				      ? strtoull(optarg + 4, &end, 10)
-				      : 0;
-			if (!cid || errno || *end || cid < 3 || cid >= 0xffffffffULL)
+		case OPT_VSOCK:
+			if (parse_vsock(optarg, &c.vsock_cid, &c.vsock_vhost_fd) < 0)
 				return usage_error(program, "vsock device", optarg,
-						   "expected cid=N with N from 3 to 4294967294");
-			c.vsock_cid = cid;
+						   "expected cid=N with N from 3 to 4294967294, then [,vhost-fd=N]");
 			break;
-		}
 		case OPT_CONSOLE:
 			if (parse_serial(optarg, &c.hvc_kind, &c.hvc_path) < 0 || c.hvc_kind == SERIAL_NONE)
 				return usage_error(program, "console", optarg,

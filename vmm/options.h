@@ -17,7 +17,8 @@ enum serial_kind {
 #define DISK_SERIAL_MAX 20 /* virtio-blk's GET_ID answer */
 
 struct disk_config {
-	char path[4096];
+	char path[4096]; /* or "fd:N" */
+	int fd;          /* an inherited image fd (fd:N), or -1 */
 	bool readonly;
 	bool direct; /* O_DIRECT: the host's page cache is bypassed */
 	char serial[DISK_SERIAL_MAX + 1];
@@ -37,6 +38,7 @@ struct net_config {
 	uint8_t mac[6];
 	bool mac_set;
 	enum vhost_mode vhost;
+	int vhost_fd; /* an inherited /dev/vhost-net fd, or -1 */
 };
 
 struct vm_config {
@@ -59,6 +61,7 @@ struct vm_config {
 	struct net_config nics[VM_MAX_NICS];
 	unsigned nic_count;
 	uint64_t vsock_cid; /* --vsock cid=N; 0: no vsock device */
+	int vsock_vhost_fd; /* an inherited /dev/vhost-vsock fd, or -1 */
 	bool hvc; /* a virtio-console (--console), with its host end: */
 	enum serial_kind hvc_kind;
 	const char *hvc_path;
@@ -83,14 +86,14 @@ int parse_size(const char *s, uint64_t *ret);
 /* A file descriptor number above 2 that is open in this process. */
 int parse_fd(const char *s, int *ret);
 int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path);
-/* PATH[,readonly][,serial=ID][,direct]; on -EINVAL *ret_error says what is wrong. */
+/* PATH|fd:N[,readonly][,serial=ID][,direct]; on -EINVAL *ret_error says what is wrong. */
 int parse_disk(const char *s, struct disk_config *ret, const char **ret_error);
 
-/* tap=NAME|fd=N[,mac=MAC][,vhost=on|off]; on -EINVAL *ret_error says what is wrong. */
+/* tap=NAME|fd=N[,mac=MAC][,vhost=on|off][,vhost-fd=N]; on -EINVAL *ret_error says what is wrong. */
 int parse_net(const char *s, struct net_config *ret, const char **ret_error);
 
 /* The file descriptors the options name: those the monitor keeps. */
-#define OPTIONS_MAX_FDS (5 + VM_MAX_NICS)
+#define OPTIONS_MAX_FDS (7 + 2 * VM_MAX_NICS + VM_MAX_DISKS)
 size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */

@@ -356,7 +356,7 @@ static int compare_fds(const void *a, const void *b)
 
 int sandbox_close_other_fds(const int *keep, size_t n_keep)
 {
-	int sorted[16];
+	int sorted[64];
 	unsigned next = 3;
 
 	if (n_keep > ARRAY_LEN(sorted))

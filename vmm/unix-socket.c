@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,7 +13,7 @@
 #include "cleanup.h"
 #include "log.h"
 
-int unix_socket_listen(const char *what, const char *path, int backlog)
+int unix_socket_listen(const char *what, const char *path, int backlog, char **ret_path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -39,7 +40,21 @@ int unix_socket_listen(const char *what, const char *path, int backlog)
 		(void)unlink(addr.sun_path);
 		return r;
 	}
+	*ret_path = strdup(path);
+	if (!*ret_path) {
+		(void)unlink(addr.sun_path);
+		return -ENOMEM;
+	}
 	return TAKE_FD(fd);
+}
+
+void unix_socket_remove(char **path)
+{
+	if (!*path)
+		return;
+	(void)unlink(*path);
+	free(*path);
+	*path = NULL;
 }
 
 int unix_socket_adopt(const char *what, int fd, bool *ret_listening)

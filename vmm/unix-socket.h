@@ -9,7 +9,13 @@
  * or inherited from phyllomed, which made them.
  */
 
-/* Creates a non-blocking listening socket at path, replacing a stale socket there; returns its fd. */
-int unix_socket_listen(const char *what, const char *path, int backlog);
+/*
+ * Creates a non-blocking listening socket at path, replacing a stale socket
+ * there; returns its fd, and in *ret_path a copy of the path for
+ * unix_socket_remove() at exit.
+ */
+int unix_socket_listen(const char *what, const char *path, int backlog, char **ret_path);
+/* Removes the socket file unix_socket_listen() made, and frees *path. */
+void unix_socket_remove(char **path);
 /* Takes an inherited socket fd: close-on-exec, non-blocking. *ret_listening says if it accepts. */
 int unix_socket_adopt(const char *what, int fd, bool *ret_listening);

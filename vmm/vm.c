@@ -534,7 +534,7 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 			return r;
 	}
 	if (vm->config->vsock_cid) {
-		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, &vm->mem);
+		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, vm->config->vsock_vhost_fd, &vm->mem);
 		vm->vsock_open = true;
 		if (r < 0)
 			return r;

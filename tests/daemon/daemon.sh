@@ -10,7 +10,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${PHYLLOME_BUILD_DIR:?}" "${PHYLLOME_TINYGUEST:?}"
 build=$(cd "$PHYLLOME_BUILD_DIR" && pwd)
 sdbox="$here/../sdbox/sdbox.sh"
-export SDBOX_NAME=phyllome-daemon-$$ SDBOX_DEVICES=kvm
+# The devices phyllomed opens for machines' disks' neighbours: taps, vhost-net, vhost-vsock.
+box_devices=kvm
+for d in net/tun vhost-net vhost-vsock; do [ -c "/dev/$d" ] && box_devices="$box_devices $d"; done
+export SDBOX_NAME=phyllome-daemon-$$ SDBOX_DEVICES=$box_devices
 # Under an emulated test host, systemd boots slowly.
 export SDBOX_TIMEOUT=${SDBOX_TIMEOUT:-300}
 # Not below /tmp, /run or /var, which the box replaces with its own.
@@ -185,6 +188,68 @@ check "panic: a guest kernel panic makes the machine failed with Result panic" \
 	expect_eq "$(prop t3 State)/$(prop t3 Result)/$(prop t3 ExitStatus)" "failed/panic/6"
 check "panic: the journal says the guest kernel panicked" journal_has PHYLLOME_MACHINE=t3 'guest kernel panicked'
 ctl remove t3 > /dev/null 2>&1
+
+# Devices: phyllomed opens the disk image (root's alone), the tap (made for the
+# machine) with /dev/vhost-net and /dev/vhost-vsock, and passes them: the
+# unprivileged monitor holds them without ever having opened them.
+X sh -c 'mkdir -p /var/lib/phyllome/images && truncate -s 8M /var/lib/phyllome/images/d1.img &&
+	chmod 600 /var/lib/phyllome/images/d1.img'
+net_args=() vsock_args=()
+[ -c /dev/net/tun ] && net_args=(--net tap=ptest0,mac=52:54:00:00:00:42)
+[ -c /dev/vhost-vsock ] && vsock_args=(--vsock-cid 4242)
+ctl create d1 --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M \
+	--disk /var/lib/phyllome/images/d1.img,serial=d1 --disk "$tiny,readonly" "${net_args[@]}" "${vsock_args[@]}" \
+	> "$scratch/d1-create.out" 2>&1
+check "devices: a machine with disks, a NIC and vsock is defined" \
+	expect_eq "$(prop d1 Disks)" "2 /var/lib/phyllome/images/d1.img,serial=d1 $tiny,readonly"
+ctl start d1 > "$scratch/d1-start.out" 2>&1
+check "devices: it starts" expect_eq "$(prop d1 State)" running
+[ "$(prop d1 State)" = running ] || { cat "$scratch/d1-create.out" "$scratch/d1-start.out"; X journalctl --no-pager -n 30; } 2>&1 | tap_diag
+d1=$(prop d1 Leader)
+argv_has() { # TEXT: the monitor's command line has it (what phyllomed passed, and how)
+	X cat "/proc/$d1/cmdline" | tr '\0' ' ' > "$scratch/d1-argv"
+	grep -Fq -- "$1" "$scratch/d1-argv" && return 0
+	{ echo "no '$1' in the monitor's command line:"; cat "$scratch/d1-argv"; } | tap_diag
+	return 1
+}
+# The monitor runs as phyllome-vm and may open no file at all: it has the image only through phyllomed.
+check "devices: the root-only image reaches the monitor as a file descriptor (--disk=fd:N)" \
+	eval 'argv_has "--disk=fd:" && argv_has ",serial=d1" && expect_eq "$(X stat -c %U:%a /var/lib/phyllome/images/d1.img)" root:600'
+check "devices: the monitor has one virtio-blk per disk" \
+	expect_eq "$(X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/d1/control get Devices 2>&1 | grep -c virtio-blk)" 2
+if [ ${#net_args[@]} -gt 0 ]; then
+	check "devices: the tap ptest0 exists while the machine runs, passed with vhost-net as fds" \
+		eval 'X ip link show ptest0 > /dev/null && argv_has "--net=fd=" && argv_has "mac=52:54:00:00:00:42" &&
+			{ [ ! -c /dev/vhost-net ] || argv_has ",vhost-fd="; }'
+	check "devices: the monitor has a virtio-net" \
+		X sh -c "/usr/bin/python3 '$stage/vmmctl.py' /run/phyllome/d1/control get Devices | grep -q virtio-net"
+else
+	tap_skip "devices: the tap and vhost-net" "no /dev/net/tun here"
+	tap_skip "devices: virtio-net" "no /dev/net/tun here"
+fi
+if [ ${#vsock_args[@]} -gt 0 ]; then
+	check "devices: /dev/vhost-vsock is passed and the monitor has a virtio-vsock" \
+		eval 'argv_has "--vsock=cid=4242,vhost-fd=" && X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/d1/control get Devices | grep -q virtio-vsock'
+else
+	tap_skip "devices: vsock" "no /dev/vhost-vsock here"
+fi
+ctl status d1 > "$scratch/d1-status.out" 2>&1
+check "devices: status lists the disks" grep -q "Disk: /var/lib/phyllome/images/d1.img,serial=d1" "$scratch/d1-status.out"
+ctl stop d1 > /dev/null 2>&1
+check "devices: it stops cleanly" expect_eq "$(prop d1 State)/$(prop d1 Result)" stopped/success
+if [ ${#net_args[@]} -gt 0 ]; then
+	check "devices: the tap went with the monitor" eval '! X ip link show ptest0 > /dev/null 2>&1'
+fi
+ctl create d2 --kernel "$tiny" --memory 64M --disk /var/lib/phyllome/images/missing.img > /dev/null 2>&1
+ctl start d2 > "$scratch/d2-start.out" 2>&1
+check "devices: a missing disk image fails the start with a clear message, nothing runs" \
+	eval 'grep -q "Cannot open disk image /var/lib/phyllome/images/missing.img: No such file" "$scratch/d2-start.out" &&
+		expect_eq "$(prop d2 Leader)" 0'
+grep -q "Cannot open disk image" "$scratch/d2-start.out" || tap_diag < "$scratch/d2-start.out"
+ctl create d3 --kernel "$tiny" --memory 64M --disk relative.img,bogus > "$scratch/d3.out" 2>&1
+check "devices: a disk with an unknown option is refused at create" grep -q "unknown option" "$scratch/d3.out"
+ctl remove d1 > /dev/null 2>&1
+ctl remove d2 > /dev/null 2>&1
 
 # Supervision survives the daemon, and a paused machine is adopted as paused.
 ctl start t1 > /dev/null 2>&1

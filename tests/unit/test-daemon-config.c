@@ -65,7 +65,9 @@ static void test_parse(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MachineConfig) c = parse("[Machine]\nKernel=/boot/vmlinuz\nInitrd=/boot/initrd.img\n"
 					   "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
-					   "Autostart=login\n[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
+					   "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
+					   "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
+					   "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
 					   &error);
 
 	g_assert_no_error(error);
@@ -79,6 +81,10 @@ static void test_parse(void)
 	g_assert_cmpuint(c->memory_max, ==, 3ULL << 30);
 	g_assert_cmpuint(c->cpu_weight, ==, 200);
 	g_assert_cmpuint(c->tasks_max, ==, 64);
+	g_assert_cmpuint(g_strv_length(c->disks), ==, 2);
+	g_assert_cmpstr(c->disks[1], ==, "/srv/cd.iso,readonly,serial=cd");
+	g_assert_cmpstr(c->networks[0], ==, "tap=vm0,mac=52:54:00:12:34:56");
+	g_assert_cmpuint(c->vsock_cid, ==, 42);
 }
 
 static void test_defaults(void)
@@ -112,6 +118,13 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nAutostart=sometimes\n", "Autostart=sometimes" },
 		{ "[Machine]\nKernel=/k\nOwner=no-such-user-here\n", "Owner=no-such-user-here: no such user" },
 		{ "[Machine]\nKernel=/k\n[Resources]\nCPUWeight=20000\n", "CPUWeight=20000" },
+		{ "[Machine]\nKernel=/k\nDisks=vm.img\n", "Disks=vm.img: expected an absolute PATH" },
+		{ "[Machine]\nKernel=/k\nDisks=/vm.img,fast\n", "Disks=/vm.img,fast: unknown option" },
+		{ "[Machine]\nKernel=/k\nDisks=/vm.img,serial=123456789012345678901\n", "unknown option" },
+		{ "[Machine]\nKernel=/k\nNetworks=br0\n", "Networks=br0: expected tap=NAME" },
+		{ "[Machine]\nKernel=/k\nNetworks=tap=a b\n", "expected tap=NAME" },
+		{ "[Machine]\nKernel=/k\nNetworks=tap=vm0,mac=01:00:5e:00:00:01\n", "unicast MAC" },
+		{ "[Machine]\nKernel=/k\nVSockCID=2\n", "VSockCID=2" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -141,6 +154,9 @@ static void test_save_load(void)
 	c->owner = 4242;
 	c->autostart = AUTOSTART_BOOT;
 	c->tasks_max = 99;
+	c->disks = g_strsplit("/a.img,direct|/b.img,readonly", "|", -1);
+	c->networks = g_strsplit("tap=t0", "|", -1);
+	c->vsock_cid = 7;
 	g_assert_true(machine_config_save(c, dir, &error));
 	g_assert_no_error(error);
 	path = g_build_filename(dir, "round-trip.conf", NULL);
@@ -152,6 +168,11 @@ static void test_save_load(void)
 	g_assert_cmpuint(back->owner, ==, 4242);
 	g_assert_cmpint(back->autostart, ==, AUTOSTART_BOOT);
 	g_assert_cmpuint(back->tasks_max, ==, 99);
+	g_assert_cmpstr(back->disks[0], ==, "/a.img,direct");
+	g_assert_cmpstr(back->disks[1], ==, "/b.img,readonly");
+	g_assert_null(back->disks[2]);
+	g_assert_cmpstr(back->networks[0], ==, "tap=t0");
+	g_assert_cmpuint(back->vsock_cid, ==, 7);
 	g_assert_cmpint(g_unlink(path), ==, 0);
 	g_assert_cmpint(g_rmdir(dir), ==, 0);
 }

@@ -116,6 +116,17 @@ static void test_disk(void)
 	g_assert_nonnull(strstr(why, "unknown option"));
 	g_assert_cmpint(parse_disk("a,readonlyx", &d, &why), ==, -EINVAL);
 
+	/* An inherited image, as phyllomed passes it. */
+	int fd = dup(STDERR_FILENO);
+	g_autofree char *by_fd = g_strdup_printf("fd:%d,readonly", fd);
+	g_assert_cmpint(parse_disk(by_fd, &d, &why), ==, 0);
+	g_assert_cmpint(d.fd, ==, fd);
+	g_assert_true(d.readonly);
+	close(fd);
+	g_assert_cmpint(parse_disk("fd:1", &d, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_disk("a.img", &d, &why), ==, 0);
+	g_assert_cmpint(d.fd, ==, -1);
+
 	char *argv[] = { "vmm", "-k", "k", "--disk", "one.img", "-d", "two.img,readonly", NULL };
 	struct vm_config c;
 	enum options_action action;
@@ -149,6 +160,12 @@ static void test_net(void)
 	g_assert_cmpint(parse_net(by_fd, &n, &why), ==, 0);
 	g_assert_cmpint(n.fd, ==, fd);
 	g_assert_cmpint(n.vhost, ==, VHOST_OFF);
+	g_assert_cmpint(n.vhost_fd, ==, -1);
+	g_autofree char *vhost_fd = g_strdup_printf("tap=t,vhost-fd=%d", fd);
+	g_assert_cmpint(parse_net(vhost_fd, &n, &why), ==, 0);
+	g_assert_cmpint(n.vhost_fd, ==, fd);
+	g_autofree char *both = g_strdup_printf("tap=t,vhost=off,vhost-fd=%d", fd);
+	g_assert_cmpint(parse_net(both, &n, &why), ==, -EINVAL);
 	close(fd);
 
 	g_assert_cmpint(parse_net("", &n, &why), ==, -EINVAL);

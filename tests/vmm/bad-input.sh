@@ -90,6 +90,10 @@ check "a disk image that does not exist" refuses diskmissing "Disk image .*/nope
 check "a disk image that is a directory" refuses diskdir "is a directory; a disk is a raw image file or a block device" \
 	--kernel "$tiny" --disk "$scratch"
 check "an empty disk image" refuses diskempty "Disk image .*/empty is empty" --kernel "$tiny" --disk "$scratch/empty"
+truncate -s 1M "$scratch/ro.img"
+check "--disk fd:N open read-only, without ,readonly" refuses diskfdro "Disk fd:3 is open read-only; add ,readonly" \
+	--kernel "$tiny" --disk fd:3 3< "$scratch/ro.img"
+check "--disk fd:N that is not open" refuses diskfd "fd:N takes an open file descriptor" --kernel "$tiny" --disk fd:88
 truncate -s 1M "$scratch/locked.img"
 # A POSIX lock, as another program would hold it, conflicts with the monitor's OFD lock.
 coproc LOCKER { exec /usr/bin/python3 -c 'import fcntl, sys, time
@@ -120,6 +124,10 @@ for i in $(seq 9); do nics+=(--net "tap=t$i"); done
 check "9 NICs" refuses net9 "at most 8" --kernel "$tiny" "${nics[@]}"
 check "--vsock with a reserved context ID" refuses vsock2 "invalid vsock device 'cid=2': expected cid=N with N from 3" \
 	--kernel "$tiny" --vsock cid=2
+check "--vsock with a vhost-fd= that is not open" refuses vsockfd "invalid vsock device 'cid=5,vhost-fd=99'" \
+	--kernel "$tiny" --vsock cid=5,vhost-fd=99
+check "--net with vhost=off and vhost-fd=" refuses netvhostfd "contradict" --kernel "$tiny" \
+	--net tap=t0,vhost=off,vhost-fd=3 3< "$scratch/empty"
 check "--vsock without cid=" refuses vsockx "invalid vsock device '7'" --kernel "$tiny" --vsock 7
 check "--console and --serial both on stdio" refuses hvcstdio "cannot both use stdio" --kernel "$tiny" --console stdio
 check "--console none" refuses hvcnone "invalid console 'none'" --kernel "$tiny" --console none

@@ -18,14 +18,6 @@ expect_eq() {
 	return 1
 }
 ticks() { grep -c "^TINY tick" "$scratch/$1.out"; }
-wait_socket() {
-	local i
-	for i in $(seq 100); do
-		[ -S "$sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 start_vmm tick "${tiny[@]}" --cmdline test=tick --control "$sock"
 wait_output tick "^TINY tick 2$" 60
@@ -76,7 +68,7 @@ check "a paused VM still stops on the host's signals" [ "$STATUS" = 5 ]
 panic_case() {
 	local name=$1 test=$2
 	start_vmm "$name" "${tiny[@]}" --cmdline "test=$test" --control "$sock" --serial "socket:$scratch/$name.console"
-	wait_socket
+	wait_socket "$sock"
 	/usr/bin/python3 "$here/vmmctl.py" "$sock" watch GuestPanicked 60 > "$scratch/$name.signal" 2>&1 &
 	watcher=$!
 	for i in $(seq 300); do
@@ -114,7 +106,7 @@ print("vmm-pid", p.pid, flush=True)
 print("status", p.wait(), flush=True)
 PY
 fd_pid=$!
-wait_socket
+wait_socket "$sock"
 # A power button pressed before the guest armed its handler is lost, as on
 # real hardware: press it once the guest says it listens.
 for i in $(seq 300); do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # virtio-blk in the Linux test guest under real KVM: the guest copies a
 # read-only disk to a writable one byte for byte, cannot write the read-only
-# one, reads the disks' serials; data it fsynced survives a SIGKILL of the
+# one, reads the disks' serials, discards and zeroes ranges (holes in the
+# host file); data it fsynced survives a SIGKILL of the
 # monitor; a disk whose host file system fills up, or whose image shrinks
 # under it, gives the guest I/O errors while the monitor stays up. Each guest
 # runs a shell script that the test hands it on a disk. Prints TAP.
@@ -31,7 +32,8 @@ md5() { md5sum | cut -d' ' -f1; }
 # guest_value NAME KEY: what the guest printed as "PHYLLOME KEY=VALUE".
 guest_value() { sed -n "s/^PHYLLOME $2=//p" "$scratch/$1.out" | tr -d '\r' | head -n 1; }
 
-# --- A read-only source copied to a writable disk, three disks at once.
+# --- A read-only source copied to a writable disk, three disks at once; the
+# writable one is an inherited fd (fd:N), as phyllomed passes images.
 head -c $((4 * MiB)) /dev/urandom > "$scratch/src.img"
 truncate -s $((8 * MiB)) "$scratch/dst.img"
 src_md5=$(md5 < "$scratch/src.img")
@@ -48,8 +50,13 @@ echo "PHYLLOME copy-status=$?"
 if dd if=/dev/zero of=$src bs=4k count=1 2>/dev/null; then echo "PHYLLOME ro-write=succeeded"; else echo "PHYLLOME ro-write=failed"; fi
 echo 3 > /proc/sys/vm/drop_caches
 echo "PHYLLOME dst-md5=$(head -c 4194304 $dst | md5sum | cut -d' ' -f1)"
+echo "PHYLLOME discard-max=$(cat /sys/block/${dst#/dev/}/queue/discard_max_bytes)"
+blkdiscard -o 1048576 -l 1048576 $dst
+echo "PHYLLOME discard=$?"
+guest-tool zeroout $dst 2097152 1048576
+echo "PHYLLOME zeroout=$?"
 EOF
-)" --disk "$scratch/src.img,readonly,serial=src" --disk "$scratch/dst.img,serial=dst"
+)" --disk "$scratch/src.img,readonly,serial=src" --disk fd:7,serial=dst 7<> "$scratch/dst.img"
 check "copy: three disks, the guest runs its script and powers off (status 0)" \
 	expect_exit copy 0 "^PHYLLOME script status=0"
 check "copy: the guest finds both data disks by their serials (GET_ID)" \
@@ -58,9 +65,19 @@ check "copy: the read-only disk is read-only in the guest" [ "$(guest_value copy
 check "copy: its size is the image's (8192 sectors)" [ "$(guest_value copy src-sectors)" = 8192 ]
 check "copy: the guest reads the image's bytes (md5 as on the host)" [ "$(guest_value copy src-md5)" = "$src_md5" ]
 check "copy: dd to the writable disk with fsync succeeds" [ "$(guest_value copy copy-status)" = 0 ]
-check "copy: the host file holds the guest's copy byte for byte" cmp -n $((4 * MiB)) "$scratch/src.img" "$scratch/dst.img"
-check "copy: and nothing past it" [ "$(tail -c +$((4 * MiB + 1)) "$scratch/dst.img" | tr -d '\0' | wc -c)" = 0 ]
+# range FILE FROM_MIB MIB: those bytes of the file.
+range() { tail -c +$(($2 * MiB + 1)) "$1" | head -c $(($3 * MiB)); }
+zeroes() { [ "$(range "$1" "$2" "$3" | tr -d '\0' | wc -c)" = 0 ]; }
 check "copy: the guest reads its copy back (md5)" [ "$(guest_value copy dst-md5)" = "$src_md5" ]
+check "copy: the host file holds the guest's copy byte for byte (where it did not discard)" \
+	eval '[ "$(range "$scratch/src.img" 0 1 | md5)" = "$(range "$scratch/dst.img" 0 1 | md5)" ] &&
+		[ "$(range "$scratch/src.img" 3 1 | md5)" = "$(range "$scratch/dst.img" 3 1 | md5)" ]'
+check "copy: and nothing past it" zeroes "$scratch/dst.img" 4 4
+check "discard: the guest's disk offers discard" [ "$(guest_value copy discard-max)" -gt 0 ] 2> /dev/null
+check "discard: blkdiscard of MiB 1 succeeds, and the host file reads zeroes there" \
+	eval '[ "$(guest_value copy discard)" = 0 ] && zeroes "$scratch/dst.img" 1 1'
+check "write-zeroes: BLKZEROOUT of MiB 2 succeeds, and the host file reads zeroes there" \
+	eval '[ "$(guest_value copy zeroout)" = 0 ] && zeroes "$scratch/dst.img" 2 1'
 check "copy: writing the read-only disk fails in the guest" [ "$(guest_value copy ro-write)" = failed ]
 check "copy: the read-only image is unchanged" [ "$(md5 < "$scratch/src.img")" = "$src_md5" ]
 

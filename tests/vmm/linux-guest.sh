@@ -36,6 +36,9 @@ boot_and_check() { # NAME CPUS MIB ACTION STATUS PATTERN
 boot_and_check small 1 256 poweroff 0 "^PHYLLOME powering off"
 check "small: virtio-rng is a PCI device (1af4:1044) bound to virtio-pci" \
 	output_has small "^PHYLLOME pci 0000:00:0[0-9a-f].0 0x1af4:0x1044 driver=virtio-pci"
+check "small: 00:00.0 is the PCIe host bridge (1b36:0008)" output_has small "^PHYLLOME pci 0000:00:00.0 0x1b36:0x0008"
+check "small: the kernel's early check of the 0xcf8 config mechanism passes" \
+	sh -c "! grep -q 'No config space access function found' '$scratch/small.out'"
 check "small: /dev/hwrng is virtio-rng" output_has small "^PHYLLOME hwrng=virtio_rng"
 check "small: /dev/hwrng gives 32 bytes" output_has small "^PHYLLOME hwrng-bytes=[0-9a-f]{64}"
 boot_and_check reboot 2 512 reboot 3 "^PHYLLOME rebooting"
@@ -58,10 +61,7 @@ check "SIGTERM: the guest saw 4 CPUs" output_has button "^PHYLLOME cpus=4"
 sock=$scratch/control.sock
 # shellcheck disable=SC2086
 start_vmm panic $guest --memory 256M --control "$sock" --cmdline "console=ttyS0 quiet panic=0 phyllome.action=panic"
-for i in $(seq 100); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
+wait_socket "$sock"
 # The guest takes seconds to boot: the watcher listens long before it panics.
 /usr/bin/python3 "$here/vmmctl.py" "$sock" watch GuestPanicked 300 > "$scratch/panic.signal" 2>&1
 wait_vmm

@@ -92,6 +92,16 @@ wait_output() {
 	grep -q -E -e "$2" "$file"
 }
 
+# wait_socket PATH [SECONDS]: waits until the VMM made its socket at PATH (default 10 s).
+wait_socket() {
+	local i
+	for i in $(seq $((${2:-10} * 10))); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # output_has NAME PATTERN
 output_has() {
 	grep -q -E -e "$2" "$scratch/$1.out"

@@ -19,16 +19,16 @@ void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, 
 	dev->ops = ops;
 	dev->opaque = opaque;
 	dev->next_cap = HEADER_SIZE;
-	pci_set_u16(dev->config + PCI_VENDOR_ID, vendor);
-	pci_set_u16(dev->config + PCI_DEVICE_ID, device);
+	put_le16(dev->config + PCI_VENDOR_ID, vendor);
+	put_le16(dev->config + PCI_DEVICE_ID, device);
 	dev->config[PCI_REVISION_ID] = 1;
 	dev->config[PCI_CLASS_PROG] = (uint8_t)class_code;
-	pci_set_u16(dev->config + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
-	pci_set_u16(dev->config + PCI_SUBSYSTEM_VENDOR_ID, subsystem_vendor);
-	pci_set_u16(dev->config + PCI_SUBSYSTEM_ID, subsystem);
+	put_le16(dev->config + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
+	put_le16(dev->config + PCI_SUBSYSTEM_VENDOR_ID, subsystem_vendor);
+	put_le16(dev->config + PCI_SUBSYSTEM_ID, subsystem);
 	/* No INTx: our devices interrupt through MSI-X only. */
 	dev->config[PCI_INTERRUPT_PIN] = 0;
-	pci_set_u16(dev->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	put_le16(dev->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 }
 
 int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool is_64)
@@ -41,9 +41,9 @@ int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool
 	dev->bars[bar] = (struct pci_bar){ .size = size, .is_64 = is_64 };
 	dev->config[BAR_REGISTER(bar)] = is_64 ? PCI_BAR_MEM_64 : 0;
 	/* The guest sizes a BAR by writing all ones: only the address bits above its size stick. */
-	pci_set_u32(dev->wmask + BAR_REGISTER(bar), (uint32_t)mask & ~0xfu);
+	put_le32(dev->wmask + BAR_REGISTER(bar), (uint32_t)mask & ~0xfu);
 	if (is_64)
-		pci_set_u32(dev->wmask + BAR_REGISTER(bar + 1), (uint32_t)(mask >> 32));
+		put_le32(dev->wmask + BAR_REGISTER(bar + 1), (uint32_t)(mask >> 32));
 	return 0;
 }
 
@@ -56,7 +56,7 @@ int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len)
 	dev->config[offset] = id;
 	dev->config[offset + 1] = dev->config[PCI_CAPABILITY_LIST];
 	dev->config[PCI_CAPABILITY_LIST] = (uint8_t)offset;
-	pci_set_u16(dev->config + PCI_STATUS, pci_get_u16(dev->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+	put_le16(dev->config + PCI_STATUS, get_le16(dev->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
 	dev->next_cap = offset + len;
 	return (int)offset;
 }
@@ -65,11 +65,11 @@ uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar)
 {
 	uint64_t addr;
 
-	if (!(pci_get_u16(dev->config + PCI_COMMAND) & PCI_COMMAND_MEMORY) || !dev->bars[bar].size)
+	if (!(get_le16(dev->config + PCI_COMMAND) & PCI_COMMAND_MEMORY) || !dev->bars[bar].size)
 		return 0;
-	addr = pci_get_u32(dev->config + BAR_REGISTER(bar)) & ~0xfull;
+	addr = get_le32(dev->config + BAR_REGISTER(bar)) & ~0xfull;
 	if (dev->bars[bar].is_64)
-		addr |= (uint64_t)pci_get_u32(dev->config + BAR_REGISTER(bar + 1)) << 32;
+		addr |= (uint64_t)get_le32(dev->config + BAR_REGISTER(bar + 1)) << 32;
 	return addr;
 }
 
@@ -85,9 +85,9 @@ static int place_bar(struct pci_bus *bus, struct pci_device *dev, unsigned bar)
 		return log_error_errno(ENOSPC, "No room for BAR %u (%llu KiB) of %s", bar,
 				       (unsigned long long)(size >> 10), dev->name);
 	*next = addr + size;
-	pci_set_u32(dev->config + BAR_REGISTER(bar), (uint32_t)addr | (dev->bars[bar].is_64 ? PCI_BAR_MEM_64 : 0));
+	put_le32(dev->config + BAR_REGISTER(bar), (uint32_t)addr | (dev->bars[bar].is_64 ? PCI_BAR_MEM_64 : 0));
 	if (dev->bars[bar].is_64)
-		pci_set_u32(dev->config + BAR_REGISTER(bar + 1), (uint32_t)(addr >> 32));
+		put_le32(dev->config + BAR_REGISTER(bar + 1), (uint32_t)(addr >> 32));
 	return 0;
 }
 
@@ -191,7 +191,7 @@ static void cf8_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size
 
 	pthread_mutex_lock(&bus->lock);
 	if (offset == 0 && size == 4) {
-		pci_set_u32(data, bus->config_address);
+		put_le32(data, bus->config_address);
 	} else if (offset >= 4 && config_access_ok(offset - 4, size)) {
 		struct pci_device *dev = cf8_device(bus, &reg);
 		config_read(dev, reg + (offset - 4u), data, size);
@@ -210,7 +210,7 @@ static void cf8_write(void *opaque, uint16_t offset, const uint8_t *data, unsign
 
 	pthread_mutex_lock(&bus->lock);
 	if (offset == 0 && size == 4)
-		bus->config_address = pci_get_u32(data) & 0x8fffffffu;
+		bus->config_address = get_le32(data) & 0x8fffffffu;
 	else if (offset >= 4 && config_access_ok(offset - 4, size)) {
 		struct pci_device *dev = cf8_device(bus, &reg);
 		if (dev)
@@ -278,12 +278,27 @@ static void window_write(void *opaque, uint64_t offset, const uint8_t *data, uns
 
 static const struct mmio_ops window_ops = { .read = window_read, .write = window_write };
 
+#define PCI_VENDOR_REDHAT 0x1b36
+#define PCI_DEVICE_REDHAT_PCIE_HOST 0x0008
+#define PCI_CLASS_BRIDGE_HOST 0x060000
+
+static const struct pci_device_ops host_bridge_ops = { 0 };
+
 int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, uint64_t mmio64_base)
 {
 	int r;
 
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
+	/*
+	 * A host bridge function at 00:00.0, as QEMU's q35 has one: Linux's early
+	 * check of the 0xcf8 mechanism looks for it, and says "PCI: Fatal: No config
+	 * space access function found" when there is none.
+	 */
+	pci_device_init(&bus->host_bridge, "PCIe host bridge", PCI_VENDOR_REDHAT, PCI_DEVICE_REDHAT_PCIE_HOST,
+			PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_REDHAT, 0x1100, &host_bridge_ops, bus);
+	bus->host_bridge.bus = bus;
+	bus->devices[0] = &bus->host_bridge;
 	bus->mmio32_next = GUEST_PCI_MMIO32_START;
 	bus->mmio32_end = GUEST_PCI_MMIO32_END;
 	bus->mmio64_next = mmio64_base;

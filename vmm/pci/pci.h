@@ -7,6 +7,7 @@
 
 #include "io.h"
 #include "mmio.h"
+#include "util.h"
 
 /*
  * PCI bus 0 behind a PCIe host bridge: config space through ECAM (and the
@@ -77,6 +78,7 @@ struct pci_window {
 
 struct pci_bus {
 	pthread_mutex_t lock;
+	struct pci_device host_bridge; /* 00:00.0 */
 	struct pci_window window32, window64;
 	struct pci_device *devices[PCI_SLOTS];
 	uint32_t config_address; /* 0xCF8 */
@@ -98,25 +100,3 @@ int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len);
 int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev);
 /* Where the guest has a BAR now, 0 while memory decoding is off; the bus lock held. */
 uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar);
-
-static inline void pci_set_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void pci_set_u32(uint8_t *p, uint32_t v)
-{
-	pci_set_u16(p, (uint16_t)v);
-	pci_set_u16(p + 2, (uint16_t)(v >> 16));
-}
-
-static inline uint16_t pci_get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t pci_get_u32(const uint8_t *p)
-{
-	return pci_get_u16(p) | (uint32_t)pci_get_u16(p + 2) << 16;
-}

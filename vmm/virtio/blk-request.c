@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util.h"
+
 #define HEADER_SIZE 16
 #define SEGMENT_SIZE 16 /* struct virtio_blk_discard_write_zeroes */
 #define WRITE_ZEROES_UNMAP 1
@@ -75,16 +77,6 @@ static uint8_t *find_status(const struct virtqueue_request *req)
 	return NULL;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static bool in_disk(const struct blk_disk *disk, uint64_t sector, uint64_t sectors)
 {
 	return sector <= disk->sectors && sectors <= disk->sectors - sector;
@@ -110,9 +102,9 @@ static void decode_range(const struct blk_disk *disk, const struct virtqueue_req
 		return;
 	}
 	copy_out(iov, gather(req, false, HEADER_SIZE, SEGMENT_SIZE, iov), segment, SEGMENT_SIZE);
-	sector = le64(segment);
-	count = le32(segment + 8);
-	flags = le32(segment + 12);
+	sector = get_le64(segment);
+	count = get_le32(segment + 8);
+	flags = get_le32(segment + 12);
 	if (!in_disk(disk, sector, count) || count > BLK_MAX_RANGE_SECTORS ||
 	    (flags & ~(uint32_t)WRITE_ZEROES_UNMAP) ||
 	    (op->type == VIRTIO_BLK_T_DISCARD && flags)) {
@@ -173,13 +165,13 @@ void blk_request_decode(const struct blk_disk *disk, const struct virtqueue_requ
 		return;
 	}
 	copy_out(iov, gather(req, false, 0, HEADER_SIZE, iov), header, HEADER_SIZE);
-	type = le32(header);
+	type = get_le32(header);
 	op->type = type <= 0xff ? (uint8_t)type : 0xff;
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
-		decode_rw(disk, req, le64(header + 8), readable, writable, op);
+		decode_rw(disk, req, get_le64(header + 8), readable, writable, op);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Nothing to make durable on a disk we never write. */

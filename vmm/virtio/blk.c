@@ -65,6 +65,45 @@ static int lock_image(struct virtio_blk *blk)
 	return log_error_errno(errno, "Cannot lock disk image %s: %m", blk->config->path);
 }
 
+static int open_image(struct virtio_blk *blk, int flags)
+{
+	const struct disk_config *config = blk->config;
+
+	blk->fd = open(config->path, flags);
+	if (blk->fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return log_error_errno(ENOENT, "Disk image %s does not exist", config->path);
+	if (errno == EISDIR)
+		return log_error_errno(EISDIR, "Disk image %s is a directory; a disk is a raw image file or a block device",
+				       config->path);
+	if (!config->readonly && (errno == EACCES || errno == EROFS || errno == EPERM))
+		return log_error_errno(errno,
+				       "Disk image %s cannot be opened for writing (%m); add ,readonly to give it to the "
+				       "guest read-only",
+				       config->path);
+	if (config->direct && errno == EINVAL)
+		return log_error_errno(EINVAL, "Disk image %s: its file system does not support O_DIRECT; drop ,direct",
+				       config->path);
+	return log_error_errno(errno, "Cannot open disk image %s: %m", config->path);
+}
+
+/* An image phyllomed opened for us: it must be open for what the options say. */
+static int adopt_image(struct virtio_blk *blk)
+{
+	const struct disk_config *config = blk->config;
+	int flags = fcntl(config->fd, F_GETFL);
+
+	blk->fd = config->fd;
+	if (flags < 0 || fcntl(blk->fd, F_SETFD, FD_CLOEXEC) < 0)
+		return log_error_errno(errno, "Disk %s: %m", config->path);
+	if (!config->readonly && (flags & O_ACCMODE) != O_RDWR)
+		return log_error_errno(EBADF, "Disk %s is open read-only; add ,readonly", config->path);
+	if (config->direct && !(flags & O_DIRECT) && fcntl(blk->fd, F_SETFL, flags | O_DIRECT) < 0)
+		return log_error_errno(errno, "Disk %s: cannot use O_DIRECT on it (%m); drop ,direct", config->path);
+	return 0;
+}
+
 int virtio_blk_open(struct virtio_blk *blk, const struct disk_config *config, unsigned index)
 {
 	int flags =
@@ -78,28 +117,14 @@ int virtio_blk_open(struct virtio_blk *blk, const struct disk_config *config, un
 	blk->fd = -1;
 	blk->completions.fd = -1;
 	snprintf(blk->name, sizeof(blk->name), "virtio-blk");
-	blk->fd = open(config->path, flags);
-	if (blk->fd < 0) {
-		if (errno == ENOENT)
-			return log_error_errno(ENOENT, "Disk image %s does not exist",
-					       config->path);
-		if (errno == EISDIR)
-			return log_error_errno(EISDIR,
-					       "Disk image %s is a directory; a disk is a raw "
-					       "image file or a block device",
-					       config->path);
-		if (!config->readonly && (errno == EACCES || errno == EROFS || errno == EPERM))
-			return log_error_errno(
-			    errno,
-			    "Disk image %s cannot be opened for writing (%m); add ,readonly to "
-			    "give it to the guest read-only",
-			    config->path);
-		if (config->direct && errno == EINVAL)
-			return log_error_errno(EINVAL,
-					       "Disk image %s: its file system does not support "
-					       "O_DIRECT; drop ,direct",
-					       config->path);
-		return log_error_errno(errno, "Cannot open disk image %s: %m", config->path);
+	if (config->fd >= 0) {
+		r = adopt_image(blk);
+		if (r < 0)
+			return r;
+	} else {
+		r = open_image(blk, flags);
+		if (r < 0)
+			return r;
 	}
 	if (fstat(blk->fd, &st) < 0)
 		return log_error_errno(errno, "Cannot stat disk image %s: %m", config->path);
@@ -375,27 +400,21 @@ static void blk_reset(struct virtio_pci *vp)
 	blk->waiting_for_slot = false;
 }
 
-static void put32(uint8_t *c, unsigned offset, uint32_t v)
-{
-	pci_set_u32(c + offset, v);
-}
-
 static void blk_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *data, unsigned size)
 {
 	struct virtio_blk *blk = blk_of(vp);
 	uint8_t c[CONFIG_SIZE] = {};
 
-	put32(c, CONFIG_CAPACITY, (uint32_t)blk->sectors);
-	put32(c, CONFIG_CAPACITY + 4, (uint32_t)(blk->sectors >> 32));
-	put32(c, CONFIG_SEG_MAX, VIRTQUEUE_MAX_SEGMENTS - 2); /* and the header and status */
+	put_le64(c + CONFIG_CAPACITY, blk->sectors);
+	put_le32(c + CONFIG_SEG_MAX, VIRTQUEUE_MAX_SEGMENTS - 2); /* and the header and status */
 	/* O_DIRECT wants aligned I/O; 4 KiB blocks make the guest send only that. */
-	put32(c, CONFIG_BLK_SIZE, blk->config->direct ? 4096 : BLK_SECTOR_SIZE);
-	pci_set_u16(c + CONFIG_NUM_QUEUES, 1);
-	put32(c, CONFIG_MAX_DISCARD_SECTORS, BLK_MAX_RANGE_SECTORS);
-	put32(c, CONFIG_MAX_DISCARD_SEG, 1);
-	put32(c, CONFIG_DISCARD_SECTOR_ALIGNMENT, 4096 / BLK_SECTOR_SIZE);
-	put32(c, CONFIG_MAX_WRITE_ZEROES_SECTORS, BLK_MAX_RANGE_SECTORS);
-	put32(c, CONFIG_MAX_WRITE_ZEROES_SEG, 1);
+	put_le32(c + CONFIG_BLK_SIZE, blk->config->direct ? 4096 : BLK_SECTOR_SIZE);
+	put_le16(c + CONFIG_NUM_QUEUES, 1);
+	put_le32(c + CONFIG_MAX_DISCARD_SECTORS, BLK_MAX_RANGE_SECTORS);
+	put_le32(c + CONFIG_MAX_DISCARD_SEG, 1);
+	put_le32(c + CONFIG_DISCARD_SECTOR_ALIGNMENT, 4096 / BLK_SECTOR_SIZE);
+	put_le32(c + CONFIG_MAX_WRITE_ZEROES_SECTORS, BLK_MAX_RANGE_SECTORS);
+	put_le32(c + CONFIG_MAX_WRITE_ZEROES_SEG, 1);
 	c[CONFIG_WRITE_ZEROES_MAY_UNMAP] = 1;
 	if (offset + size <= CONFIG_SIZE)
 		memcpy(data, c + offset, size);

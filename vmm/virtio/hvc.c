@@ -104,9 +104,9 @@ static void console_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t 
 {
 	uint8_t c[CONFIG_SIZE] = {};
 
-	pci_set_u16(c + 0, 80);
-	pci_set_u16(c + 2, 25);
-	pci_set_u32(c + 4, 1);
+	put_le16(c + 0, 80);
+	put_le16(c + 2, 25);
+	put_le32(c + 4, 1);
 	if (offset + size <= CONFIG_SIZE)
 		memcpy(data, c + offset, size);
 }

@@ -85,12 +85,12 @@ int virtio_net_open(struct virtio_net *net, const struct net_config *config, con
 		default_mac(vm_name, index, net->mac);
 
 	if (config->vhost != VHOST_OFF) {
-		r = vhost_open(&net->vhost, "/dev/vhost-net", mem);
+		r = vhost_open(&net->vhost, "/dev/vhost-net", config->vhost_fd, mem);
 		if (r == 0) {
 			net->use_vhost = true;
 		} else {
 			vhost_close(&net->vhost);
-			if (config->vhost == VHOST_ON)
+			if (config->vhost == VHOST_ON || config->vhost_fd >= 0)
 				return log_error_errno(
 				    r, "NIC %s: vhost=on, but /dev/vhost-net cannot be used: %m",
 				    net->ifname);
@@ -306,8 +306,8 @@ static void net_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *dat
 	uint8_t c[CONFIG_SIZE] = {};
 
 	memcpy(c, net->mac, 6);
-	pci_set_u16(c + 6, VIRTIO_NET_S_LINK_UP);
-	pci_set_u16(c + 8, 1);
+	put_le16(c + 6, VIRTIO_NET_S_LINK_UP);
+	put_le16(c + 8, 1);
 	if (offset + size <= CONFIG_SIZE)
 		memcpy(data, c + offset, size);
 }

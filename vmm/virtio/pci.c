@@ -74,14 +74,14 @@ static struct virtqueue *selected_queue(struct virtio_pci *vp)
 
 static uint16_t msix_control(const struct virtio_pci *vp)
 {
-	return pci_get_u16(vp->pci.config + vp->msix_cap + 2);
+	return get_le16(vp->pci.config + vp->msix_cap + 2);
 }
 
 static uint64_t msix_address(const struct virtio_pci *vp, unsigned vector)
 {
 	const uint8_t *e = vp->msix_table + 16 * vector;
 
-	return pci_get_u32(e) | (uint64_t)pci_get_u32(e + 4) << 32;
+	return get_le32(e) | (uint64_t)get_le32(e + 4) << 32;
 }
 
 /*
@@ -99,7 +99,7 @@ static void msix_update_routes(struct virtio_pci *vp)
 
 		if (vp->vectors[v].irqfd >= 0 && !(e[12] & MSIX_ENTRY_MASKED))
 			(void)irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi, msix_address(vp, v),
-						  pci_get_u32(e + 8));
+						  get_le32(e + 8));
 	}
 }
 
@@ -109,9 +109,9 @@ static void msix_send(struct virtio_pci *vp, unsigned vector)
 	const uint8_t *e = vp->msix_table + 16 * vector;
 	struct virtio_vector *v = &vp->vectors[vector];
 	struct kvm_msi msi = {
-		.address_lo = pci_get_u32(e),
-		.address_hi = pci_get_u32(e + 4),
-		.data = pci_get_u32(e + 8),
+		.address_lo = get_le32(e),
+		.address_hi = get_le32(e + 4),
+		.data = get_le32(e + 8),
 	};
 	uint64_t one = 1;
 
@@ -169,25 +169,25 @@ static void common_snapshot(struct virtio_pci *vp, uint8_t *c)
 	uint64_t features = offered_features(vp);
 
 	memset(c, 0, COMMON_SIZE);
-	pci_set_u32(c + DEVICE_FEATURE_SELECT, vp->device_feature_select);
-	pci_set_u32(c + DEVICE_FEATURE, vp->device_feature_select == 0   ? (uint32_t)features
+	put_le32(c + DEVICE_FEATURE_SELECT, vp->device_feature_select);
+	put_le32(c + DEVICE_FEATURE, vp->device_feature_select == 0   ? (uint32_t)features
 					: vp->device_feature_select == 1 ? (uint32_t)(features >> 32)
 									 : 0);
-	pci_set_u32(c + DRIVER_FEATURE_SELECT, vp->driver_feature_select);
-	pci_set_u32(c + DRIVER_FEATURE, vp->driver_feature_select < 2
+	put_le32(c + DRIVER_FEATURE_SELECT, vp->driver_feature_select);
+	put_le32(c + DRIVER_FEATURE, vp->driver_feature_select < 2
 						? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select))
 						: 0);
-	pci_set_u16(c + CONFIG_MSIX_VECTOR, vp->config_msix_vector);
-	pci_set_u16(c + NUM_QUEUES, (uint16_t)vp->ops->num_queues);
+	put_le16(c + CONFIG_MSIX_VECTOR, vp->config_msix_vector);
+	put_le16(c + NUM_QUEUES, (uint16_t)vp->ops->num_queues);
 	c[DEVICE_STATUS] = vp->status;
 	c[CONFIG_GENERATION] = vp->config_generation;
-	pci_set_u16(c + QUEUE_SELECT, vp->queue_select);
+	put_le16(c + QUEUE_SELECT, vp->queue_select);
 	if (!vq)
 		return; /* a queue that does not exist reads as size 0 */
-	pci_set_u16(c + QUEUE_SIZE, vq->size);
-	pci_set_u16(c + QUEUE_MSIX_VECTOR, vq->msix_vector);
-	pci_set_u16(c + QUEUE_ENABLE, vq->enabled);
-	pci_set_u16(c + QUEUE_NOTIFY_OFF, vp->queue_select);
+	put_le16(c + QUEUE_SIZE, vq->size);
+	put_le16(c + QUEUE_MSIX_VECTOR, vq->msix_vector);
+	put_le16(c + QUEUE_ENABLE, vq->enabled);
+	put_le16(c + QUEUE_NOTIFY_OFF, vp->queue_select);
 	for (int i = 0; i < 8; i++) {
 		c[QUEUE_DESC + i] = (uint8_t)(vq->desc_addr >> (8 * i));
 		c[QUEUE_DRIVER + i] = (uint8_t)(vq->avail_addr >> (8 * i));
@@ -230,29 +230,29 @@ static void set_half(uint64_t *field, unsigned offset, const uint8_t *data, unsi
 		memcpy(field, data, 8);
 	} else if (size == 4) {
 		uint64_t shift = 8 * (offset & 4);
-		*field = (*field & ~(0xffffffffULL << shift)) | ((uint64_t)pci_get_u32(data) << shift);
+		*field = (*field & ~(0xffffffffULL << shift)) | ((uint64_t)get_le32(data) << shift);
 	}
 }
 
 static void common_write(struct virtio_pci *vp, unsigned offset, const uint8_t *data, unsigned size)
 {
 	struct virtqueue *vq = selected_queue(vp);
-	uint16_t v16 = size >= 2 ? pci_get_u16(data) : data[0];
+	uint16_t v16 = size >= 2 ? get_le16(data) : data[0];
 
 	switch (offset) {
 	case DEVICE_FEATURE_SELECT:
 		if (size == 4)
-			vp->device_feature_select = pci_get_u32(data);
+			vp->device_feature_select = get_le32(data);
 		break;
 	case DRIVER_FEATURE_SELECT:
 		if (size == 4)
-			vp->driver_feature_select = pci_get_u32(data);
+			vp->driver_feature_select = get_le32(data);
 		break;
 	case DRIVER_FEATURE:
 		if (size == 4 && vp->driver_feature_select < 2 && !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
 			unsigned shift = 32 * vp->driver_feature_select;
 			vp->driver_features = (vp->driver_features & ~(0xffffffffULL << shift)) |
-					      ((uint64_t)pci_get_u32(data) << shift);
+					      ((uint64_t)get_le32(data) << shift);
 		}
 		break;
 	case CONFIG_MSIX_VECTOR:
@@ -442,10 +442,10 @@ static int add_virtio_cap(struct pci_device *dev, uint8_t type, uint32_t offset,
 	dev->config[cap + 2] = notify ? 20 : 16;
 	dev->config[cap + 3] = type;
 	dev->config[cap + 4] = 0; /* BAR 0 */
-	pci_set_u32(dev->config + cap + 8, offset);
-	pci_set_u32(dev->config + cap + 12, length);
+	put_le32(dev->config + cap + 8, offset);
+	put_le32(dev->config + cap + 12, length);
 	if (notify)
-		pci_set_u32(dev->config + cap + 16, NOTIFY_MULTIPLIER);
+		put_le32(dev->config + cap + 16, NOTIFY_MULTIPLIER);
 	return 0;
 }
 
@@ -517,9 +517,9 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	if (cap < 0)
 		return cap;
 	vp->msix_cap = (unsigned)cap;
-	pci_set_u16(dev->config + cap + 2, (uint16_t)(vector_count(vp) - 1));
-	pci_set_u32(dev->config + cap + 4, MSIX_TABLE_OFFSET); /* BIR 0 */
-	pci_set_u32(dev->config + cap + 8, MSIX_PBA_OFFSET);
+	put_le16(dev->config + cap + 2, (uint16_t)(vector_count(vp) - 1));
+	put_le32(dev->config + cap + 4, MSIX_TABLE_OFFSET); /* BIR 0 */
+	put_le32(dev->config + cap + 8, MSIX_PBA_OFFSET);
 	dev->wmask[cap + 3] = (MSIX_CONTROL_ENABLE | MSIX_CONTROL_MASK_ALL) >> 8;
 	return 0;
 }

@@ -13,15 +13,17 @@
 #include "cleanup.h"
 #include "log.h"
 
-int vhost_open(struct vhost *v, const char *path, const struct guest_memory *mem)
+int vhost_open(struct vhost *v, const char *path, int fd, const struct guest_memory *mem)
 {
 	_cleanup_free_ struct vhost_memory *table =
 	    calloc(1, sizeof(struct vhost_memory) + 2 * sizeof(struct vhost_memory_region));
 	uint64_t high = guest_memory_high_size(mem);
 
 	v->path = path;
-	v->fd = open(path, O_RDWR | O_CLOEXEC);
+	v->fd = fd >= 0 ? fd : open(path, O_RDWR | O_CLOEXEC);
 	if (v->fd < 0)
+		return -errno;
+	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
 	if (!table)
 		return -ENOMEM;

@@ -18,8 +18,8 @@ struct vhost {
 	uint64_t features; /* what this vhost device supports */
 };
 
-/* Opens path, becomes its owner and gives it the guest's memory map. */
-int vhost_open(struct vhost *v, const char *path, const struct guest_memory *mem);
+/* Opens path (or takes fd, when not -1), becomes its owner and gives it the guest's memory map. */
+int vhost_open(struct vhost *v, const char *path, int fd, const struct guest_memory *mem);
 void vhost_close(struct vhost *v);
 /* On DRIVER_OK: the negotiated features and queues [first, first + count) as the driver set them
  * up. */

@@ -14,13 +14,13 @@
 #define VHOST_QUEUES 2 /* rx and tx; the event queue stays ours */
 #define CONFIG_SIZE 8  /* guest_cid */
 
-int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, const struct guest_memory *mem)
+int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, int vhost_fd, const struct guest_memory *mem)
 {
 	int r;
 
 	memset(vs, 0, sizeof(*vs));
 	vs->cid = cid;
-	r = vhost_open(&vs->vhost, "/dev/vhost-vsock", mem);
+	r = vhost_open(&vs->vhost, "/dev/vhost-vsock", vhost_fd, mem);
 	if (r < 0)
 		return log_error_errno(
 		    r, "Cannot use /dev/vhost-vsock: %m (is the vhost_vsock module loaded?)");
@@ -71,8 +71,7 @@ static void vsock_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *d
 	struct virtio_vsock *vs = vp->opaque;
 	uint8_t c[CONFIG_SIZE];
 
-	pci_set_u32(c, (uint32_t)vs->cid);
-	pci_set_u32(c + 4, (uint32_t)(vs->cid >> 32));
+	put_le64(c, vs->cid);
 	if (offset + size <= CONFIG_SIZE)
 		memcpy(data, c + offset, size);
 }

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * AF_VSOCK for the test guest (busybox has none), built static:
- *   vsock-test connect CID PORT MESSAGE   send MESSAGE, print the reply line
- *   vsock-test listen PORT                take one connection, answer "guest got LINE"
- * Prints "PHYLLOME vsock-..." lines for the tests.
+ * What the test guest needs and busybox lacks, built static:
+ *   guest-tool vsock-connect CID PORT MESSAGE  send MESSAGE over AF_VSOCK, print the reply line
+ *   guest-tool vsock-listen PORT               take one connection, answer "guest got LINE"
+ *   guest-tool zeroout DEVICE OFFSET LENGTH    BLKZEROOUT: the disk's WRITE_ZEROES
+ * Prints "PHYLLOME ..." lines for the tests.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/vm_sockets.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 static int fail(const char *what)
 {
-	printf("PHYLLOME vsock-error=%s: %s\n", what, strerror(errno));
+	printf("PHYLLOME guest-tool-error=%s: %s\n", what, strerror(errno));
 	return 1;
 }
 
@@ -35,15 +40,31 @@ static ssize_t read_line(int fd, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
-int main(int argc, char **argv)
+static int zeroout(const char *device, const char *offset, const char *length)
 {
-	struct sockaddr_vm addr = {.svm_family = AF_VSOCK};
-	char line[256], reply[300];
-	int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	uint64_t range[2] = { strtoull(offset, NULL, 0), strtoull(length, NULL, 0) };
+	int fd = open(device, O_WRONLY);
 
 	if (fd < 0)
+		return fail("open");
+	if (ioctl(fd, BLKZEROOUT, range) < 0)
+		return fail("BLKZEROOUT");
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_vm addr = { .svm_family = AF_VSOCK };
+	char line[256], reply[300];
+	int fd;
+
+	if (argc == 5 && strcmp(argv[1], "zeroout") == 0)
+		return zeroout(argv[2], argv[3], argv[4]);
+	fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (fd < 0)
 		return fail("socket");
-	if (argc == 5 && strcmp(argv[1], "connect") == 0) {
+	if (argc == 5 && strcmp(argv[1], "vsock-connect") == 0) {
 		addr.svm_cid = (unsigned)strtoul(argv[2], NULL, 10);
 		addr.svm_port = (unsigned)strtoul(argv[3], NULL, 10);
 		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
@@ -54,7 +75,7 @@ int main(int argc, char **argv)
 		printf("PHYLLOME vsock-reply=%s\n", reply);
 		return 0;
 	}
-	if (argc == 3 && strcmp(argv[1], "listen") == 0) {
+	if (argc == 3 && strcmp(argv[1], "vsock-listen") == 0) {
 		int c;
 
 		addr.svm_cid = VMADDR_CID_ANY;
@@ -72,6 +93,7 @@ int main(int argc, char **argv)
 		printf("PHYLLOME vsock-received=%s\n", line);
 		return 0;
 	}
-	fprintf(stderr, "usage: vsock-test connect CID PORT MESSAGE | listen PORT\n");
+	fprintf(stderr, "usage: guest-tool vsock-connect CID PORT MESSAGE | vsock-listen PORT | "
+			"zeroout DEVICE OFFSET LENGTH\n");
 	return 2;
 }

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "phyllome-error.h"
+
+static int add_fd(GArray *fds, int fd)
+{
+	g_array_append_val(fds, fd);
+	return 3 + (int)fds->len - 1;
+}
+
+static gboolean fail(GError **error, const char *what, const char *path, int err)
+{
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot open %s %s: %s",
+		    what, path, g_strerror(err));
+	return FALSE;
+}
+
+static gboolean open_disk(const char *spec, GArray *fds, GPtrArray *argv, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, ",", 2);
+	const char *options = parts[1] ? parts[1] : "";
+	gboolean readonly = FALSE;
+	g_auto(GStrv) opts = g_strsplit(options, ",", -1);
+	int fd;
+
+	for (guint i = 0; opts[i]; i++)
+		readonly |= g_str_equal(opts[i], "readonly");
+	fd = open(parts[0], (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == EROFS && !readonly) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "Cannot open disk image %s for writing: phyllomed may write disk "
+			    "images only below "
+			    "/var/lib/phyllome (a drop-in with ReadWritePaths= adds places), or "
+			    "add ,readonly",
+			    parts[0]);
+		return FALSE;
+	}
+	if (fd < 0)
+		return fail(error, "disk image", parts[0], errno);
+	fd = add_fd(fds, fd);
+	g_ptr_array_add(argv,
+			g_strdup_printf("--disk=fd:%d%s%s", fd, *options ? "," : "", options));
+	return TRUE;
+}
+
+/* -1 with errno ENOENT when the host has no such device: not every host has vhost. */
+static int open_optional(const char *path)
+{
+	return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+
+static gboolean open_network(const char *spec, GArray *fds, GPtrArray *argv, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, ",", 2);
+	const char *name = parts[0] + strlen("tap=");
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+	g_autofree char *vhost = NULL;
+	int tap, fd;
+
+	tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tap < 0)
+		return fail(error, "the tun device for tap", name, errno);
+	g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
+	if (ioctl(tap, TUNSETIFF, &ifr) < 0) {
+		int err = errno;
+
+		close(tap);
+		return fail(error, "tap", name, err);
+	}
+	tap = add_fd(fds, tap);
+	fd = open_optional("/dev/vhost-net");
+	if (fd >= 0)
+		vhost = g_strdup_printf(",vhost-fd=%d", add_fd(fds, fd));
+	g_ptr_array_add(argv, g_strdup_printf("--net=fd=%d%s%s%s", tap, parts[1] ? "," : "",
+					      parts[1] ? parts[1] : "", vhost ? vhost : ""));
+	return TRUE;
+}
+
+gboolean devices_open(const MachineConfig *c, GArray *fds, GPtrArray *argv, GError **error)
+{
+	for (guint i = 0; c->disks && c->disks[i]; i++)
+		if (!open_disk(c->disks[i], fds, argv, error))
+			return FALSE;
+	for (guint i = 0; c->networks && c->networks[i]; i++)
+		if (!open_network(c->networks[i], fds, argv, error))
+			return FALSE;
+	if (c->vsock_cid) {
+		int fd = open_optional("/dev/vhost-vsock");
+
+		if (fd < 0)
+			return fail(error, "the vsock device", "/dev/vhost-vsock", errno);
+		g_ptr_array_add(argv, g_strdup_printf("--vsock=cid=%u,vhost-fd=%d", c->vsock_cid,
+						      add_fd(fds, fd)));
+	}
+	return TRUE;
+}
