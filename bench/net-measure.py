@@ -28,7 +28,9 @@ def script_image(directory, mib):
     text = f"""ip link set eth0 up
 ip addr add {GUEST}/24 dev eth0
 ping -c 1 -W 10 {HOST} > /dev/null
+echo "BENCH sending {mib} MiB"
 dd if=/dev/zero bs=1M count={mib} 2>/dev/null | nc {HOST} {PORT}
+echo "BENCH sent: $?"
 exit 0
 """.encode()
     path = os.path.join(directory, "script.img")
@@ -45,9 +47,13 @@ def receive(mib, result):
     srv.listen(1)
     srv.settimeout(300)
     conn, _ = srv.accept()
+    conn.settimeout(120)  # a stalled stream ends the round instead of the benchmark
     want, got, start = mib << 20, 0, None
     while got < want:
-        data = conn.recv(1 << 20)
+        try:
+            data = conn.recv(1 << 20)
+        except socket.timeout:
+            break
         if not data:
             break
         if start is None:
@@ -65,15 +71,22 @@ def run_once(argv, mib):
     proc = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, __file__, "--receive", str(mib)],
                             stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
-    vm = subprocess.run(["ip", "netns", "exec", ns] + argv, stdin=subprocess.DEVNULL, capture_output=True,
-                        timeout=600)
-    out, _ = proc.communicate(timeout=60)
+    vm = subprocess.Popen(["ip", "netns", "exec", ns] + argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    lines = []
+    for line in vm.stdout:
+        lines.append(line)
+        if line.startswith((b"PHYLLOME-GUEST-READY", b"PHYLLOME script", b"BENCH")):
+            print("#     " + line.decode(errors="replace").strip(), flush=True)
+    vm.wait()
+    output = b"".join(lines).decode(errors="replace")
+    out, _ = proc.communicate(timeout=180)
     try:
         result.append(float(out.strip()))
     except ValueError:
         result.append(None)
     if vm.returncode != 0 or result[0] is None:
-        tail = (vm.stdout + vm.stderr).decode(errors="replace").splitlines()[-15:]
+        tail = output.splitlines()[-15:]
         print(f"#   status {vm.returncode}, no figure; output ends:\n" + "\n".join("#     " + l for l in tail))
     return result[0]
 
@@ -90,13 +103,13 @@ def main():
         sh("ip", "-n", ns, "link", "set", "btap0", "up")
         with tempfile.TemporaryDirectory() as tmp:
             script = script_image(tmp, mib)
-            common = ["--kernel", kernel, "--initrd", initrd, "--cpus", "2", "--memory", "512M",
+            common = ["--kernel", kernel, "--initrd", initrd, "--cpus", "1", "--memory", "512M",
                       "--cmdline", cmdline, "--serial", "stdio", "--disk", f"{script},readonly,serial=phyllome-script"]
             monitors = {
                 "phyllome-vmm vhost": [vmm] + common + ["--net", "tap=btap0,vhost=on"],
                 "phyllome-vmm thread": [vmm] + common + ["--net", "tap=btap0,vhost=off"],
                 "qemu-microvm vhost": [
-                    "qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host", "-smp", "2", "-m", "512",
+                    "qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host", "-smp", "1", "-m", "512",
                     "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
                     "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
                     "-drive", f"id=s,file={script},if=none,format=raw,readonly=on",
