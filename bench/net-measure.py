@@ -86,7 +86,7 @@ def run_once(argv, mib):
     except ValueError:
         result.append(None)
     if vm.returncode != 0 or result[0] is None:
-        tail = output.splitlines()[-15:]
+        tail = output.splitlines()[-80:]
         print(f"#   status {vm.returncode}, no figure; output ends:\n" + "\n".join("#     " + l for l in tail))
     return result[0]
 
@@ -117,6 +117,9 @@ def main():
                     "-netdev", "tap,id=n,ifname=btap0,script=no,downscript=no,vhost=on",
                     "-device", "virtio-net-device,netdev=n"],
             }
+            only = os.environ.get("BENCH_NET_ONLY")  # e.g. "phyllome-vmm vhost", to look at one monitor
+            if only:
+                monitors = {only: monitors[only]}
             figures = {name: [] for name in monitors}
             for r in range(rounds):
                 for name, argv in monitors.items():
