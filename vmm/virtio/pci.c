@@ -98,12 +98,15 @@ static void msix_update_routes(struct virtio_pci *vp)
 		const uint8_t *e = vp->msix_table + 16 * v;
 
 		if (vp->vectors[v].irqfd >= 0 && !(e[12] & MSIX_ENTRY_MASKED))
-			(void)irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi, msix_address(vp, v),
-						  get_le32(e + 8));
+			vp->vectors[v].routed = irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi,
+								    msix_address(vp, v), get_le32(e + 8)) == 0;
 	}
 }
 
-/* Through the vector's irqfd, its route brought up to date first; KVM_SIGNAL_MSI when it has none. */
+/*
+ * Through the vector's irqfd: msix_update_routes() set its route when the driver wrote the table, so
+ * an interrupt costs one eventfd write. KVM_SIGNAL_MSI when the vector has no route.
+ */
 static void msix_send(struct virtio_pci *vp, unsigned vector)
 {
 	const uint8_t *e = vp->msix_table + 16 * vector;
@@ -115,9 +118,7 @@ static void msix_send(struct virtio_pci *vp, unsigned vector)
 	};
 	uint64_t one = 1;
 
-	if (v->irqfd >= 0 &&
-	    irq_routing_set_msi(vp->host.irq, v->gsi, msi.address_lo | (uint64_t)msi.address_hi << 32, msi.data) == 0 &&
-	    write(v->irqfd, &one, sizeof(one)) == sizeof(one))
+	if (v->irqfd >= 0 && v->routed && write(v->irqfd, &one, sizeof(one)) == sizeof(one))
 		return;
 	if (ioctl(vp->host.vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
 		log_debug("%s: KVM_SIGNAL_MSI: %m", vp->pci.name);

@@ -54,6 +54,7 @@ struct virtio_kick {
 struct virtio_vector {
 	int irqfd;
 	unsigned gsi;
+	bool routed; /* the GSI routes to what the table holds for this vector (kept by table writes) */
 };
 
 struct virtio_device_ops {
