@@ -177,6 +177,63 @@ static int parse_vsock(const char *s, uint64_t *ret_cid, int *ret_fd)
 	return 0;
 }
 
+int parse_pci_bdf(const char *s, size_t len, char ret[static PCI_BDF_MAX + 1])
+{
+	unsigned domain = 0, bus, slot, function;
+	char buf[PCI_BDF_MAX + 2], tail;
+
+	if (len > PCI_BDF_MAX || strspn(s, "0123456789abcdefABCDEF:.") < len)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%4x:%2x:%2x.%1x%c", &domain, &bus, &slot, &function, &tail) != 4 &&
+	    (domain = 0, sscanf(buf, "%2x:%2x.%1x%c", &bus, &slot, &function, &tail) != 3))
+		return -EINVAL;
+	if (slot > 31 || function > 7)
+		return -EINVAL;
+	snprintf(ret, PCI_BDF_MAX + 1, "%04x:%02x:%02x.%x", domain, bus, slot, function);
+	return 0;
+}
+
+int parse_vfio(const char *s, struct vfio_config *ret, const char **ret_error)
+{
+	struct vfio_config v = { .group_fd = -1 };
+	const char *item = s;
+
+	*ret_error = "expected a PCI address such as 0000:01:00.0, or group-fd=N,device=ADDRESS";
+	if (parse_pci_bdf(s, strlen(s), v.bdf) == 0) {
+		*ret = v;
+		return 0;
+	}
+	while (item) {
+		const char *comma = strchr(item, ',');
+		size_t len = comma ? (size_t)(comma - item) : strlen(item);
+
+		if (len > 9 && strncmp(item, "group-fd=", 9) == 0 && v.group_fd < 0) {
+			char num[16] = {};
+
+			if (len - 9 >= sizeof(num) || (memcpy(num, item + 9, len - 9), parse_fd(num, &v.group_fd)) < 0) {
+				*ret_error = "group-fd= takes an open file descriptor number above 2";
+				return -EINVAL;
+			}
+		} else if (len > 7 && strncmp(item, "device=", 7) == 0 && !v.bdf[0]) {
+			if (parse_pci_bdf(item + 7, len - 7, v.bdf) < 0) {
+				*ret_error = "device= takes a PCI address such as 0000:01:00.0";
+				return -EINVAL;
+			}
+		} else {
+			return -EINVAL;
+		}
+		item = comma ? comma + 1 : NULL;
+	}
+	if (v.group_fd < 0 || !v.bdf[0]) {
+		*ret_error = "group-fd=N and device=ADDRESS go together";
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
 int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 {
 	struct net_config n = { .fd = -1, .vhost_fd = -1 };
@@ -285,6 +342,9 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 			fds[n++] = c->disks[i].fd;
 	if (c->vsock_vhost_fd >= 0)
 		fds[n++] = c->vsock_vhost_fd;
+	for (unsigned i = 0; i < c->vfio_count; i++)
+		if (c->vfio[i].group_fd >= 0)
+			fds[n++] = c->vfio[i].group_fd;
 	add_fd_path(c->kernel, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
@@ -330,6 +390,10 @@ void options_help(const char *program)
 	       "                               a virtio-vsock device through vhost-vsock (or an\n"
 	       "                               inherited /dev/vhost-vsock fd), the guest's context\n"
 	       "                               ID N (3 to 4294967294)\n"
+	       "      --vfio ADDRESS|group-fd=N,device=ADDRESS\n"
+	       "                               give the host PCI device ADDRESS (bound to vfio-pci)\n"
+	       "                               to the guest, its IOMMU group opened here or inherited\n"
+	       "                               as fd N (repeatable, up to 8)\n"
 	       "      --console KIND           a virtio-console (the guest's hvc0) beside COM1, its host\n"
 	       "                               end as --serial's: stdio, file:PATH, socket:PATH, fd:N\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
@@ -365,6 +429,7 @@ enum {
 	OPT_NET,
 	OPT_CONSOLE,
 	OPT_VSOCK,
+	OPT_VFIO,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -386,6 +451,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "vfio", required_argument, NULL, OPT_VFIO },
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
@@ -478,6 +544,19 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			if (parse_net(optarg, &c.nics[c.nic_count], &why) < 0)
 				return usage_error(program, "network device", optarg, why);
 			c.nic_count++;
+			break;
+		}
+		case OPT_VFIO: {
+			const char *why = NULL;
+
+			if (c.vfio_count == VM_MAX_VFIO)
+				return usage_error(program, "VFIO device", optarg, "a VM takes at most 8");
+			if (parse_vfio(optarg, &c.vfio[c.vfio_count], &why) < 0)
+				return usage_error(program, "VFIO device", optarg, why);
+			for (unsigned i = 0; i < c.vfio_count; i++)
+				if (strcmp(c.vfio[i].bdf, c.vfio[c.vfio_count].bdf) == 0)
+					return usage_error(program, "VFIO device", optarg, "is given twice");
+			c.vfio_count++;
 			break;
 		}
 		case OPT_VSOCK:

@@ -41,6 +41,15 @@ struct net_config {
 	int vhost_fd; /* an inherited /dev/vhost-net fd, or -1 */
 };
 
+#define VM_MAX_VFIO 8
+#define PCI_BDF_MAX 12 /* "0000:00:00.0" */
+
+/* A host PCI device given to the guest through VFIO. */
+struct vfio_config {
+	char bdf[PCI_BDF_MAX + 1]; /* domain:bus:slot.function, normalized */
+	int group_fd;              /* an inherited /dev/vfio/N, or -1 to open it */
+};
+
 struct vm_config {
 	const char *name;
 	const char *kernel;
@@ -62,6 +71,8 @@ struct vm_config {
 	unsigned nic_count;
 	uint64_t vsock_cid; /* --vsock cid=N; 0: no vsock device */
 	int vsock_vhost_fd; /* an inherited /dev/vhost-vsock fd, or -1 */
+	struct vfio_config vfio[VM_MAX_VFIO];
+	unsigned vfio_count;
 	bool hvc; /* a virtio-console (--console), with its host end: */
 	enum serial_kind hvc_kind;
 	const char *hvc_path;
@@ -92,8 +103,13 @@ int parse_disk(const char *s, struct disk_config *ret, const char **ret_error);
 /* tap=NAME|fd=N[,mac=MAC][,vhost=on|off][,vhost-fd=N]; on -EINVAL *ret_error says what is wrong. */
 int parse_net(const char *s, struct net_config *ret, const char **ret_error);
 
+/* A PCI address, [DOMAIN:]BUS:SLOT.FUNCTION in hex, into its full lower-case form. */
+int parse_pci_bdf(const char *s, size_t len, char ret[static PCI_BDF_MAX + 1]);
+/* BDF|group-fd=N,device=BDF; on -EINVAL *ret_error says what is wrong. */
+int parse_vfio(const char *s, struct vfio_config *ret, const char **ret_error);
+
 /* The file descriptors the options name: those the monitor keeps. */
-#define OPTIONS_MAX_FDS (7 + 2 * VM_MAX_NICS + VM_MAX_DISKS)
+#define OPTIONS_MAX_FDS (7 + 2 * VM_MAX_NICS + VM_MAX_DISKS + VM_MAX_VFIO)
 size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */

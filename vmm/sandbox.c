@@ -22,6 +22,7 @@
 #include "vcpu.h"
 
 #include <linux/if_tun.h>
+#include <linux/vfio.h>
 #include <linux/vhost.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -43,6 +44,8 @@ static const int common_syscalls[] = {
 static const int vcpu_syscalls[] = {
 	SCMP_SYS(sendto),	  /* console output to socket clients */
 	SCMP_SYS(io_uring_enter), /* a driver reset a disk: its in-flight I/O ends first */
+	SCMP_SYS(pread64),	  /* a host device's config space and trapped BARs, through VFIO */
+	SCMP_SYS(pwrite64),
 };
 
 /* The device thread: its event loop, the disks' io_uring rings (set up before), virtio-rng. */
@@ -120,6 +123,9 @@ static const unsigned long vcpu_ioctls[] = {
 	VHOST_GET_VRING_BASE,
 	VHOST_NET_SET_BACKEND,
 	VHOST_VSOCK_SET_RUNNING,
+	/* A host device's driver moved a BAR or switched interrupts (INTx, MSI, MSI-X). */
+	KVM_SET_USER_MEMORY_REGION,
+	VFIO_DEVICE_SET_IRQS,
 	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
 	KVM_GET_SREGS,
 	TCGETS,        /* isatty(): the log's format */
@@ -138,6 +144,10 @@ static const unsigned long main_ioctls[] = {
 	KVM_GET_CLOCK,	   /* pause */
 	KVM_SET_CLOCK,	   /* resume */
 	KVM_KVMCLOCK_CTRL, /* pause: tell the guest */
+	/* At exit: host devices quiet and reset for their next user. */
+	KVM_SET_USER_MEMORY_REGION,
+	VFIO_DEVICE_SET_IRQS,
+	VFIO_DEVICE_RESET,
 	TCGETS,		   /* the terminal: raw mode, restored at exit */
 	TCSETS,
 	TCSETSW,

@@ -268,6 +268,27 @@ static int vsock_init(struct vm *vm)
 	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->vsock.vp.pci);
 }
 
+/* Memory slots 0 and 1 are guest RAM; each host device's BARs take 2 * PCI_BARS after them. */
+#define HOST_DEVICE_FIRST_MEMSLOT 2
+
+static int host_devices_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->host_devices_open)
+		return 0;
+	if ((r = vfio_container_map_memory(&vm->vfio, &vm->mem)) < 0 ||
+	    (r = vfio_container_attach_kvm(&vm->vfio, vm->vm_fd)) < 0)
+		return r;
+	for (unsigned i = 0; i < vm->host_devices_open; i++) {
+		r = vfio_pci_init(&vm->host_devices[i], &vm->pci, vm->vm_fd, &vm->irq,
+				  HOST_DEVICE_FIRST_MEMSLOT + i * 2 * PCI_BARS);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int hvc_init(struct vm *vm)
 {
 	struct virtio_host host = virtio_host(vm);
@@ -299,6 +320,7 @@ static const struct {
 	{ "virtio-net NICs", nics_init },
 	{ "virtio-console", hvc_init },
 	{ "virtio-vsock", vsock_init },
+	{ "host devices (VFIO)", host_devices_init },
 };
 
 static int check_kvm(struct vm *vm)
@@ -539,6 +561,22 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 		if (r < 0)
 			return r;
 	}
+	if (vm->config->vfio_count) {
+		vm->host_devices = calloc(vm->config->vfio_count, sizeof(*vm->host_devices));
+		if (!vm->host_devices)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->vfio_count; i++) {
+		const struct vfio_config *v = &vm->config->vfio[i];
+
+		r = vfio_container_add_device(&vm->vfio, v->bdf, v->group_fd);
+		if (r < 0)
+			return r;
+		r = vfio_pci_open(&vm->host_devices[i], v->bdf, r);
+		vm->host_devices_open++;
+		if (r < 0)
+			return r;
+	}
 	vm->config_error = false;
 	return 0;
 }
@@ -581,6 +619,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 		.test_forbidden_syscall = config->test_forbidden_syscall,
 	};
 	vm->kvm_fd = vm->vm_fd = -1;
+	vfio_container_init(&vm->vfio);
 	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = vm->panic_watch.fd = -1;
 	vm->loop.epoll_fd = -1;
 	atomic_init(&vm->stop_reason, VM_RUNNING);
@@ -676,6 +715,12 @@ void vm_destroy(struct vm *vm)
 	free(vm->disks);
 	vm->disks = NULL;
 	vm->disks_open = 0;
+	for (unsigned i = 0; i < vm->host_devices_open; i++)
+		vfio_pci_done(&vm->host_devices[i]);
+	free(vm->host_devices);
+	vm->host_devices = NULL;
+	vm->host_devices_open = 0;
+	vfio_container_done(&vm->vfio);
 	for (unsigned i = 0; i < vm->nics_open; i++)
 		virtio_net_done(&vm->nics[i]);
 	free(vm->nics);

@@ -27,6 +27,8 @@
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
+#include "vfio/container.h"
+#include "vfio/device.h"
 
 /* Why the VM stopped; the first reason reported wins. */
 enum vm_stop_reason {
@@ -67,6 +69,9 @@ struct vm {
 	bool vsock_open;
 	struct virtio_net *nics; /* config->nic_count of them */
 	unsigned nics_open;
+	struct vfio_container vfio;
+	struct vfio_pci *host_devices; /* config->vfio_count of them */
+	unsigned host_devices_open;
 	struct serial serial;
 	struct i8042 i8042;
 	struct acpi_pm pm;

@@ -17,8 +17,9 @@ programs=("$@")
 cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
 flavour=cloud-amd64
 # virtio and its transports are modules in Debian's kernels; the power button needs button + evdev;
+# uio_pci_generic drives a host device given to the guest (the VFIO suite);
 # pvpanic-mmio drives the ACPI pvpanic device (QEMU0001, I/O or MMIO).
-modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport"
+modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport uio_pci_generic"
 
 die() { echo "build-guest: $*" >&2; exit 1; }
 

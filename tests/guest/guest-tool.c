@@ -4,17 +4,23 @@
  *   guest-tool vsock-connect CID PORT MESSAGE  send MESSAGE over AF_VSOCK, print the reply line
  *   guest-tool vsock-listen PORT               take one connection, answer "guest got LINE"
  *   guest-tool zeroout DEVICE OFFSET LENGTH    BLKZEROOUT: the disk's WRITE_ZEROES
+ *   guest-tool edu SYSFS-DIR                   QEMU's edu device, bound to uio_pci_generic: its
+ *                                              registers, DMA both ways and its interrupt
  * Prints "PHYLLOME ..." lines for the tests.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/vm_sockets.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,6 +59,172 @@ static int zeroout(const char *device, const char *offset, const char *length)
 	return 0;
 }
 
+/* ---- edu (QEMU docs/specs/edu.rst) ---- */
+
+#define EDU_ID 0x00
+#define EDU_LIVENESS 0x04
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_START 1
+#define EDU_DMA_TO_RAM 2
+#define EDU_DMA_IRQ 4
+#define EDU_DMA_IRQ_STATUS 0x100
+#define EDU_BUFFER 0x40000
+/* Less than the 4 KiB buffer: QEMU 7.2's edu refuses a transfer that ends at the buffer's end. */
+#define EDU_DMA_BYTES 2048
+
+static volatile uint8_t *edu_bar;
+
+static uint32_t edu_read(unsigned reg)
+{
+	return *(volatile uint32_t *)(edu_bar + reg);
+}
+
+static void edu_write(unsigned reg, uint32_t value)
+{
+	*(volatile uint32_t *)(edu_bar + reg) = value;
+}
+
+static void edu_write64(unsigned reg, uint64_t value)
+{
+	*(volatile uint64_t *)(edu_bar + reg) = value;
+}
+
+/* The guest-physical address of a locked page: what the device's DMA must be told. */
+static uint64_t physical_address(const void *page)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &entry, 8, (off_t)((uintptr_t)page / 4096 * 8)) != 8)
+		entry = 0;
+	if (fd >= 0)
+		close(fd);
+	return (entry >> 63) ? (entry & ((1ULL << 55) - 1)) * 4096 : 0;
+}
+
+/*
+ * Unmasks INTx (uio_pci_generic masks it with the command register's INTx
+ * disable bit at every interrupt, and leaves unmasking to us), then waits.
+ */
+static int uio_wait(int uio, int config, unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = uio, .events = POLLIN };
+	uint16_t command;
+	uint32_t count;
+
+	if (pread(config, &command, 2, 4) != 2 ||
+	    (command &= (uint16_t)~0x400, pwrite(config, &command, 2, 4)) != 2) {
+		printf("PHYLLOME uio-unmask-error=%s\n", strerror(errno));
+		return -1;
+	}
+	if (poll(&p, 1, (int)timeout_ms) != 1 ||
+	    read(uio, &count, sizeof(count)) != sizeof(count)) {
+		printf("PHYLLOME uio-wait-error=%s\n", strerror(errno));
+		return -1;
+	}
+	return (int)count;
+}
+
+static bool dma_wait(void)
+{
+	for (int i = 0; i < 100000; i++) {
+		if (!(edu_read(EDU_DMA_CMD) & EDU_DMA_START))
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
+static int edu(const char *dir)
+{
+	char path[512], uio_path[300] = "";
+	uint8_t *pages;
+	uint64_t from, to;
+	uint16_t command;
+	int fd, config, uio, irqs;
+	struct dirent *d;
+	DIR *uio_dir;
+
+	snprintf(path, sizeof(path), "%s/resource0", dir);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return fail("open resource0");
+	edu_bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (edu_bar == MAP_FAILED)
+		return fail("mmap resource0");
+	printf("PHYLLOME edu-id=0x%08x\n", edu_read(EDU_ID));
+	edu_write(EDU_LIVENESS, 0x12345678);
+	printf("PHYLLOME edu-liveness=0x%08x\n", edu_read(EDU_LIVENESS));
+	fflush(stdout);
+
+	/* DMA needs bus mastering, which uio_pci_generic leaves off. */
+	snprintf(path, sizeof(path), "%s/config", dir);
+	config = open(path, O_RDWR);
+	if (config < 0 || pread(config, &command, 2, 4) != 2)
+		return fail("read config");
+	command |= 0x4;
+	if (pwrite(config, &command, 2, 4) != 2)
+		return fail("write config");
+	snprintf(path, sizeof(path), "%s/uio", dir);
+	uio_dir = opendir(path);
+	while (uio_dir && (d = readdir(uio_dir)))
+		if (strncmp(d->d_name, "uio", 3) == 0)
+			snprintf(uio_path, sizeof(uio_path), "/dev/%s", d->d_name);
+	uio = uio_path[0] ? open(uio_path, O_RDWR) : -1;
+	if (uio < 0)
+		return fail("open the uio device");
+
+	pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED | MAP_POPULATE, -1, 0);
+	if (pages == MAP_FAILED)
+		return fail("mmap");
+	for (unsigned i = 0; i < 4096; i++)
+		pages[i] = (uint8_t)(i * 7 + 3);
+	memset(pages + 4096, 0, 4096);
+	from = physical_address(pages);
+	to = physical_address(pages + 4096);
+	printf("PHYLLOME edu-dma-pages=0x%llx,0x%llx\n", (unsigned long long)from,
+	       (unsigned long long)to);
+	if (!from || !to)
+		return fail("pagemap");
+	/* Guest RAM into the device's buffer, then back into the other page, with an interrupt at
+	 * the end. */
+	edu_write64(EDU_DMA_SRC, from);
+	edu_write64(EDU_DMA_DST, EDU_BUFFER);
+	edu_write64(EDU_DMA_COUNT, EDU_DMA_BYTES);
+	edu_write64(EDU_DMA_CMD, EDU_DMA_START);
+	if (!dma_wait())
+		return fail("DMA to the device never ended");
+	edu_write64(EDU_DMA_SRC, EDU_BUFFER);
+	edu_write64(EDU_DMA_DST, to);
+	edu_write64(EDU_DMA_COUNT, EDU_DMA_BYTES);
+	edu_write64(EDU_DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+	irqs = uio_wait(uio, config, 30000);
+	printf("PHYLLOME edu-dma-irq=%s status=0x%x\n", irqs > 0 ? "yes" : "no",
+	       edu_read(EDU_IRQ_STATUS));
+	edu_write(EDU_IRQ_ACK, edu_read(EDU_IRQ_STATUS));
+	printf("PHYLLOME edu-dma=%s\n",
+	       dma_wait() && memcmp(pages, pages + 4096, EDU_DMA_BYTES) == 0 ? "match" : "differ");
+
+	/* An interrupt asked for: its status value comes back, and it can be raised again after the
+	 * ack. */
+	for (int round = 0; round < 2; round++) {
+		edu_write(EDU_IRQ_RAISE, 0x5a);
+		irqs = uio_wait(uio, config, 30000);
+		printf("PHYLLOME edu-irq%d=%s status=0x%x\n", round, irqs > 0 ? "yes" : "no",
+		       edu_read(EDU_IRQ_STATUS));
+		edu_write(EDU_IRQ_ACK, 0x5a);
+	}
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_vm addr = { .svm_family = AF_VSOCK };
@@ -61,6 +233,8 @@ int main(int argc, char **argv)
 
 	if (argc == 5 && strcmp(argv[1], "zeroout") == 0)
 		return zeroout(argv[2], argv[3], argv[4]);
+	if (argc == 3 && strcmp(argv[1], "edu") == 0)
+		return edu(argv[2]);
 	fd = socket(AF_VSOCK, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fail("socket");
@@ -94,6 +268,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: guest-tool vsock-connect CID PORT MESSAGE | vsock-listen PORT | "
-			"zeroout DEVICE OFFSET LENGTH\n");
+			"zeroout DEVICE OFFSET LENGTH | edu SYSFS-DIR\n");
 	return 2;
 }

@@ -123,17 +123,19 @@ build_image() {
 }
 
 cmd_run() {
-	local smp=1 mem=4096 rws=() i=0 work console status
+	local smp=1 mem=4096 rws=() qemu_args=() extra_append="" i=0 work console status
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--rw) rws+=("$(realpath "$2")"); shift 2 ;;
+		--qemu-arg) qemu_args+=("$2"); shift 2 ;;
+		--append) extra_append="$extra_append $2"; shift 2 ;;
 		--smp) smp=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
 		--) shift; break ;;
 		*) die "unknown option $1" ;;
 		esac
 	done
-	[ $# -gt 0 ] || die "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] -- CMD..."
+	[ $# -gt 0 ] || die "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] -- CMD..."
 	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
 	if [ ! -s "$cache/vmlinuz" ] || [ ! -s "$cache/initrd.img" ] || ! sha256sum < "$0" | cmp -s - "$cache/stamp"; then
 		build_image
@@ -151,7 +153,7 @@ cmd_run() {
 	cat "$cache/initrd.img" "$work/extra.img" > "$work/initrd.img"
 
 	local fsargs=(-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap")
-	local append="console=ttyS0 quiet lpj=4000000 no_timer_check tsc_early_khz=2000000 panic=-1"
+	local append="console=ttyS0 quiet lpj=4000000 no_timer_check tsc_early_khz=2000000 panic=-1$extra_append"
 	for dir in "${rws[@]}"; do
 		fsargs+=(-virtfs "local,path=$dir,mount_tag=rw$i,security_model=none,multidevs=remap")
 		append="$append kvmhost.rw=$dir"
@@ -164,7 +166,7 @@ cmd_run() {
 	# memory it disturbs is not known yet.
 	timeout "${KVMHOST_TIMEOUT:-1800}" env -u MALLOC_PERTURB_ qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu max \
 		-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -serial "file:$console" -no-reboot \
-		-kernel "$cache/vmlinuz" -initrd "$work/initrd.img" -append "$append" "${fsargs[@]}" \
+		-kernel "$cache/vmlinuz" -initrd "$work/initrd.img" -append "$append" "${fsargs[@]}" "${qemu_args[@]}" \
 		< /dev/null > "$work/qemu.log" 2>&1 || true
 	tr -d '\r' < "$console" | grep -v '^KVMHOST-EXIT' | sed 's/^/kvmhost| /' >&2 || true
 	status=$(tr -d '\r' < "$console" | sed -n 's/^KVMHOST-EXIT //p' | tail -n 1)
@@ -180,5 +182,5 @@ cmd_run() {
 case ${1:-} in
 run) shift; cmd_run "$@" ;;
 image) build_image ;;
-*) echo "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] -- CMD... | image" >&2; exit 2 ;;
+*) echo "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] -- CMD... | image" >&2; exit 2 ;;
 esac

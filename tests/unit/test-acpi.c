@@ -7,6 +7,7 @@
 #include "arch/x86_64/aml.h"
 #include "arch/x86_64/bzimage.h"
 #include "arch/x86_64/layout.h"
+#include "pci/pci.h"
 
 #define BASE 0xe0000ULL
 #define MMIO64 (8ULL << 30)
@@ -124,6 +125,28 @@ static void test_dsdt_pvpanic(void)
 	g_assert_nonnull(dev);
 	g_assert_nonnull(memmem(dev, len - (size_t)(dev - dsdt), "QEMU0001", 9));
 	g_assert_nonnull(memmem(dev, len - (size_t)(dev - dsdt), io_port, sizeof(io_port)));
+}
+
+/* _PRT: four pins for each of slots 1-31, each on the GSI the VMM wires a host device's INTx to. */
+static void test_pci_routing(void)
+{
+	const uint8_t *rsdp = build(1);
+	const uint8_t *fadt = find_table(at(get_le64(rsdp + 24)), "FACP");
+	const uint8_t *dsdt = at(get_le64(fadt + 140));
+	uint32_t len = get_le32(dsdt + 4);
+	const uint8_t *prt = memmem(dsdt, len, "_PRT", 4);
+	/* Package (4) { 0x0003FFFF, 1 (pin B), Zero, GSI } */
+	const uint8_t slot3_pin_b[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00, 0x01, 0x00, 0x0a,
+					(uint8_t)pci_intx_gsi(3, 2) };
+
+	g_assert_nonnull(prt);
+	g_assert_cmpuint(prt[4], ==, 0x12);   /* PackageOp */
+	g_assert_cmpuint(prt[5] >> 6, ==, 1); /* a two-byte PkgLength, then the element count */
+	g_assert_cmpuint(prt[7], ==, 31 * 4);
+	g_assert_nonnull(memmem(prt, len - (size_t)(prt - dsdt), slot3_pin_b, sizeof(slot3_pin_b)));
+	g_assert_cmpuint(pci_intx_gsi(3, 2), >=, 20);
+	g_assert_cmpuint(pci_intx_gsi(3, 2), <=, 23);
+	g_assert_cmpuint(pci_intx_gsi(1, 1), !=, pci_intx_gsi(2, 1)); /* slots spread over the four lines */
 }
 
 /* MCFG names ECAM for bus 0; the DSDT has the host bridge with its windows and the ECAM reservation. */
@@ -246,6 +269,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/acpi/fadt", test_fadt);
 	g_test_add_func("/acpi/madt", test_madt);
 	g_test_add_func("/acpi/dsdt-pvpanic", test_dsdt_pvpanic);
+	g_test_add_func("/acpi/pci-routing", test_pci_routing);
 	g_test_add_func("/acpi/pci", test_pci);
 	g_test_add_func("/acpi/too-small", test_too_small_area);
 	g_test_add_func("/aml/pkg-length", test_pkg_length);

@@ -181,6 +181,44 @@ static void test_net(void)
 	g_assert_cmpint(parse_net("fd=1", &n, &why), ==, -EINVAL);
 }
 
+static void test_vfio(void)
+{
+	struct vfio_config v;
+	const char *why = NULL;
+	char bdf[PCI_BDF_MAX + 1];
+	int fd = dup(STDERR_FILENO);
+	g_autofree char *by_fd = g_strdup_printf("group-fd=%d,device=01:00.1", fd);
+	g_autofree char *fd_only = g_strdup_printf("group-fd=%d", fd);
+	char *twice[] = { "vmm", "-k", "k", "--vfio", "01:00.0", "--vfio", "0000:01:00.0", NULL };
+	struct vm_config c;
+	enum options_action action;
+
+	g_assert_cmpint(parse_pci_bdf("0000:03:1f.7", 12, bdf), ==, 0);
+	g_assert_cmpstr(bdf, ==, "0000:03:1f.7");
+	g_assert_cmpint(parse_pci_bdf("0A:00.0", 7, bdf), ==, 0);
+	g_assert_cmpstr(bdf, ==, "0000:0a:00.0");
+	g_assert_cmpint(parse_pci_bdf("00:20.0", 7, bdf), ==, -EINVAL); /* slot 32 */
+	g_assert_cmpint(parse_pci_bdf("00:01.8", 7, bdf), ==, -EINVAL);
+	g_assert_cmpint(parse_pci_bdf("00:01.0x", 8, bdf), ==, -EINVAL);
+	g_assert_cmpint(parse_pci_bdf("00:01", 5, bdf), ==, -EINVAL);
+	g_assert_cmpint(parse_pci_bdf("../../x", 7, bdf), ==, -EINVAL);
+
+	g_assert_cmpint(parse_vfio("01:00.0", &v, &why), ==, 0);
+	g_assert_cmpstr(v.bdf, ==, "0000:01:00.0");
+	g_assert_cmpint(v.group_fd, ==, -1);
+	g_assert_cmpint(parse_vfio(by_fd, &v, &why), ==, 0);
+	g_assert_cmpstr(v.bdf, ==, "0000:01:00.1");
+	g_assert_cmpint(v.group_fd, ==, fd);
+	g_assert_cmpint(parse_vfio(fd_only, &v, &why), ==, -EINVAL);
+	g_assert_nonnull(strstr(why, "go together"));
+	g_assert_cmpint(parse_vfio("device=01:00.0", &v, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_vfio("group-fd=1,device=01:00.0", &v, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_vfio("", &v, &why), ==, -EINVAL);
+	g_assert_cmpint(parse_vfio("/dev/vfio/3", &v, &why), ==, -EINVAL);
+	close(fd);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(twice) - 1, twice, &c, &action), ==, -EINVAL);
+}
+
 static void test_vsock_and_console(void)
 {
 	char *ok[] = { "vmm", "-k", "k", "--vsock", "cid=42", "--console", "socket:/run/hvc", "--serial", "none",
@@ -235,6 +273,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/serial", test_serial);
 	g_test_add_func("/options/disk", test_disk);
 	g_test_add_func("/options/net", test_net);
+	g_test_add_func("/options/vfio", test_vfio);
 	g_test_add_func("/options/vsock-and-console", test_vsock_and_console);
 	g_test_add_func("/options/defaults-and-values", test_defaults_and_values);
 	g_test_add_func("/options/inherited-fds", test_inherited_fds);

@@ -52,7 +52,8 @@ mem=4096
 # run_in_test_host: 0 when the suite ran to its end (whatever its result).
 run_in_test_host() {
 	rm -f "$results"/tap "$results"/stderr "$results"/status
-	"$here/../kvmhost/kvmhost.sh" run --rw "$results" --mem "$mem" --smp "${KVMHOST_SMP:-1}" -- \
+	# shellcheck disable=SC2086 # KVMHOST_ARGS: options for kvmhost.sh run (a suite's extra hardware)
+	"$here/../kvmhost/kvmhost.sh" run --rw "$results" --mem "$mem" --smp "${KVMHOST_SMP:-1}" ${KVMHOST_ARGS:-} -- \
 		sh -c "\"\$0\" < /dev/null > \"\$1/tap\" 2> \"\$1/stderr\"; echo \$? > \"\$1/status\"" "$script" "$results" \
 		2> "$results/kvmhost.log"
 	host_status=$?

@@ -31,15 +31,21 @@ void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, 
 	put_le16(dev->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 }
 
-int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool is_64)
+static uint8_t bar_type(const struct pci_bar *b)
+{
+	return (b->is_64 ? PCI_BAR_MEM_64 : 0) | (b->prefetchable ? PCI_BAR_MEM_PREFETCH : 0);
+}
+
+int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsigned flags)
 {
 	uint64_t mask = ~(size - 1);
+	bool is_64 = flags & PCI_BAR_MEM_64;
 
 	if (bar >= PCI_BARS || (is_64 && bar == PCI_BARS - 1) || size < 4096 || (size & (size - 1)) ||
 	    dev->bars[bar].size || (is_64 && dev->bars[bar + 1].size))
 		return -EINVAL;
-	dev->bars[bar] = (struct pci_bar){ .size = size, .is_64 = is_64 };
-	dev->config[BAR_REGISTER(bar)] = is_64 ? PCI_BAR_MEM_64 : 0;
+	dev->bars[bar] = (struct pci_bar){ .size = size, .is_64 = is_64, .prefetchable = flags & PCI_BAR_MEM_PREFETCH };
+	dev->config[BAR_REGISTER(bar)] = bar_type(&dev->bars[bar]);
 	/* The guest sizes a BAR by writing all ones: only the address bits above its size stick. */
 	put_le32(dev->wmask + BAR_REGISTER(bar), (uint32_t)mask & ~0xfu);
 	if (is_64)
@@ -73,6 +79,11 @@ uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar)
 	return addr;
 }
 
+unsigned pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return GSI_PCI_INTX_BASE + ((slot + pin - 1) & 3);
+}
+
 /* Where the firmware would put it: aligned to its size, in the window that fits. */
 static int place_bar(struct pci_bus *bus, struct pci_device *dev, unsigned bar)
 {
@@ -85,7 +96,7 @@ static int place_bar(struct pci_bus *bus, struct pci_device *dev, unsigned bar)
 		return log_error_errno(ENOSPC, "No room for BAR %u (%llu KiB) of %s", bar,
 				       (unsigned long long)(size >> 10), dev->name);
 	*next = addr + size;
-	put_le32(dev->config + BAR_REGISTER(bar), (uint32_t)addr | (dev->bars[bar].is_64 ? PCI_BAR_MEM_64 : 0));
+	put_le32(dev->config + BAR_REGISTER(bar), (uint32_t)addr | bar_type(&dev->bars[bar]));
 	if (dev->bars[bar].is_64)
 		put_le32(dev->config + BAR_REGISTER(bar + 1), (uint32_t)(addr >> 32));
 	return 0;
@@ -121,20 +132,29 @@ static struct pci_device *device_at(struct pci_bus *bus, unsigned busno, unsigne
 
 static void config_read(struct pci_device *dev, unsigned reg, uint8_t *data, unsigned size)
 {
-	if (!dev || reg + size > PCI_CONFIG_SIZE) {
+	if (!dev || reg + size > PCI_CONFIG_SIZE)
 		memset(data, 0xff, size);
-		return;
-	}
-	memcpy(data, dev->config + reg, size);
+	else if (dev->ops->config_read)
+		dev->ops->config_read(dev, reg, data, size);
+	else
+		memcpy(data, dev->config + reg, size);
+}
+
+void pci_device_config_store(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
+{
+	for (unsigned i = 0; i < size; i++)
+		dev->config[reg + i] = (uint8_t)((dev->config[reg + i] & ~dev->wmask[reg + i]) |
+						 (data[i] & dev->wmask[reg + i]));
 }
 
 static void config_write(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
 {
 	if (!dev || reg + size > PCI_CONFIG_SIZE)
 		return;
-	for (unsigned i = 0; i < size; i++)
-		dev->config[reg + i] = (uint8_t)((dev->config[reg + i] & ~dev->wmask[reg + i]) |
-						 (data[i] & dev->wmask[reg + i]));
+	if (dev->ops->config_write)
+		dev->ops->config_write(dev, reg, data, size);
+	else
+		pci_device_config_store(dev, reg, data, size);
 	if (dev->ops->config_written)
 		dev->ops->config_written(dev, reg, size);
 }

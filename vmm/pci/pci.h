@@ -34,11 +34,16 @@
 #define PCI_CLASS_DEVICE 0x0a
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_BASE_ADDRESS_0 0x10
+#define PCI_BAR_IO 0x01
 #define PCI_BAR_MEM_64 0x04
+#define PCI_BAR_MEM_PREFETCH 0x08
+#define PCI_ROM_ADDRESS 0x30
+#define PCI_INTERRUPT_LINE 0x3c
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID 0x2e
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CAP_ID_MSI 0x05
 #define PCI_CAP_ID_VNDR 0x09
 #define PCI_CAP_ID_MSIX 0x11
 
@@ -50,11 +55,18 @@ struct pci_device_ops {
 	void (*bar_write)(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data, unsigned size);
 	/* The guest wrote [offset, offset+size) of config space; already stored. */
 	void (*config_written)(struct pci_device *dev, unsigned offset, unsigned size);
+	/*
+	 * A device whose config space lives elsewhere (a host device through VFIO)
+	 * takes over every access; the others are served from dev->config under wmask.
+	 */
+	void (*config_read)(struct pci_device *dev, unsigned offset, uint8_t *data, unsigned size);
+	void (*config_write)(struct pci_device *dev, unsigned offset, const uint8_t *data, unsigned size);
 };
 
 struct pci_bar {
 	uint64_t size; /* 0: none; else a power of two of at least 4 KiB */
 	bool is_64;
+	bool prefetchable;
 };
 
 struct pci_bus;
@@ -92,11 +104,15 @@ void pci_bus_done(struct pci_bus *bus);
 /* Fills in the header of a type-0 function; the device then adds BARs and capabilities. */
 void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
 		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque);
-/* A memory BAR of size bytes (a power of two, at least 4 KiB), 64-bit when asked. */
-int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, bool is_64);
+/* A memory BAR of size bytes (a power of two, at least 4 KiB); flags: PCI_BAR_MEM_64, PCI_BAR_MEM_PREFETCH. */
+int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsigned flags);
+/* Stores what the guest wrote, as far as wmask lets it. */
+void pci_device_config_store(struct pci_device *dev, unsigned offset, const uint8_t *data, unsigned size);
 /* Links a capability of len bytes into the list; returns its offset in config space, or -ENOSPC. */
 int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len);
 /* Puts the device in the first free slot and its BARs in the windows. */
 int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev);
+/* The GSI of INTx pin (1-4 for A-D) of a slot, as the DSDT's _PRT says. */
+unsigned pci_intx_gsi(unsigned slot, unsigned pin);
 /* Where the guest has a BAR now, 0 while memory decoding is off; the bus lock held. */
 uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar);

@@ -508,7 +508,7 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	vp->msix_pending = 0;
 	reset(vp);
 
-	if ((r = pci_device_add_bar(dev, 0, BAR_SIZE, false)) < 0 ||
+	if ((r = pci_device_add_bar(dev, 0, BAR_SIZE, 0)) < 0 ||
 	    (r = add_virtio_cap(dev, CAP_COMMON, COMMON_OFFSET, COMMON_SIZE, false)) < 0 ||
 	    (r = add_virtio_cap(dev, CAP_ISR, ISR_OFFSET, 1, false)) < 0 ||
 	    (r = add_virtio_cap(dev, CAP_NOTIFY, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * ops->num_queues, true)) < 0 ||

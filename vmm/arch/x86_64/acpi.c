@@ -8,6 +8,7 @@
 #include "bzimage.h"
 #include "cleanup.h"
 #include "layout.h"
+#include "pci/pci.h"
 
 #define MADT_TYPE_LOCAL_APIC 0
 #define MADT_TYPE_IO_APIC 1
@@ -198,6 +199,19 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	aml_integer(a, 0);
 	aml_name(a, "_CRS");
 	aml_buffer(a, pci_crs, pci_crs_len);
+	/* Legacy interrupts, for devices given to the guest whole (VFIO): each slot's pins on the IOAPIC. */
+	aml_name(a, "_PRT");
+	aml_package_begin(a, (PCI_SLOTS - 1) * 4);
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++)
+		for (unsigned pin = 1; pin <= 4; pin++) {
+			aml_package_begin(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin - 1);
+			aml_integer(a, 0);
+			aml_integer(a, pci_intx_gsi(slot, pin));
+			aml_end(a);
+		}
+	aml_end(a);
 	aml_end(a);
 
 	aml_device_begin(a, "RES0");

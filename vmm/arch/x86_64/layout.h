@@ -48,3 +48,5 @@
 /* Interrupt lines (IOAPIC pins). */
 #define IRQ_COM1 4
 #define GSI_POWER_BUTTON 16 /* the ACPI GED's interrupt, edge-triggered */
+/* PCI INTx: pins A-D of slot N on GSIs 20-23, swizzled as behind a bridge; level, active-low (the _PRT). */
+#define GSI_PCI_INTX_BASE 20
