@@ -27,6 +27,7 @@ static const Command commands[] = {
 	{ "resume", "NAME...", "Let paused machines run on", cmd_resume },
 	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)", cmd_console },
 	{ "monitor", "", "Print machine events as they happen", cmd_monitor },
+	{ "devices", "", "List the host's PCI devices: IOMMU groups, drivers, grants", cmd_devices },
 };
 
 static void usage(FILE *out)
@@ -35,7 +36,7 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
 		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(out, "\nOptions:\n"
-		     "  --json              machine-readable output of list and status\n"
+		     "  --json              machine-readable output of list, status and devices\n"
 		     "  --no-legend         no table header\n"
 		     "  --no-ask-password   do not ask for a password when polkit wants one\n"
 		     "  -h, --help          this help\n"

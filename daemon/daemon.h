@@ -5,6 +5,7 @@
 #include <syslog.h>
 
 #include "bouncer.h"
+#include "hostdev.h"
 #include "phyllome-dbus-generated.h"
 #include "scope.h"
 
@@ -16,6 +17,7 @@ typedef struct {
 	char *vm_user;     /* the unprivileged user monitors run as */
 	char *slice;       /* the slice of the machines' scopes */
 	guint stop_timeout; /* seconds a guest has to power off before it is killed */
+	char *sysfs_root;   /* where host devices are read: /sys, or a fixture tree in tests */
 } DaemonOptions;
 
 typedef struct Machine Machine;
@@ -29,6 +31,7 @@ typedef struct {
 	Bouncer *bouncer;
 	Scopes *scopes;
 	GHashTable *machines; /* name -> Machine */
+	PciNames *pci_names;  /* loaded at the first ListHostDevices */
 } Daemon;
 
 void daemon_log(const char *machine, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);

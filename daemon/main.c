@@ -76,6 +76,8 @@ int main(int argc, char **argv)
 		  "The slice of the machines' scopes (default phyllome.slice)", "SLICE" },
 		{ "stop-timeout", 0, 0, G_OPTION_ARG_INT, &stop_timeout,
 		  "Seconds a guest has to power off on Stop before it is stopped hard (default 30)", "SEC" },
+		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &d.options.sysfs_root,
+		  "Where host PCI devices are read (default /sys; tests point it at a fixture)", "DIR" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL },
 		{ NULL },
 	};
@@ -106,6 +108,8 @@ int main(int argc, char **argv)
 		d.options.vm_user = g_strdup(PHYLLOME_VM_USER);
 	if (!d.options.slice)
 		d.options.slice = g_strdup("phyllome.slice");
+	if (!d.options.sysfs_root)
+		d.options.sysfs_root = g_strdup("/sys");
 	/* Registers the error domain, so callers see org.phyllome.VM1.Error.* names. */
 	(void)PHYLLOME_ERROR;
 
@@ -129,5 +133,7 @@ int main(int argc, char **argv)
 	g_free(d.options.vmm_path);
 	g_free(d.options.vm_user);
 	g_free(d.options.slice);
+	g_free(d.options.sysfs_root);
+	pci_names_free(d.pci_names);
 	return exit_status;
 }

@@ -95,6 +95,22 @@ static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocati
 	return TRUE;
 }
 
+static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
+					 gpointer data)
+{
+	Daemon *d = data;
+	g_autoptr(GPtrArray) devices = host_devices_list(d->options.sysfs_root);
+	GVariantBuilder builder;
+
+	if (!d->pci_names)
+		d->pci_names = pci_names_new();
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < devices->len; i++)
+		g_variant_builder_add_value(&builder, host_device_to_variant(devices->pdata[i], d->pci_names, ""));
+	phyllome_manager_complete_list_host_devices(iface, invocation, g_variant_builder_end(&builder));
+	return TRUE;
+}
+
 static gboolean handle_get_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation, const char *name,
 				   gpointer data)
 {
@@ -277,6 +293,7 @@ gboolean manager_start(Daemon *d, GError **error)
 	phyllome_manager_set_version(d->manager_iface, PHYLLOME_VERSION);
 	g_signal_connect(d->manager_iface, "handle-list-machines", G_CALLBACK(handle_list_machines), d);
 	g_signal_connect(d->manager_iface, "handle-get-machine", G_CALLBACK(handle_get_machine), d);
+	g_signal_connect(d->manager_iface, "handle-list-host-devices", G_CALLBACK(handle_list_host_devices), d);
 	g_signal_connect(d->manager_iface, "handle-create-machine", G_CALLBACK(handle_create_machine), d);
 	/* The object manager's own path holds the Manager interface beside org.freedesktop.DBus.ObjectManager. */
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(d->manager_iface), d->bus,

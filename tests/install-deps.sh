@@ -7,6 +7,8 @@ packages=(
 	# build
 	meson ninja-build gcc libc6-dev pkg-config binutils
 	libglib2.0-dev libglib2.0-bin libpolkit-gobject-1-dev libsystemd-dev libseccomp-dev liburing-dev
+	# host devices' names (phyllomed's ListHostDevices)
+	libpci-dev pci.ids
 	# the libFuzzer harnesses (tests/fuzz)
 	clang libclang-rt-14-dev
 	# the daemon's tests: a private systemd with its bus, polkitd and machined (tests/sdbox)

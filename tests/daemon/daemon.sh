@@ -58,8 +58,31 @@ fi
 trap '"$sdbox" stop > /dev/null 2>&1; rm -rf "$stage"; cleanup_scratch' EXIT
 tap_ok "the systemd box boots (systemd, dbus-daemon, polkitd)"
 
+# The host's PCI devices as phyllomed sees them (--sysfs): a fixture tree laid out
+# as sysfs is, with attribute files and driver and IOMMU group links.
+fixture_device() { # ADDRESS VENDOR DEVICE CLASS DRIVER|- GROUP|-
+	local dir=$stage/sysfs/bus/pci/devices/$1
+	mkdir -p "$dir"
+	echo "$2" > "$dir/vendor"
+	echo "$3" > "$dir/device"
+	echo "$4" > "$dir/class"
+	if [ "$5" != - ]; then
+		mkdir -p "$stage/sysfs/bus/pci/drivers/$5"
+		ln -s "$stage/sysfs/bus/pci/drivers/$5" "$dir/driver"
+	fi
+	if [ "$6" != - ]; then
+		mkdir -p "$stage/sysfs/kernel/iommu_groups/$6/devices"
+		ln -s "$stage/sysfs/kernel/iommu_groups/$6" "$dir/iommu_group"
+		ln -s "$dir" "$stage/sysfs/kernel/iommu_groups/$6/devices/$1"
+	fi
+}
 if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
-	X "$stage/box-install.sh" --stop-timeout=20 >> "$scratch/install.log" 2>&1; then
+	fixture_device 0000:00:00.0 0x1b36 0x0008 0x060000 - 0 &&
+	fixture_device 0000:00:04.0 0x1b36 0x000d 0x0c0330 xhci_hcd 7 &&
+	fixture_device 0000:00:04.1 0x1b36 0x000d 0x0c0330 vfio-pci 7 &&
+	fixture_device 0000:01:00.0 0x1234 0x11e8 0x00ff00 - - &&
+	chmod -R a+rX "$stage/sysfs" &&
+	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$stage/sysfs" >> "$scratch/install.log" 2>&1; then
 	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
 else
 	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
@@ -338,6 +361,23 @@ machines = {m["name"]: m for m in json.load(open(sys.argv[1]))}
 assert set(machines) == {"alicevm", "broken", "t1", "t2"}, machines.keys()
 assert machines["t1"]["state"] == "stopped" and machines["t1"]["memory_bytes"] == 64 << 20
 ' "$scratch/list.json"
+ctl --json devices > "$scratch/devices.json" 2>&1
+check "devices --json: the host's PCI devices, with pci.ids names, IOMMU groups and drivers" python3 -c '
+import json, sys
+devices = {d["address"]: d for d in json.load(open(sys.argv[1]))}
+assert list(devices) == ["0000:00:00.0", "0000:00:04.0", "0000:00:04.1", "0000:01:00.0"], list(devices)
+usb = devices["0000:00:04.0"]
+assert (usb["vendor_id"], usb["device_id"], usb["class"]) == (0x1b36, 0x000d, 0x0c0330), usb
+assert (usb["vendor"], usb["product"]) == ("Red Hat, Inc.", "QEMU XHCI Host Controller"), usb
+assert usb["iommu_group"] == "7" and usb["group_members"] == ["0000:00:04.0", "0000:00:04.1"], usb
+assert usb["driver"] == "xhci_hcd" and devices["0000:00:04.1"]["driver"] == "vfio-pci", devices
+assert devices["0000:01:00.0"]["iommu_group"] == "" and devices["0000:01:00.0"]["granted_to"] == ""
+' "$scratch/devices.json" || tap_diag < "$scratch/devices.json"
+as_user bob phyllomectl --no-ask-password devices > "$scratch/devices-bob.out" 2>&1
+check "devices: any user may list them; a group with other members is marked" \
+	grep -Eq '^0000:00:04\.0 +1b36:000d +7\+ +xhci_hcd +- +Red Hat, Inc\. QEMU XHCI Host Controller$' \
+	"$scratch/devices-bob.out" || tap_diag < "$scratch/devices-bob.out"
+
 ctl remove t2 > /dev/null 2>&1
 ctl status t2 > /dev/null 2>&1
 status_t2=$?

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The host's PCI devices, as an administrator chooses what to grant: devices. */
+#include <stdio.h>
+
+#include "phyllomectl.h"
+
+static const char *lookup_string(GVariant *dict, const char *key)
+{
+	const char *s = "";
+
+	g_variant_lookup(dict, key, "&s", &s);
+	return s;
+}
+
+static void device_json(GString *out, GVariant *d)
+{
+	guint16 vendor_id = 0, device_id = 0;
+	guint32 class_code = 0;
+	g_autofree const char **members = NULL;
+
+	g_variant_lookup(d, "vendor-id", "q", &vendor_id);
+	g_variant_lookup(d, "device-id", "q", &device_id);
+	g_variant_lookup(d, "class", "u", &class_code);
+	g_variant_lookup(d, "group-members", "^a&s", &members);
+	g_string_append(out, "{\"address\":");
+	json_string(out, lookup_string(d, "address"));
+	g_string_append_printf(out, ",\"vendor_id\":%u,\"device_id\":%u,\"class\":%u,\"vendor\":", vendor_id,
+			       device_id, class_code);
+	json_string(out, lookup_string(d, "vendor"));
+	g_string_append(out, ",\"product\":");
+	json_string(out, lookup_string(d, "product"));
+	g_string_append(out, ",\"iommu_group\":");
+	json_string(out, lookup_string(d, "iommu-group"));
+	g_string_append(out, ",\"group_members\":[");
+	for (guint i = 0; members && members[i]; i++) {
+		if (i)
+			g_string_append_c(out, ',');
+		json_string(out, members[i]);
+	}
+	g_string_append(out, "],\"driver\":");
+	json_string(out, lookup_string(d, "driver"));
+	g_string_append(out, ",\"granted_to\":");
+	json_string(out, lookup_string(d, "granted-to"));
+	g_string_append_c(out, '}');
+}
+
+static void device_line(GVariant *d)
+{
+	guint16 vendor_id = 0, device_id = 0;
+	g_autofree const char **members = NULL;
+	const char *group = lookup_string(d, "iommu-group");
+	g_autofree char *group_text = NULL;
+
+	g_variant_lookup(d, "vendor-id", "q", &vendor_id);
+	g_variant_lookup(d, "device-id", "q", &device_id);
+	g_variant_lookup(d, "group-members", "^a&s", &members);
+	/* A group with company: they can only go to a machine together. */
+	group_text = !*group ? g_strdup("-")
+			     : g_strdup_printf("%s%s", group,
+					       members && g_strv_length((char **)members) > 1 ? "+" : "");
+	printf("%-12s %04x:%04x %-6s %-12s %-10s %s%s%s\n", lookup_string(d, "address"), vendor_id, device_id,
+	       group_text, *lookup_string(d, "driver") ? lookup_string(d, "driver") : "-",
+	       *lookup_string(d, "granted-to") ? lookup_string(d, "granted-to") : "-", lookup_string(d, "vendor"),
+	       *lookup_string(d, "product") ? " " : "", lookup_string(d, "product"));
+}
+
+int cmd_devices(Ctl *ctl, int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhyllomeManager) manager = NULL;
+	g_autoptr(GVariant) devices = NULL;
+	gsize n;
+
+	(void)argv;
+	if (argc != 1) {
+		g_printerr("phyllomectl: devices takes no arguments\n");
+		return EXIT_USAGE;
+	}
+	manager = ctl_manager(ctl, &error);
+	if (!manager || !phyllome_manager_call_list_host_devices_sync(manager, &devices, NULL, &error))
+		return ctl_error("cannot list host devices", error);
+	n = g_variant_n_children(devices);
+	if (ctl->json) {
+		g_autoptr(GString) out = g_string_new("[");
+
+		for (gsize i = 0; i < n; i++) {
+			g_autoptr(GVariant) d = g_variant_get_child_value(devices, i);
+
+			if (i)
+				g_string_append_c(out, ',');
+			device_json(out, d);
+		}
+		g_string_append(out, "]\n");
+		fputs(out->str, stdout);
+		return EXIT_OK;
+	}
+	if (!ctl->no_legend)
+		printf("%-12s %-9s %-6s %-12s %-10s %s\n", "ADDRESS", "ID", "GROUP", "DRIVER", "GRANTED", "NAME");
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) d = g_variant_get_child_value(devices, i);
+
+		device_line(d);
+	}
+	if (!ctl->no_legend)
+		printf("\n%zu devices listed. GROUP: the IOMMU group (+: it has other members, which go to a "
+		       "machine along).\n",
+		       n);
+	return EXIT_OK;
+}
