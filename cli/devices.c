@@ -107,3 +107,77 @@ int cmd_devices(Ctl *ctl, int argc, char **argv)
 		       n);
 	return EXIT_OK;
 }
+
+/* NAME DEVICE [FLAG]: the machine, the device and whether the one flag this verb takes was given. */
+static int device_args(const char *verb, const char *flag, int argc, char **argv, const char **ret_name,
+		       const char **ret_device, gboolean *ret_flag)
+{
+	const char *positional[2] = { NULL, NULL };
+	int n = 0;
+
+	*ret_flag = FALSE;
+	for (int i = 1; i < argc; i++) {
+		if (g_str_equal(argv[i], flag))
+			*ret_flag = TRUE;
+		else if (argv[i][0] == '-' || n == 2) {
+			g_printerr("phyllomectl: %s NAME DEVICE [%s]: unexpected '%s'\n", verb, flag, argv[i]);
+			return EXIT_USAGE;
+		} else
+			positional[n++] = argv[i];
+	}
+	if (n != 2) {
+		g_printerr("phyllomectl: %s takes a machine name and a device address (phyllomectl devices lists "
+			   "them)\n",
+			   verb);
+		return EXIT_USAGE;
+	}
+	*ret_name = positional[0];
+	*ret_device = positional[1];
+	return EXIT_OK;
+}
+
+int cmd_grant(Ctl *ctl, int argc, char **argv)
+{
+	g_autoptr(PhyllomeMachine) m = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	const char *name, *device;
+	gboolean persistent;
+	GVariantBuilder options;
+	int status = device_args("grant", "--persistent", argc, argv, &name, &device, &persistent);
+
+	if (status != EXIT_OK)
+		return status;
+	m = ctl_machine(ctl, name, &status);
+	if (!m)
+		return status;
+	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+	if (persistent)
+		g_variant_builder_add(&options, "{sv}", "persistent", g_variant_new_boolean(TRUE));
+	if (!phyllome_machine_call_grant_device_sync(m, device, ctl_options(ctl, &options), &path, NULL, &error))
+		return ctl_error(name, error);
+	printf("%s granted to %s%s\n", device, name, persistent ? " (persistent)" : " (until phyllomed stops)");
+	return EXIT_OK;
+}
+
+int cmd_revoke(Ctl *ctl, int argc, char **argv)
+{
+	g_autoptr(PhyllomeMachine) m = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *name, *device;
+	gboolean force;
+	GVariantBuilder options;
+	int status = device_args("revoke", "--force", argc, argv, &name, &device, &force);
+
+	if (status != EXIT_OK)
+		return status;
+	m = ctl_machine(ctl, name, &status);
+	if (!m)
+		return status;
+	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+	if (force)
+		g_variant_builder_add(&options, "{sv}", "force", g_variant_new_boolean(TRUE));
+	if (!phyllome_machine_call_revoke_device_sync(m, device, ctl_options(ctl, &options), NULL, &error))
+		return ctl_error(name, error);
+	return EXIT_OK;
+}

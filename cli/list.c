@@ -86,6 +86,13 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_cmdline(m));
 	g_string_append(out, ",\"autostart\":");
 	json_string(out, phyllome_machine_get_autostart(m));
+	g_string_append(out, ",\"grants\":[");
+	for (const char *const *g = phyllome_machine_get_grants(m); g && *g; g++) {
+		if (g != phyllome_machine_get_grants(m))
+			g_string_append_c(out, ',');
+		json_string(out, *g);
+	}
+	g_string_append_c(out, ']');
 	g_string_append_printf(out, ",\"state_change_timestamp\":%" G_GUINT64_FORMAT "}",
 			       phyllome_machine_get_state_change_timestamp(m));
 }
@@ -186,6 +193,8 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 			printf("    Network: %s\n", *n);
 		if (phyllome_machine_get_vsock_cid(m))
 			printf("  vsock CID: %u\n", phyllome_machine_get_vsock_cid(m));
+		for (const char *const *g = phyllome_machine_get_grants(m); g && *g; g++)
+			printf("Host device: %s\n", *g);
 	}
 	return g_str_equal(state, "running") ? EXIT_OK : EXIT_INACTIVE;
 }

@@ -28,6 +28,8 @@ static const Command commands[] = {
 	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)", cmd_console },
 	{ "monitor", "", "Print machine events as they happen", cmd_monitor },
 	{ "devices", "", "List the host's PCI devices: IOMMU groups, drivers, grants", cmd_devices },
+	{ "grant", "NAME DEVICE [--persistent]", "Give a host PCI device to a machine (from its next start)", cmd_grant },
+	{ "revoke", "NAME DEVICE [--force]", "Take a granted device back (--force: from a running machine)", cmd_revoke },
 };
 
 static void usage(FILE *out)

@@ -24,7 +24,23 @@ void machine_config_free(MachineConfig *config)
 	g_free(config->cmdline);
 	g_strfreev(config->disks);
 	g_strfreev(config->networks);
+	g_strfreev(config->devices);
 	g_free(config);
+}
+
+char *pci_address_normalize(const char *address)
+{
+	unsigned domain = 0, bus, slot, function;
+	char tail;
+
+	if (!address || strlen(address) > 12 || strspn(address, "0123456789abcdefABCDEF:.") != strlen(address))
+		return NULL;
+	if (sscanf(address, "%4x:%2x:%2x.%1x%c", &domain, &bus, &slot, &function, &tail) != 4 &&
+	    (domain = 0, sscanf(address, "%2x:%2x.%1x%c", &bus, &slot, &function, &tail) != 3))
+		return NULL;
+	if (slot > 31 || function > 7)
+		return NULL;
+	return g_strdup_printf("%04x:%02x:%02x.%x", domain, bus, slot, function);
 }
 
 gboolean machine_name_is_valid(const char *name)
@@ -205,6 +221,15 @@ gboolean machine_config_check(const MachineConfig *c, GError **error)
 		if (!machine_disk_is_valid(c->disks[i], &why))
 			return invalid(error, c->name, "Disks", c->disks[i], why);
 	}
+	if (c->devices && g_strv_length(c->devices) > MACHINE_MAX_DEVICES)
+		return invalid(error, c->name, "Devices", "...", "at most 8 host devices");
+	for (guint i = 0; c->devices && c->devices[i]; i++) {
+		g_autofree char *normal = pci_address_normalize(c->devices[i]);
+
+		if (!normal || !g_str_equal(normal, c->devices[i]))
+			return invalid(error, c->name, "Devices", c->devices[i],
+				       "expected a PCI address such as 0000:01:00.0");
+	}
 	if (c->networks && g_strv_length(c->networks) > MACHINE_MAX_NETWORKS)
 		return invalid(error, c->name, "Networks", "...", "at most 8 networks");
 	for (guint i = 0; c->networks && c->networks[i]; i++) {
@@ -296,6 +321,7 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return NULL;
 	c->disks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Disks", NULL, NULL);
 	c->networks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Networks", NULL, NULL);
+	c->devices = g_key_file_get_string_list(kf, GROUP_MACHINE, "Devices", NULL, NULL);
 	v = 0;
 	if (!get_uint(kf, GROUP_MACHINE, "VSockCID", name, G_MAXUINT32, &v, error))
 		return NULL;
@@ -348,6 +374,9 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	if (c->networks && c->networks[0])
 		g_key_file_set_string_list(kf, GROUP_MACHINE, "Networks", (const char *const *)c->networks,
 					   g_strv_length(c->networks));
+	if (c->devices && c->devices[0])
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Devices", (const char *const *)c->devices,
+					   g_strv_length(c->devices));
 	if (c->vsock_cid)
 		g_key_file_set_uint64(kf, GROUP_MACHINE, "VSockCID", c->vsock_cid);
 	if (c->memory_max)

@@ -27,6 +27,7 @@ typedef struct {
 	char **disks;       /* "PATH[,readonly][,serial=ID][,direct]", NULL-terminated; phyllomed opens them */
 	char **networks;    /* "tap=NAME[,mac=MAC]": taps phyllomed opens (or creates) */
 	guint vsock_cid;    /* 0: no vsock device */
+	char **devices;     /* host PCI devices granted persistently ("0000:01:00.0"), NULL-terminated */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -36,10 +37,13 @@ typedef struct {
 #define MACHINE_MAX_CPUS 254
 #define MACHINE_MAX_DISKS 16
 #define MACHINE_MAX_NETWORKS 8
+#define MACHINE_MAX_DEVICES 8
 
 /* One Disks= or Networks= entry; on FALSE *ret_why says what is wrong. */
 gboolean machine_disk_is_valid(const char *spec, const char **ret_why);
 gboolean machine_network_is_valid(const char *spec, const char **ret_why);
+/* A PCI address, [DOMAIN:]BUS:SLOT.FUNCTION; its full lower-case form, or NULL when it is not one. */
+char *pci_address_normalize(const char *address);
 
 void machine_config_free(MachineConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)

@@ -2,6 +2,8 @@
 #include "machine.h"
 
 #include "devices.h"
+#include "grant.h"
+#include "passthrough.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +56,8 @@ struct Machine {
 	GDBusConnection *control;                  /* to the monitor's org.phyllome.VMM1, once needed */
 	guint panic_subscription;
 	gboolean panicked; /* the monitor said the guest kernel panicked */
+	GPtrArray *grants;  /* Grant, one per host device granted, sorted by device */
+	char **moved_devices; /* "ADDRESS=DRIVER": host devices this run took, to give back when it ends */
 };
 
 static void begin_start(Machine *m, GDBusMethodInvocation *invocation);
@@ -86,6 +90,8 @@ void machine_unref(Machine *m)
 {
 	if (!m || !g_atomic_int_dec_and_test(&m->ref))
 		return;
+	g_ptr_array_unref(m->grants);
+	g_strfreev(m->moved_devices);
 	g_clear_object(&m->iface);
 	g_clear_object(&m->object);
 	machine_config_free(m->config);
@@ -141,6 +147,8 @@ static void publish_config(Machine *m)
 	phyllome_machine_set_vsock_cid(m->iface, c ? c->vsock_cid : 0);
 }
 
+static void sync_persistent_grants(Machine *m);
+
 void machine_set_config(Machine *m, MachineConfig *config, const char *config_error)
 {
 	machine_config_free(m->config);
@@ -148,6 +156,7 @@ void machine_set_config(Machine *m, MachineConfig *config, const char *config_er
 	g_free(m->config_error);
 	m->config_error = g_strdup(config_error);
 	publish_config(m);
+	sync_persistent_grants(m);
 	if (!config) {
 		log_machine(m, LOG_ERR, "Broken definition: %s", config_error);
 		phyllome_machine_set_result(m->iface, "config");
@@ -209,6 +218,22 @@ static const char *exit_status_meaning(int status)
 	}
 }
 
+static void set_grants_active(Machine *m, gboolean active)
+{
+	for (guint i = 0; i < m->grants->len; i++)
+		grant_set_active(m->grants->pdata[i], active);
+}
+
+/* The host devices the run took go back to their drivers (revoked ones too). */
+static void give_back_devices(Machine *m)
+{
+	g_auto(GStrv) moved = g_steal_pointer(&m->moved_devices);
+
+	set_grants_active(m, FALSE);
+	if (moved)
+		passthrough_give_back(m->daemon->options.sysfs_root, m->name, (const char *const *)moved);
+}
+
 static void monitor_gone(Machine *m, gboolean known, int wait_status)
 {
 	gboolean was_starting = m->state == MACHINE_STARTING;
@@ -231,6 +256,7 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	m->stop_requested = m->killing = FALSE;
 	control_detach(m);
 	remove_runtime_state(m);
+	give_back_devices(m);
 	phyllome_machine_set_leader(m->iface, 0);
 	phyllome_machine_set_unit(m->iface, "");
 	phyllome_machine_set_exit_status(m->iface, o.exit_status);
@@ -327,6 +353,9 @@ static void write_runtime_state(Machine *m)
 	g_key_file_set_int64(kf, "Monitor", "PID", m->pid);
 	g_key_file_set_uint64(kf, "Monitor", "StartTime", process_start_time(m->pid));
 	g_key_file_set_string(kf, "Monitor", "Unit", unit);
+	if (m->moved_devices)
+		g_key_file_set_string_list(kf, "Devices", "Moved", (const char *const *)m->moved_devices,
+					   g_strv_length(m->moved_devices));
 	if (!g_key_file_save_to_file(kf, path, &error))
 		log_machine(m, LOG_WARNING, "Cannot record the runtime state (%s): a restarted phyllomed will not find this VM",
 			    error->message);
@@ -473,6 +502,9 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	g_autofree char *console = runtime_path(m, "console");
 	g_autofree char *control = runtime_path(m, "control");
 	g_autofree char *identifier = NULL;
+	g_autoptr(GPtrArray) granted = g_ptr_array_new();
+	g_autoptr(GPtrArray) moved = g_ptr_array_new_with_free_func(g_free);
+	gboolean took_devices = FALSE;
 	int output_fd;
 	struct passwd *pw;
 	SpawnParams params;
@@ -502,6 +534,12 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	    !pass_fd(fds, argv, listen_socket("control", control, error), "--control-fd=") ||
 	    !devices_open(c, fds, argv, error))
 		goto out;
+	for (guint i = 0; i < m->grants->len; i++)
+		g_ptr_array_add(granted, (gpointer)grant_get_device(m->grants->pdata[i]));
+	g_ptr_array_add(granted, NULL);
+	if (!passthrough_take(o->sysfs_root, m->name, (const char *const *)granted->pdata, fds, argv, moved, error))
+		goto out;
+	took_devices = TRUE;
 	/* phyllomed keeps the clock of a stop (m->stop_timeout); the monitor's own stays out of the way. */
 	g_ptr_array_add(argv, g_strdup("--shutdown-timeout=86400"));
 	/* Info lines too: the journal keeps priorities, and readers filter. */
@@ -523,6 +561,13 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	if (output_fd >= 0)
 		close(output_fd);
 out:
+	g_ptr_array_add(moved, NULL);
+	if (ok) {
+		m->moved_devices = g_strdupv((char **)moved->pdata);
+		set_grants_active(m, TRUE);
+	} else if (took_devices) {
+		passthrough_give_back(o->sysfs_root, m->name, (const char *const *)moved->pdata);
+	}
 	for (guint i = 0; i < fds->len; i++)
 		close(g_array_index(fds, int, i));
 	return ok;
@@ -1133,6 +1178,294 @@ static gboolean handle_delete(PhyllomeMachine *iface, GDBusMethodInvocation *inv
 	return authorize(m, invocation, options, "delete", do_delete);
 }
 
+/* ---- host devices granted to the machine ---- */
+
+static void publish_grants(Machine *m)
+{
+	g_autoptr(GPtrArray) devices = g_ptr_array_new();
+
+	for (guint i = 0; i < m->grants->len; i++)
+		g_ptr_array_add(devices, (gpointer)grant_get_device(m->grants->pdata[i]));
+	g_ptr_array_add(devices, NULL);
+	phyllome_machine_set_grants(m->iface, (const char *const *)devices->pdata);
+}
+
+static Grant *find_grant(Machine *m, const char *device)
+{
+	for (guint i = 0; i < m->grants->len; i++)
+		if (g_str_equal(grant_get_device(m->grants->pdata[i]), device))
+			return m->grants->pdata[i];
+	return NULL;
+}
+
+gboolean machine_has_grant(Machine *m, const char *device)
+{
+	return find_grant(m, device) != NULL;
+}
+
+static gint by_device(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(grant_get_device(*(Grant *const *)a), grant_get_device(*(Grant *const *)b));
+}
+
+static gboolean handle_grant_revoke(PhyllomeGrant *iface, GDBusMethodInvocation *invocation, GVariant *options,
+				    gpointer data);
+
+static Grant *add_grant(Machine *m, const char *device, gboolean persistent)
+{
+	Daemon *d = m->daemon;
+	g_autoptr(HostDevice) host = host_device_get(d->options.sysfs_root, device);
+	g_autofree char *description = NULL;
+	Grant *grant;
+
+	if (!d->pci_names)
+		d->pci_names = pci_names_new();
+	if (host) {
+		g_autofree char *vendor = pci_names_vendor(d->pci_names, host->vendor_id);
+		g_autofree char *product = pci_names_product(d->pci_names, host->vendor_id, host->device_id);
+
+		description = g_strstrip(g_strdup_printf("%s %s", vendor, product));
+	}
+	grant = grant_new(d->object_manager, m->path, device, description ? description : "", persistent,
+			  G_CALLBACK(handle_grant_revoke), m);
+	g_ptr_array_add(m->grants, grant);
+	g_ptr_array_sort(m->grants, by_device);
+	publish_grants(m);
+	return grant;
+}
+
+static void remove_grant(Machine *m, Grant *grant)
+{
+	g_ptr_array_remove(m->grants, grant);
+	publish_grants(m);
+}
+
+/* Persistent grants are the definition's Devices=; grants made for this run of phyllomed stay. */
+static void sync_persistent_grants(Machine *m)
+{
+	const MachineConfig *c = m->config;
+
+	if (!c || !m->grants)
+		return;
+	for (guint i = m->grants->len; i-- > 0;) {
+		Grant *grant = m->grants->pdata[i];
+
+		if (grant_get_persistent(grant) &&
+		    !(c->devices && g_strv_contains((const char *const *)c->devices, grant_get_device(grant))))
+			remove_grant(m, grant);
+	}
+	for (guint i = 0; c->devices && c->devices[i]; i++) {
+		Grant *grant = find_grant(m, c->devices[i]);
+
+		if (grant)
+			grant_set_persistent(grant, TRUE);
+		else
+			add_grant(m, c->devices[i], TRUE);
+	}
+}
+
+/* Writes the definition with Devices= changed; on failure nothing changed. */
+static gboolean save_devices(Machine *m, const char *add, const char *remove, GError **error)
+{
+	g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(g_free);
+	char **old = m->config->devices;
+
+	for (guint i = 0; old && old[i]; i++)
+		if (!remove || !g_str_equal(old[i], remove))
+			g_ptr_array_add(devices, g_strdup(old[i]));
+	if (add)
+		g_ptr_array_add(devices, g_strdup(add));
+	g_ptr_array_add(devices, NULL);
+	m->config->devices = (char **)devices->pdata;
+	if (!machine_config_save(m->config, m->daemon->options.config_dir, error)) {
+		m->config->devices = old;
+		return FALSE;
+	}
+	m->config->devices = (char **)g_ptr_array_free(g_steal_pointer(&devices), FALSE);
+	g_strfreev(old);
+	return TRUE;
+}
+
+/* The machine that holds a grant for device, other than m; NULL when none does. */
+static Machine *other_holder(Machine *m, const char *device)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, m->daemon->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (value != m && machine_has_grant(value, device))
+			return value;
+	return NULL;
+}
+
+typedef void (*DeviceFunc)(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *device);
+
+typedef struct {
+	Machine *machine;
+	DeviceFunc func;
+	GVariant *options;
+	char *device;
+} DevicePending;
+
+static void device_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied,
+			      gpointer data)
+{
+	DevicePending *p = data;
+
+	(void)caller;
+	if (denied)
+		g_dbus_method_invocation_return_gerror(invocation, denied);
+	else if (!p->machine->exported)
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
+						      "Machine '%s' was deleted", p->machine->name);
+	else
+		p->func(p->machine, invocation, p->options, p->device);
+	machine_unref(p->machine);
+	g_variant_unref(p->options);
+	g_free(p->device);
+	g_free(p);
+}
+
+/* Host hardware is the administrator's to give, whoever owns the machine: no owner shortcut. */
+static gboolean authorize_passthrough(Machine *m, GDBusMethodInvocation *invocation, GVariant *options,
+				      const char *device, DeviceFunc func)
+{
+	Daemon *d = m->daemon;
+	g_autoptr(HostDevice) host = host_device_get(d->options.sysfs_root, device);
+	g_autofree char *vendor = NULL, *product = NULL;
+	DevicePending *p = g_new0(DevicePending, 1);
+
+	if (!d->pci_names)
+		d->pci_names = pci_names_new();
+	vendor = host ? pci_names_vendor(d->pci_names, host->vendor_id) : g_strdup("");
+	product = host ? pci_names_product(d->pci_names, host->vendor_id, host->device_id) : g_strdup("");
+	const char *details[] = { "machine", m->name, "device", device, "vendor", vendor, "product", product, NULL };
+	p->machine = machine_ref(m);
+	p->func = func;
+	p->options = g_variant_ref(options);
+	p->device = g_strdup(device);
+	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_PASSTHROUGH, NULL, (uid_t)-1,
+		      options_interactive(options), details, device_authorized, p);
+	return TRUE;
+}
+
+static const char *const grant_options[] = { PHYLLOME_OPTION_INTERACTIVE, "b", PHYLLOME_OPTION_PERSISTENT, "b",
+					     NULL };
+static const char *const revoke_options[] = { PHYLLOME_OPTION_INTERACTIVE, "b", PHYLLOME_OPTION_FORCE, "b",
+					      NULL };
+
+static void do_grant(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *device)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean persistent = FALSE;
+	Machine *holder = other_holder(m, device);
+	Grant *grant = find_grant(m, device);
+
+	g_variant_lookup(options, PHYLLOME_OPTION_PERSISTENT, "b", &persistent);
+	/* Checked again: another grant may have been made while polkit asked. */
+	if (holder) {
+		return_error(invocation, PHYLLOME_ERROR_BUSY, "Device %s is granted to machine '%s'", device,
+			     holder->name);
+		return;
+	}
+	if (persistent && !(grant && grant_get_persistent(grant))) {
+		if (!m->config) {
+			return_error(invocation, PHYLLOME_ERROR_INVALID_CONFIG,
+				     "Machine '%s' has a broken definition: it cannot record a grant", m->name);
+			return;
+		}
+		if (!save_devices(m, device, NULL, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return;
+		}
+	}
+	if (grant)
+		grant_set_persistent(grant, grant_get_persistent(grant) || persistent);
+	else
+		grant = add_grant(m, device, persistent);
+	log_machine(m, LOG_NOTICE, "Host device %s granted%s", device, persistent ? " (persistent)" : "");
+	g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", grant_get_path(grant)));
+}
+
+static gboolean handle_grant_device(PhyllomeMachine *iface, GDBusMethodInvocation *invocation,
+				    const char *device, GVariant *options, gpointer data)
+{
+	Machine *m = data;
+	g_autofree char *address = pci_address_normalize(device);
+	g_autoptr(HostDevice) host = NULL;
+	Machine *holder;
+
+	(void)iface;
+	if (!check_options(invocation, options, grant_options))
+		return TRUE;
+	if (!address)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "'%s' is not a PCI address such as 0000:01:00.0", device);
+	host = host_device_get(m->daemon->options.sysfs_root, address);
+	if (!host)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "There is no PCI device %s on this host (phyllomectl devices lists them)", address);
+	holder = other_holder(m, address);
+	if (holder)
+		return return_error(invocation, PHYLLOME_ERROR_BUSY,
+				    "Device %s is granted to machine '%s'; revoke it there first", address,
+				    holder->name);
+	return authorize_passthrough(m, invocation, options, address, do_grant);
+}
+
+static void do_revoke(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *device)
+{
+	g_autoptr(GError) error = NULL;
+	Grant *grant = find_grant(m, device);
+
+	(void)options;
+	if (!grant) {
+		return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT, "Device %s is not granted to '%s'", device,
+			     m->name);
+		return;
+	}
+	if (grant_get_persistent(grant) && m->config && !save_devices(m, NULL, device, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	log_machine(m, LOG_NOTICE, "Host device %s revoked%s", device,
+		    machine_state_is_active(m->state) ? "; the running machine keeps it until it stops" : "");
+	remove_grant(m, grant);
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean begin_revoke(Machine *m, GDBusMethodInvocation *invocation, const char *device,
+			     GVariant *options)
+{
+	g_autofree char *address = pci_address_normalize(device);
+
+	if (!check_options(invocation, options, revoke_options))
+		return TRUE;
+	if (!address || !find_grant(m, address))
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT, "Device %s is not granted to '%s'",
+				    device, m->name);
+	if (machine_state_is_active(m->state) && !option_force(options))
+		return return_error(invocation, PHYLLOME_ERROR_ALREADY_RUNNING,
+				    "Machine '%s' is %s and holds %s: stop it first, or force the revocation "
+				    "(it then keeps the device until it stops)",
+				    m->name, machine_state_to_string(m->state), address);
+	return authorize_passthrough(m, invocation, options, address, do_revoke);
+}
+
+static gboolean handle_revoke_device(PhyllomeMachine *iface, GDBusMethodInvocation *invocation,
+				     const char *device, GVariant *options, gpointer data)
+{
+	(void)iface;
+	return begin_revoke(data, invocation, device, options);
+}
+
+static gboolean handle_grant_revoke(PhyllomeGrant *iface, GDBusMethodInvocation *invocation, GVariant *options,
+				    gpointer data)
+{
+	return begin_revoke(data, invocation, phyllome_grant_get_device(iface), options);
+}
+
 /* ---- life cycle ---- */
 
 char *machine_object_path(const char *name)
@@ -1153,6 +1486,7 @@ Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, co
 	m->pidfd = -1;
 	m->spawn.release_fd = m->spawn.exec_fd = -1;
 	g_queue_init(&m->stop_waiters);
+	m->grants = g_ptr_array_new_with_free_func((GDestroyNotify)grant_free);
 	m->object = phyllome_object_skeleton_new(m->path);
 	m->iface = phyllome_machine_skeleton_new();
 	phyllome_machine_set_name(m->iface, name);
@@ -1171,6 +1505,8 @@ Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, co
 	g_signal_connect(m->iface, "handle-pause", G_CALLBACK(handle_pause_or_resume), m);
 	g_signal_connect(m->iface, "handle-resume", G_CALLBACK(handle_pause_or_resume), m);
 	g_signal_connect(m->iface, "handle-delete", G_CALLBACK(handle_delete), m);
+	g_signal_connect(m->iface, "handle-grant-device", G_CALLBACK(handle_grant_device), m);
+	g_signal_connect(m->iface, "handle-revoke-device", G_CALLBACK(handle_revoke_device), m);
 	phyllome_object_skeleton_set_machine(m->object, m->iface);
 	g_dbus_object_manager_server_export(daemon->object_manager, G_DBUS_OBJECT_SKELETON(m->object));
 	m->exported = TRUE;
@@ -1182,6 +1518,7 @@ void machine_unexport(Machine *m)
 	if (!m->exported)
 		return;
 	m->exported = FALSE;
+	g_ptr_array_set_size(m->grants, 0);
 	g_signal_handlers_disconnect_by_data(m->iface, m);
 	g_dbus_object_manager_server_unexport(m->daemon->object_manager, m->path);
 }
@@ -1225,11 +1562,14 @@ void machine_adopt(Machine *m)
 	pid = g_key_file_get_int64(kf, "Monitor", "PID", NULL);
 	start_time = g_key_file_get_uint64(kf, "Monitor", "StartTime", NULL);
 	unit = g_key_file_get_string(kf, "Monitor", "Unit", NULL);
+	g_strfreev(m->moved_devices);
+	m->moved_devices = g_key_file_get_string_list(kf, "Devices", "Moved", NULL, NULL);
 	/* The same process (not a reused PID) and still in the machine's scope. */
 	if (pid <= 0 || pid > G_MAXINT || !unit || process_start_time((pid_t)pid) != start_time ||
 	    !process_in_unit((pid_t)pid, unit)) {
 		log_machine(m, LOG_INFO, "The monitor of an earlier run is gone");
 		remove_runtime_state(m);
+		give_back_devices(m);
 		return;
 	}
 	m->pidfd = pidfd_open((pid_t)pid, 0);
@@ -1243,6 +1583,7 @@ void machine_adopt(Machine *m)
 	phyllome_machine_set_leader(m->iface, (guint)m->pid);
 	phyllome_machine_set_unit(m->iface, unit);
 	set_state(m, MACHINE_RUNNING);
+	set_grants_active(m, TRUE);
 	log_machine(m, LOG_INFO, "Adopted the running monitor, PID %d in %s", (int)m->pid, unit);
 	control_call_full(m, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", "org.phyllome.VMM1"),
 			  adopted_monitor_state, NULL);

@@ -19,6 +19,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Machine, machine_unref)
 const char *machine_get_name(Machine *m);
 const char *machine_get_path(Machine *m);
 MachineState machine_get_state(Machine *m);
+/* Whether the host device (a normalized PCI address) is granted to the machine. */
+gboolean machine_has_grant(Machine *m, const char *device);
 /* A new definition read from disk (NULL and a reason when it is broken). */
 void machine_set_config(Machine *m, MachineConfig *config, const char *config_error);
 

@@ -105,8 +105,18 @@ static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvo
 	if (!d->pci_names)
 		d->pci_names = pci_names_new();
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-	for (guint i = 0; i < devices->len; i++)
-		g_variant_builder_add_value(&builder, host_device_to_variant(devices->pdata[i], d->pci_names, ""));
+	for (guint i = 0; i < devices->len; i++) {
+		HostDevice *device = devices->pdata[i];
+		const char *holder = "";
+		GHashTableIter iter;
+		gpointer value;
+
+		g_hash_table_iter_init(&iter, d->machines);
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			if (machine_has_grant(value, device->address))
+				holder = machine_get_name(value);
+		g_variant_builder_add_value(&builder, host_device_to_variant(device, d->pci_names, holder));
+	}
 	phyllome_manager_complete_list_host_devices(iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;
 }

@@ -12,8 +12,10 @@
 #define PHYLLOME_POLKIT_MANAGE_OWN "org.phyllome.vm1.manage-own"
 #define PHYLLOME_POLKIT_MANAGE "org.phyllome.vm1.manage"
 #define PHYLLOME_POLKIT_CREATE "org.phyllome.vm1.create"
+#define PHYLLOME_POLKIT_PASSTHROUGH "org.phyllome.vm1.passthrough"
 
 /* Option keys of the a{sv} arguments. */
 #define PHYLLOME_OPTION_INTERACTIVE "interactive"
 #define PHYLLOME_OPTION_FORCE "force"
 #define PHYLLOME_OPTION_TIMEOUT "timeout"
+#define PHYLLOME_OPTION_PERSISTENT "persistent"

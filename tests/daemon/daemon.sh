@@ -66,8 +66,10 @@ fixture_device() { # ADDRESS VENDOR DEVICE CLASS DRIVER|- GROUP|-
 	echo "$2" > "$dir/vendor"
 	echo "$3" > "$dir/device"
 	echo "$4" > "$dir/class"
+	: > "$dir/driver_override"
 	if [ "$5" != - ]; then
 		mkdir -p "$stage/sysfs/bus/pci/drivers/$5"
+		: > "$stage/sysfs/bus/pci/drivers/$5/unbind"
 		ln -s "$stage/sysfs/bus/pci/drivers/$5" "$dir/driver"
 	fi
 	if [ "$6" != - ]; then
@@ -80,9 +82,14 @@ if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
 	fixture_device 0000:00:00.0 0x1b36 0x0008 0x060000 - 0 &&
 	fixture_device 0000:00:04.0 0x1b36 0x000d 0x0c0330 xhci_hcd 7 &&
 	fixture_device 0000:00:04.1 0x1b36 0x000d 0x0c0330 vfio-pci 7 &&
-	fixture_device 0000:01:00.0 0x1234 0x11e8 0x00ff00 - - &&
+	fixture_device 0000:01:00.0 0x1b36 0x0010 0x010802 - - &&
+	fixture_device 0000:00:05.0 0x1b36 0x0010 0x010802 - 8 &&
+	fixture_device 0000:00:05.1 0x8086 0x293e 0x040300 snd_hda_intel 8 &&
+	mkdir -p "$stage/sysfs/bus/pci/drivers/vfio-pci" && : > "$stage/sysfs/bus/pci/drivers/vfio-pci/unbind" &&
+	: > "$stage/sysfs/bus/pci/drivers_probe" &&
 	chmod -R a+rX "$stage/sysfs" &&
-	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$stage/sysfs" >> "$scratch/install.log" 2>&1; then
+	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$stage/sysfs" >> "$scratch/install.log" 2>&1 &&
+	X sh -c "mkdir -p /run/systemd/system/phyllomed.service.d && printf '[Service]\nReadWritePaths=$stage/sysfs\n' > /run/systemd/system/phyllomed.service.d/fixture.conf && systemctl daemon-reload"; then
 	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
 else
 	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
@@ -91,10 +98,14 @@ fi
 X useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group alice
 X useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group bob
 # Neither user has an active session, so polkit's defaults would challenge both;
-# this rule lets alice operate her own VMs (the allow_active case of a desktop user).
+# this rule lets alice operate her own VMs (the allow_active case of a desktop user)
+# and, as an administrator's rule would, give host devices to machines.
 X sh -c 'cat > /etc/polkit-1/rules.d/50-phyllome-test.rules' << 'RULES'
 polkit.addRule(function(action, subject) {
 	if (action.id == "org.phyllome.vm1.manage-own" && subject.user == "alice")
+		return polkit.Result.YES;
+	if (action.id == "org.phyllome.vm1.passthrough" && subject.user == "alice" &&
+	    action.lookup("device") == "0000:01:00.0" && action.lookup("product") == "QEMU NVM Express Controller")
 		return polkit.Result.YES;
 });
 RULES
@@ -341,6 +352,9 @@ bad "Stop with a huge timeout" "at most 86400" /org/phyllome/VM1/machine/t1 org.
 bad "Start with the wrong signature" "InvalidArgs|Type of message" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Start s hello
 bad "Stop of a stopped machine" "is not running" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Stop a{sv} 0
 bad "OpenConsole of a stopped machine" "is not running" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine OpenConsole a{sv} 0
+bad "GrantDevice of something that is no PCI address" "not a PCI address" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} ../../x 0
+bad "GrantDevice with persistent of the wrong type" "must be of type b" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} 0000:01:00.0 1 persistent s yes
+bad "RevokeDevice of a device not granted" "is not granted" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine RevokeDevice sa{sv} 0000:01:00.0 0
 check "bad input: the daemon is still the same process" expect_eq "$(daemon_pid)" "$pid_before"
 
 # A broken definition is reported and hides nothing else.
@@ -377,6 +391,57 @@ as_user bob phyllomectl --no-ask-password devices > "$scratch/devices-bob.out" 2
 check "devices: any user may list them; a group with other members is marked" \
 	grep -Eq '^0000:00:04\.0 +1b36:000d +7\+ +xhci_hcd +- +Red Hat, Inc\. QEMU XHCI Host Controller$' \
 	"$scratch/devices-bob.out" || tap_diag < "$scratch/devices-bob.out"
+
+# Grants: polkit's passthrough action (with the device's names in its details), a
+# D-Bus object per grant, Devices= for persistent ones, one machine per device.
+as_user alice phyllomectl --no-ask-password grant alicevm 01:00.0 --persistent > "$scratch/grant.out" 2>&1
+check "grant: allowed by an administrator's polkit rule (device and product in the details)" \
+	expect_eq "$?/$(prop alicevm Grants)" "0/1 0000:01:00.0"
+[ "$(prop alicevm Grants)" = "1 0000:01:00.0" ] || tap_diag < "$scratch/grant.out"
+gpath=/org/phyllome/VM1/machine/alicevm/grant/0000_01_00_0
+gprop() { X busctl --system get-property org.phyllome.VM1 "$gpath" org.phyllome.VM1.Grant "$1" | cut -d' ' -f2- | tr -d '"'; }
+check "grant: its object says device, persistence and the machine" \
+	expect_eq "$(gprop Device) $(gprop Persistent) $(gprop Active) $(gprop Machine)" \
+	"0000:01:00.0 true false /org/phyllome/VM1/machine/alicevm"
+check "grant: a persistent one is in the definition (Devices=)" \
+	X grep -qx "Devices=0000:01:00.0;" /etc/phyllome/machines/alicevm.conf
+check "grant: devices and status show it" eval \
+	'ctl --no-legend devices | grep -Eq "^0000:01:00\.0 .* alicevm " && ctl status alicevm | grep -q "Host device: 0000:01:00.0"'
+as_user bob phyllomectl --no-ask-password grant t1 0000:00:04.0 > "$scratch/grant-bob.out" 2>&1
+check "grant: an unprivileged user is denied (exit status 5), nothing granted" \
+	expect_eq "$?/$(prop t1 Grants)" "5/0"
+ctl grant t1 0000:01:00.0 > "$scratch/grant-busy.out" 2>&1
+check "grant: a device granted to another machine is refused, naming it" \
+	eval 'grep -q "granted to machine .alicevm." "$scratch/grant-busy.out" && [ "$(prop t1 Grants)" = 0 ]'
+ctl grant t1 0000:00:09.0 > "$scratch/grant-none.out" 2>&1
+check "grant: a device the host does not have is refused" grep -q "There is no PCI device 0000:00:09.0" "$scratch/grant-none.out"
+ctl grant t1 0000:00:04.0 > /dev/null 2>&1
+X systemctl restart phyllomed.service
+ctl list > /dev/null 2>&1
+check "grant: persistent grants outlive a restart of phyllomed, the others do not" \
+	expect_eq "$(prop alicevm Grants)|$(prop t1 Grants)" "1 0000:01:00.0|0"
+X busctl --system call org.phyllome.VM1 "$gpath" org.phyllome.VM1.Grant Revoke a{sv} 0 > "$scratch/revoke.out" 2>&1
+check "revoke: Grant.Revoke takes it back, from the definition too" \
+	eval '[ "$(prop alicevm Grants)" = 0 ] && ! X grep -q "^Devices=" /etc/phyllome/machines/alicevm.conf'
+ctl revoke alicevm 0000:01:00.0 > "$scratch/revoke-again.out" 2>&1
+check "revoke: a device not granted is an error" grep -q "is not granted" "$scratch/revoke-again.out"
+# Starting with grants: the whole IOMMU group is checked, the move to vfio-pci is
+# undone when it fails (the fixture's drivers_probe binds nothing), nothing runs.
+ctl grant t1 0000:00:05.0 > /dev/null 2>&1
+ctl start t1 > "$scratch/start-group.out" 2>&1
+check "start with a grant: a group mate on a host driver, not granted, refuses the start" \
+	eval 'grep -q "shares IOMMU group 8 with 0000:00:05.1 (on snd_hda_intel), which is not granted" "$scratch/start-group.out" && [ "$(prop t1 State)" != running ]'
+ctl revoke t1 0000:00:05.0 > /dev/null 2>&1
+ctl grant t1 0000:00:04.0 > /dev/null 2>&1
+ctl start t1 > "$scratch/start-bind.out" 2>&1
+check "start with a grant: a device that does not bind to vfio-pci fails the start, saying so" \
+	eval 'grep -q "0000:00:04.0 did not bind to vfio-pci (it is on xhci_hcd)" "$scratch/start-bind.out" && [ "$(prop t1 State)" != running ]'
+[ "$(prop t1 State)" != running ] || tap_diag < "$scratch/start-bind.out"
+check "start with a grant: the failed move was undone (driver_override cleared, still on xhci_hcd)" \
+	eval '[ "$(cat "$stage/sysfs/bus/pci/devices/0000:00:04.0/driver_override")" = "" ] &&
+		[ "$(basename "$(readlink "$stage/sysfs/bus/pci/devices/0000:00:04.0/driver")")" = xhci_hcd ] &&
+		grep -qx "0000:00:04.0" "$stage/sysfs/bus/pci/drivers/xhci_hcd/unbind"'
+ctl revoke t1 0000:00:04.0 > /dev/null 2>&1
 
 ctl remove t2 > /dev/null 2>&1
 ctl status t2 > /dev/null 2>&1

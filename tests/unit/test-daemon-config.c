@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "grant.h"
 #include "daemon.h"
 #include "phyllome-error.h"
 
@@ -31,6 +32,9 @@ static void test_object_paths(void)
 	g_assert_cmpstr(plain, ==, "/org/phyllome/VM1/machine/desktop");
 	g_assert_cmpstr(dashed, ==, "/org/phyllome/VM1/machine/win_2d11_2ex");
 	g_assert_true(g_variant_is_object_path(dashed));
+	g_autofree char *grant = grant_object_path(dashed, "0000:01:00.0");
+	g_assert_cmpstr(grant, ==, "/org/phyllome/VM1/machine/win_2d11_2ex/grant/0000_01_00_0");
+	g_assert_true(g_variant_is_object_path(grant));
 }
 
 static void test_sizes(void)
@@ -67,6 +71,7 @@ static void test_parse(void)
 					   "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
 					   "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
 					   "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
+					   "Devices=0000:01:00.0;0000:01:00.1\n"
 					   "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
 					   &error);
 
@@ -85,6 +90,22 @@ static void test_parse(void)
 	g_assert_cmpstr(c->disks[1], ==, "/srv/cd.iso,readonly,serial=cd");
 	g_assert_cmpstr(c->networks[0], ==, "tap=vm0,mac=52:54:00:12:34:56");
 	g_assert_cmpuint(c->vsock_cid, ==, 42);
+	g_assert_cmpuint(g_strv_length(c->devices), ==, 2);
+	g_assert_cmpstr(c->devices[1], ==, "0000:01:00.1");
+}
+
+static void test_pci_addresses(void)
+{
+	g_autofree char *full = pci_address_normalize("0000:0A:1f.7");
+	g_autofree char *short_form = pci_address_normalize("01:00.0");
+
+	g_assert_cmpstr(full, ==, "0000:0a:1f.7");
+	g_assert_cmpstr(short_form, ==, "0000:01:00.0");
+	g_assert_null(pci_address_normalize("01:20.0"));
+	g_assert_null(pci_address_normalize("01:00.8"));
+	g_assert_null(pci_address_normalize("../../etc"));
+	g_assert_null(pci_address_normalize("0000:01:00.0x"));
+	g_assert_null(pci_address_normalize(""));
 }
 
 static void test_defaults(void)
@@ -125,6 +146,8 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nNetworks=tap=a b\n", "expected tap=NAME" },
 		{ "[Machine]\nKernel=/k\nNetworks=tap=vm0,mac=01:00:5e:00:00:01\n", "unicast MAC" },
 		{ "[Machine]\nKernel=/k\nVSockCID=2\n", "VSockCID=2" },
+		{ "[Machine]\nKernel=/k\nDevices=01:00.0\n", "Devices=01:00.0: expected a PCI address" },
+		{ "[Machine]\nKernel=/k\nDevices=/dev/vfio/3\n", "expected a PCI address" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -157,6 +180,7 @@ static void test_save_load(void)
 	c->disks = g_strsplit("/a.img,direct|/b.img,readonly", "|", -1);
 	c->networks = g_strsplit("tap=t0", "|", -1);
 	c->vsock_cid = 7;
+	c->devices = g_strsplit("0000:03:00.0", "|", -1);
 	g_assert_true(machine_config_save(c, dir, &error));
 	g_assert_no_error(error);
 	path = g_build_filename(dir, "round-trip.conf", NULL);
@@ -173,6 +197,7 @@ static void test_save_load(void)
 	g_assert_null(back->disks[2]);
 	g_assert_cmpstr(back->networks[0], ==, "tap=t0");
 	g_assert_cmpuint(back->vsock_cid, ==, 7);
+	g_assert_cmpstr(back->devices[0], ==, "0000:03:00.0");
 	g_assert_cmpint(g_unlink(path), ==, 0);
 	g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
@@ -183,6 +208,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon/config/names", test_names);
 	g_test_add_func("/daemon/config/object-paths", test_object_paths);
 	g_test_add_func("/daemon/config/sizes", test_sizes);
+	g_test_add_func("/daemon/config/pci-addresses", test_pci_addresses);
 	g_test_add_func("/daemon/config/parse", test_parse);
 	g_test_add_func("/daemon/config/defaults", test_defaults);
 	g_test_add_func("/daemon/config/broken", test_broken);
