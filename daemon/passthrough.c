@@ -29,7 +29,7 @@ static gboolean fail(GError **error, const char *format, ...)
 static int sysfs_write(const char *sysfs_root, const char *relative, const char *value)
 {
 	g_autofree char *path = g_build_filename(sysfs_root, relative, NULL);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* O_TRUNC: as echo does; sysfs ignores it */
 	ssize_t n;
 
 	if (fd < 0)

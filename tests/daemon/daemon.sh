@@ -59,37 +59,45 @@ trap '"$sdbox" stop > /dev/null 2>&1; rm -rf "$stage"; cleanup_scratch' EXIT
 tap_ok "the systemd box boots (systemd, dbus-daemon, polkitd)"
 
 # The host's PCI devices as phyllomed sees them (--sysfs): a fixture tree laid out
-# as sysfs is, with attribute files and driver and IOMMU group links.
-fixture_device() { # ADDRESS VENDOR DEVICE CLASS DRIVER|- GROUP|-
-	local dir=$stage/sysfs/bus/pci/devices/$1
+# as sysfs is, with attribute files and driver and IOMMU group links, made inside
+# the box where phyllomed may write (its StateDirectory), as it writes to sysfs.
+sysfs=/var/lib/phyllome/sysfs
+cat > "$scratch/fixture.sh" << 'FIXTURE'
+set -e
+root=$1
+device() { # ADDRESS VENDOR DEVICE CLASS DRIVER|- GROUP|-
+	dir=$root/bus/pci/devices/$1
 	mkdir -p "$dir"
 	echo "$2" > "$dir/vendor"
 	echo "$3" > "$dir/device"
 	echo "$4" > "$dir/class"
 	: > "$dir/driver_override"
 	if [ "$5" != - ]; then
-		mkdir -p "$stage/sysfs/bus/pci/drivers/$5"
-		: > "$stage/sysfs/bus/pci/drivers/$5/unbind"
-		ln -s "$stage/sysfs/bus/pci/drivers/$5" "$dir/driver"
+		mkdir -p "$root/bus/pci/drivers/$5"
+		: > "$root/bus/pci/drivers/$5/unbind"
+		ln -s "$root/bus/pci/drivers/$5" "$dir/driver"
 	fi
 	if [ "$6" != - ]; then
-		mkdir -p "$stage/sysfs/kernel/iommu_groups/$6/devices"
-		ln -s "$stage/sysfs/kernel/iommu_groups/$6" "$dir/iommu_group"
-		ln -s "$dir" "$stage/sysfs/kernel/iommu_groups/$6/devices/$1"
+		mkdir -p "$root/kernel/iommu_groups/$6/devices"
+		ln -s "$root/kernel/iommu_groups/$6" "$dir/iommu_group"
+		ln -s "$dir" "$root/kernel/iommu_groups/$6/devices/$1"
 	fi
 }
+device 0000:00:00.0 0x1b36 0x0008 0x060000 - 0
+device 0000:00:04.0 0x1b36 0x000d 0x0c0330 xhci_hcd 7
+device 0000:00:04.1 0x1b36 0x000d 0x0c0330 vfio-pci 7
+device 0000:01:00.0 0x1b36 0x0010 0x010802 - -
+device 0000:00:05.0 0x1b36 0x0010 0x010802 - 8
+device 0000:00:05.1 0x8086 0x293e 0x040300 snd_hda_intel 8
+mkdir -p "$root/bus/pci/drivers/vfio-pci"
+: > "$root/bus/pci/drivers/vfio-pci/unbind"
+: > "$root/bus/pci/drivers_probe"
+chmod -R a+rX "$root"
+FIXTURE
 if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
-	fixture_device 0000:00:00.0 0x1b36 0x0008 0x060000 - 0 &&
-	fixture_device 0000:00:04.0 0x1b36 0x000d 0x0c0330 xhci_hcd 7 &&
-	fixture_device 0000:00:04.1 0x1b36 0x000d 0x0c0330 vfio-pci 7 &&
-	fixture_device 0000:01:00.0 0x1b36 0x0010 0x010802 - - &&
-	fixture_device 0000:00:05.0 0x1b36 0x0010 0x010802 - 8 &&
-	fixture_device 0000:00:05.1 0x8086 0x293e 0x040300 snd_hda_intel 8 &&
-	mkdir -p "$stage/sysfs/bus/pci/drivers/vfio-pci" && : > "$stage/sysfs/bus/pci/drivers/vfio-pci/unbind" &&
-	: > "$stage/sysfs/bus/pci/drivers_probe" &&
-	chmod -R a+rX "$stage/sysfs" &&
-	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$stage/sysfs" >> "$scratch/install.log" 2>&1 &&
-	X sh -c "mkdir -p /run/systemd/system/phyllomed.service.d && printf '[Service]\nReadWritePaths=$stage/sysfs\n' > /run/systemd/system/phyllomed.service.d/fixture.conf && systemctl daemon-reload"; then
+	cp "$scratch/fixture.sh" "$stage/fixture.sh" && chmod a+r "$stage/fixture.sh" &&
+	X sh "$stage/fixture.sh" "$sysfs" >> "$scratch/install.log" 2>&1 &&
+	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$sysfs" >> "$scratch/install.log" 2>&1; then
 	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
 else
 	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
@@ -256,14 +264,14 @@ if [ ${#net_args[@]} -gt 0 ]; then
 		eval 'X ip link show ptest0 > /dev/null && argv_has "--net=fd=" && argv_has "mac=52:54:00:00:00:42" &&
 			{ [ ! -c /dev/vhost-net ] || argv_has ",vhost-fd="; }'
 	check "devices: the monitor has a virtio-net" \
-		X sh -c "/usr/bin/python3 '$stage/vmmctl.py' /run/phyllome/d1/control get Devices | grep -q virtio-net"
+		X sh -c "/usr/bin/python3 '$stage/vmmctl.py' /run/phyllome/d1/control get Devices | grep virtio-net > /dev/null"
 else
 	tap_skip "devices: the tap and vhost-net" "no /dev/net/tun here"
 	tap_skip "devices: virtio-net" "no /dev/net/tun here"
 fi
 if [ ${#vsock_args[@]} -gt 0 ]; then
 	check "devices: /dev/vhost-vsock is passed and the monitor has a virtio-vsock" \
-		eval 'argv_has "--vsock=cid=4242,vhost-fd=" && X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/d1/control get Devices | grep -q virtio-vsock'
+		eval 'argv_has "--vsock=cid=4242,vhost-fd=" && X /usr/bin/python3 "$stage/vmmctl.py" /run/phyllome/d1/control get Devices | grep virtio-vsock > /dev/null'
 else
 	tap_skip "devices: vsock" "no /dev/vhost-vsock here"
 fi
@@ -379,18 +387,26 @@ ctl --json devices > "$scratch/devices.json" 2>&1
 check "devices --json: the host's PCI devices, with pci.ids names, IOMMU groups and drivers" python3 -c '
 import json, sys
 devices = {d["address"]: d for d in json.load(open(sys.argv[1]))}
-assert list(devices) == ["0000:00:00.0", "0000:00:04.0", "0000:00:04.1", "0000:01:00.0"], list(devices)
+assert list(devices) == ["0000:00:00.0", "0000:00:04.0", "0000:00:04.1", "0000:00:05.0", "0000:00:05.1",
+                         "0000:01:00.0"], list(devices)
 usb = devices["0000:00:04.0"]
 assert (usb["vendor_id"], usb["device_id"], usb["class"]) == (0x1b36, 0x000d, 0x0c0330), usb
 assert (usb["vendor"], usb["product"]) == ("Red Hat, Inc.", "QEMU XHCI Host Controller"), usb
 assert usb["iommu_group"] == "7" and usb["group_members"] == ["0000:00:04.0", "0000:00:04.1"], usb
 assert usb["driver"] == "xhci_hcd" and devices["0000:00:04.1"]["driver"] == "vfio-pci", devices
 assert devices["0000:01:00.0"]["iommu_group"] == "" and devices["0000:01:00.0"]["granted_to"] == ""
-' "$scratch/devices.json" || tap_diag < "$scratch/devices.json"
+' "$scratch/devices.json"
+shown_failures=$tap_failed
+show_if_failed() { # FILE...: what the checks since the last call looked at, when one of them failed
+	[ "$tap_failed" = "$shown_failures" ] || cat "$@" 2>&1 | tap_diag
+	shown_failures=$tap_failed
+}
+show_if_failed "$scratch/devices.json"
 as_user bob phyllomectl --no-ask-password devices > "$scratch/devices-bob.out" 2>&1
 check "devices: any user may list them; a group with other members is marked" \
 	grep -Eq '^0000:00:04\.0 +1b36:000d +7\+ +xhci_hcd +- +Red Hat, Inc\. QEMU XHCI Host Controller$' \
-	"$scratch/devices-bob.out" || tap_diag < "$scratch/devices-bob.out"
+	"$scratch/devices-bob.out"
+show_if_failed "$scratch/devices-bob.out"
 
 # Grants: polkit's passthrough action (with the device's names in its details), a
 # D-Bus object per grant, Devices= for persistent ones, one machine per device.
@@ -405,8 +421,11 @@ check "grant: its object says device, persistence and the machine" \
 	"0000:01:00.0 true false /org/phyllome/VM1/machine/alicevm"
 check "grant: a persistent one is in the definition (Devices=)" \
 	X grep -qx "Devices=0000:01:00.0;" /etc/phyllome/machines/alicevm.conf
+ctl --no-legend devices > "$scratch/grant-devices.out" 2>&1
+ctl status alicevm > "$scratch/grant-status.out" 2>&1
 check "grant: devices and status show it" eval \
-	'ctl --no-legend devices | grep -Eq "^0000:01:00\.0 .* alicevm " && ctl status alicevm | grep -q "Host device: 0000:01:00.0"'
+	'grep -Eq "^0000:01:00\.0 .* alicevm " "$scratch/grant-devices.out" && grep -q "Host device: 0000:01:00.0" "$scratch/grant-status.out"'
+show_if_failed "$scratch/grant-devices.out" "$scratch/grant-status.out"
 as_user bob phyllomectl --no-ask-password grant t1 0000:00:04.0 > "$scratch/grant-bob.out" 2>&1
 check "grant: an unprivileged user is denied (exit status 5), nothing granted" \
 	expect_eq "$?/$(prop t1 Grants)" "5/0"
@@ -436,11 +455,13 @@ ctl grant t1 0000:00:04.0 > /dev/null 2>&1
 ctl start t1 > "$scratch/start-bind.out" 2>&1
 check "start with a grant: a device that does not bind to vfio-pci fails the start, saying so" \
 	eval 'grep -q "0000:00:04.0 did not bind to vfio-pci (it is on xhci_hcd)" "$scratch/start-bind.out" && [ "$(prop t1 State)" != running ]'
-[ "$(prop t1 State)" != running ] || tap_diag < "$scratch/start-bind.out"
+show_if_failed "$scratch/start-bind.out"
 check "start with a grant: the failed move was undone (driver_override cleared, still on xhci_hcd)" \
-	eval '[ "$(cat "$stage/sysfs/bus/pci/devices/0000:00:04.0/driver_override")" = "" ] &&
-		[ "$(basename "$(readlink "$stage/sysfs/bus/pci/devices/0000:00:04.0/driver")")" = xhci_hcd ] &&
-		grep -qx "0000:00:04.0" "$stage/sysfs/bus/pci/drivers/xhci_hcd/unbind"'
+	eval '[ "$(X cat $sysfs/bus/pci/devices/0000:00:04.0/driver_override)" = "" ] &&
+		[ "$(X readlink $sysfs/bus/pci/devices/0000:00:04.0/driver)" = $sysfs/bus/pci/drivers/xhci_hcd ] &&
+		X grep -qx 0000:00:04.0 $sysfs/bus/pci/drivers/xhci_hcd/unbind'
+X sh -c "cd $sysfs/bus/pci && grep -r . devices/0000:00:04.0/driver_override drivers/*/unbind drivers_probe" > "$scratch/fixture-after.out" 2>&1
+show_if_failed "$scratch/fixture-after.out"
 ctl revoke t1 0000:00:04.0 > /dev/null 2>&1
 
 ctl remove t2 > /dev/null 2>&1
