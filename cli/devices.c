@@ -24,8 +24,8 @@ static void device_json(GString *out, GVariant *d)
 	g_variant_lookup(d, "group-members", "^a&s", &members);
 	g_string_append(out, "{\"address\":");
 	json_string(out, lookup_string(d, "address"));
-	g_string_append_printf(out, ",\"vendor_id\":%u,\"device_id\":%u,\"class\":%u,\"vendor\":", vendor_id,
-			       device_id, class_code);
+	g_string_append_printf(out, ",\"vendor_id\":%u,\"device_id\":%u,\"class\":%u,\"vendor\":", vendor_id, device_id,
+			       class_code);
 	json_string(out, lookup_string(d, "vendor"));
 	g_string_append(out, ",\"product\":");
 	json_string(out, lookup_string(d, "product"));
@@ -55,9 +55,9 @@ static void device_line(GVariant *d)
 	g_variant_lookup(d, "device-id", "q", &device_id);
 	g_variant_lookup(d, "group-members", "^a&s", &members);
 	/* A group with company: they can only go to a machine together. */
-	group_text = !*group ? g_strdup("-")
-			     : g_strdup_printf("%s%s", group,
-					       members && g_strv_length((char **)members) > 1 ? "+" : "");
+	group_text = !*group
+			 ? g_strdup("-")
+			 : g_strdup_printf("%s%s", group, members && g_strv_length((char **)members) > 1 ? "+" : "");
 	printf("%-12s %04x:%04x %-6s %-12s %-10s %s%s%s\n", lookup_string(d, "address"), vendor_id, device_id,
 	       group_text, *lookup_string(d, "driver") ? lookup_string(d, "driver") : "-",
 	       *lookup_string(d, "granted-to") ? lookup_string(d, "granted-to") : "-", lookup_string(d, "vendor"),
@@ -136,15 +136,29 @@ static int device_args(const char *verb, const char *flag, int argc, char **argv
 	return EXIT_OK;
 }
 
-int cmd_grant(Ctl *ctl, int argc, char **argv)
+typedef gboolean (*DeviceCall)(PhyllomeMachine *m, const char *device, GVariant *options, GError **error);
+
+static gboolean call_grant(PhyllomeMachine *m, const char *device, GVariant *options, GError **error)
+{
+	g_autofree char *path = NULL;
+
+	return phyllome_machine_call_grant_device_sync(m, device, options, &path, NULL, error);
+}
+
+static gboolean call_revoke(PhyllomeMachine *m, const char *device, GVariant *options, GError **error)
+{
+	return phyllome_machine_call_revoke_device_sync(m, device, options, NULL, error);
+}
+
+/* VERB NAME DEVICE [FLAG]: FLAG sets the boolean option of that name. */
+static int device_verb(Ctl *ctl, int argc, char **argv, const char *verb, const char *flag, DeviceCall call)
 {
 	g_autoptr(PhyllomeMachine) m = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *path = NULL;
 	const char *name, *device;
-	gboolean persistent;
+	gboolean flag_set;
 	GVariantBuilder options;
-	int status = device_args("grant", "--persistent", argc, argv, &name, &device, &persistent);
+	int status = device_args(verb, flag, argc, argv, &name, &device, &flag_set);
 
 	if (status != EXIT_OK)
 		return status;
@@ -152,32 +166,21 @@ int cmd_grant(Ctl *ctl, int argc, char **argv)
 	if (!m)
 		return status;
 	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
-	if (persistent)
-		g_variant_builder_add(&options, "{sv}", "persistent", g_variant_new_boolean(TRUE));
-	if (!phyllome_machine_call_grant_device_sync(m, device, ctl_options(ctl, &options), &path, NULL, &error))
+	if (flag_set)
+		g_variant_builder_add(&options, "{sv}", flag + 2, g_variant_new_boolean(TRUE));
+	if (!call(m, device, ctl_options(ctl, &options), &error))
 		return ctl_error(name, error);
-	printf("%s granted to %s%s\n", device, name, persistent ? " (persistent)" : " (until phyllomed stops)");
+	if (call == call_grant)
+		printf("%s granted to %s%s\n", device, name, flag_set ? " (persistent)" : " (until phyllomed stops)");
 	return EXIT_OK;
+}
+
+int cmd_grant(Ctl *ctl, int argc, char **argv)
+{
+	return device_verb(ctl, argc, argv, "grant", "--persistent", call_grant);
 }
 
 int cmd_revoke(Ctl *ctl, int argc, char **argv)
 {
-	g_autoptr(PhyllomeMachine) m = NULL;
-	g_autoptr(GError) error = NULL;
-	const char *name, *device;
-	gboolean force;
-	GVariantBuilder options;
-	int status = device_args("revoke", "--force", argc, argv, &name, &device, &force);
-
-	if (status != EXIT_OK)
-		return status;
-	m = ctl_machine(ctl, name, &status);
-	if (!m)
-		return status;
-	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
-	if (force)
-		g_variant_builder_add(&options, "{sv}", "force", g_variant_new_boolean(TRUE));
-	if (!phyllome_machine_call_revoke_device_sync(m, device, ctl_options(ctl, &options), NULL, &error))
-		return ctl_error(name, error);
-	return EXIT_OK;
+	return device_verb(ctl, argc, argv, "revoke", "--force", call_revoke);
 }

@@ -17,8 +17,8 @@ char *grant_object_path(const char *machine_path, const char *device)
 	return g_strdup_printf("%s/grant/%s", machine_path, element);
 }
 
-Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const char *device,
-		 const char *description, gboolean persistent, GCallback on_revoke, gpointer data)
+Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const char *device, const char *description,
+		 gboolean persistent, GCallback on_revoke, gpointer data)
 {
 	Grant *g = g_new0(Grant, 1);
 

@@ -125,26 +125,23 @@ struct PciNames {
 static void pci_message(char *format, ...) G_GNUC_PRINTF(1, 2);
 static void pci_message(char *format, ...)
 {
-	g_autofree char *text = NULL;
 	va_list ap;
 
 	va_start(ap, format);
-	text = g_strdup_vprintf(format, ap);
+	g_logv("libpci", G_LOG_LEVEL_DEBUG, format, ap);
 	va_end(ap);
-	g_debug("libpci: %s", text);
 }
 
 /* Only on allocation failures, which end the daemon as GLib's do. */
 G_GNUC_NORETURN static void pci_fatal(char *format, ...) G_GNUC_PRINTF(1, 2);
 static void pci_fatal(char *format, ...)
 {
-	g_autofree char *text = NULL;
 	va_list ap;
 
 	va_start(ap, format);
-	text = g_strdup_vprintf(format, ap);
+	g_logv("libpci", G_LOG_LEVEL_ERROR, format, ap);
 	va_end(ap);
-	g_error("libpci: %s", text);
+	abort();
 }
 
 PciNames *pci_names_new(void)
@@ -173,8 +170,8 @@ void pci_names_free(PciNames *names)
 char *pci_names_vendor(PciNames *names, guint16 vendor_id)
 {
 	char buf[256];
-	const char *name = pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | LOOKUP_FLAGS,
-					   (int)vendor_id);
+	const char *name =
+	    pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | LOOKUP_FLAGS, (int)vendor_id);
 
 	return g_strdup(name ? name : "");
 }

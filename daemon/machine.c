@@ -842,10 +842,14 @@ static void begin_stop(Machine *m, gboolean force, guint timeout)
 /* ---- D-Bus methods: validate, then polkit, then act ---- */
 
 typedef void (*AuthorizedFunc)(Machine *m, GDBusMethodInvocation *invocation, GVariant *options);
+/* The same, for methods about one host device. */
+typedef void (*DeviceFunc)(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *device);
 
 typedef struct {
 	Machine *machine;
 	AuthorizedFunc func;
+	DeviceFunc device_func; /* instead of func, with device */
+	char *device;
 	GVariant *options;
 } Pending;
 
@@ -859,10 +863,13 @@ static void authorized(GDBusMethodInvocation *invocation, uid_t caller, const GE
 	else if (!p->machine->exported)
 		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
 						      "Machine '%s' was deleted", p->machine->name);
+	else if (p->device_func)
+		p->device_func(p->machine, invocation, p->options, p->device);
 	else
 		p->func(p->machine, invocation, p->options);
 	machine_unref(p->machine);
 	g_variant_unref(p->options);
+	g_free(p->device);
 	g_free(p);
 }
 
@@ -1299,34 +1306,6 @@ static Machine *other_holder(Machine *m, const char *device)
 	return NULL;
 }
 
-typedef void (*DeviceFunc)(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *device);
-
-typedef struct {
-	Machine *machine;
-	DeviceFunc func;
-	GVariant *options;
-	char *device;
-} DevicePending;
-
-static void device_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied,
-			      gpointer data)
-{
-	DevicePending *p = data;
-
-	(void)caller;
-	if (denied)
-		g_dbus_method_invocation_return_gerror(invocation, denied);
-	else if (!p->machine->exported)
-		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
-						      "Machine '%s' was deleted", p->machine->name);
-	else
-		p->func(p->machine, invocation, p->options, p->device);
-	machine_unref(p->machine);
-	g_variant_unref(p->options);
-	g_free(p->device);
-	g_free(p);
-}
-
 /* Host hardware is the administrator's to give, whoever owns the machine: no owner shortcut. */
 static gboolean authorize_passthrough(Machine *m, GDBusMethodInvocation *invocation, GVariant *options,
 				      const char *device, DeviceFunc func)
@@ -1334,7 +1313,7 @@ static gboolean authorize_passthrough(Machine *m, GDBusMethodInvocation *invocat
 	Daemon *d = m->daemon;
 	g_autoptr(HostDevice) host = host_device_get(d->options.sysfs_root, device);
 	g_autofree char *vendor = NULL, *product = NULL;
-	DevicePending *p = g_new0(DevicePending, 1);
+	Pending *p = g_new0(Pending, 1);
 
 	if (!d->pci_names)
 		d->pci_names = pci_names_new();
@@ -1342,11 +1321,11 @@ static gboolean authorize_passthrough(Machine *m, GDBusMethodInvocation *invocat
 	product = host ? pci_names_product(d->pci_names, host->vendor_id, host->device_id) : g_strdup("");
 	const char *details[] = { "machine", m->name, "device", device, "vendor", vendor, "product", product, NULL };
 	p->machine = machine_ref(m);
-	p->func = func;
+	p->device_func = func;
 	p->options = g_variant_ref(options);
 	p->device = g_strdup(device);
 	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_PASSTHROUGH, NULL, (uid_t)-1,
-		      options_interactive(options), details, device_authorized, p);
+		      options_interactive(options), details, authorized, p);
 	return TRUE;
 }
 

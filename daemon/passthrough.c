@@ -96,9 +96,8 @@ static gboolean move_to_vfio(const char *sysfs_root, const HostDevice *d, GError
 	int r;
 
 	if (!g_file_test(vfio_dir, G_FILE_TEST_IS_DIR))
-		return fail(error,
-			    "The vfio-pci driver is not loaded: load it at boot (echo vfio-pci > "
-			    "/etc/modules-load.d/vfio-pci.conf) or run modprobe vfio-pci");
+		return fail(error, "The vfio-pci driver is not loaded: load it at boot (echo vfio-pci > "
+				   "/etc/modules-load.d/vfio-pci.conf) or run modprobe vfio-pci");
 	if ((r = sysfs_write(sysfs_root, override, VFIO_DRIVER)) < 0 ||
 	    (*d->driver && (r = sysfs_write(sysfs_root, unbind, d->address)) < 0) ||
 	    (r = sysfs_write(sysfs_root, "bus/pci/drivers_probe", d->address)) < 0)
@@ -131,6 +130,14 @@ static gboolean check_group(const char *sysfs_root, const char *machine, const H
 	return TRUE;
 }
 
+/* A start that fails gives back what it moved so far. */
+static void undo_moves(const char *sysfs_root, const char *machine, GPtrArray *moved)
+{
+	g_ptr_array_add(moved, NULL);
+	passthrough_give_back(sysfs_root, machine, (const char *const *)moved->pdata);
+	g_ptr_array_set_size(moved, 0);
+}
+
 gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted, GArray *fds,
 			  GPtrArray *argv, GPtrArray *moved, GError **error)
 {
@@ -158,14 +165,25 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 			continue;
 		if (!move_to_vfio(sysfs_root, d, error)) {
 			g_ptr_array_add(moved, g_strdup_printf("%s=%s", d->address, d->driver));
-			g_ptr_array_add(moved, NULL);
-			passthrough_give_back(sysfs_root, machine, (const char *const *)moved->pdata);
-			g_ptr_array_set_size(moved, 0);
+			undo_moves(sysfs_root, machine, moved);
 			return FALSE;
 		}
 		daemon_log(machine, LOG_INFO, "Host device %s moved from %s to vfio-pci", d->address,
 			   *d->driver ? d->driver : "no driver");
 		g_ptr_array_add(moved, g_strdup_printf("%s=%s", d->address, d->driver));
+	}
+	if (devices->len) {
+		/* The container too, so that the monitor opens nothing itself. */
+		int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+		if (fd < 0) {
+			int err = errno;
+
+			undo_moves(sysfs_root, machine, moved);
+			return fail(error, "Cannot open /dev/vfio/vfio: %s", g_strerror(err));
+		}
+		g_array_append_val(fds, fd);
+		g_ptr_array_add(argv, g_strdup_printf("--vfio-container-fd=%u", 3 + fds->len - 1));
 	}
 	for (guint i = 0; i < devices->len; i++) {
 		HostDevice *d = devices->pdata[i];
@@ -179,9 +197,7 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 			if (fd < 0) {
 				int err = errno;
 
-				g_ptr_array_add(moved, NULL);
-				passthrough_give_back(sysfs_root, machine, (const char *const *)moved->pdata);
-				g_ptr_array_set_size(moved, 0);
+				undo_moves(sysfs_root, machine, moved);
 				return fail(error, "Cannot open %s, the IOMMU group of %s: %s", path, d->address,
 					    g_strerror(err));
 			}
@@ -189,8 +205,8 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 			fd_index = GUINT_TO_POINTER(3 + fds->len - 1);
 			g_hash_table_insert(group_fds, g_strdup(d->iommu_group), fd_index);
 		}
-		g_ptr_array_add(argv, g_strdup_printf("--vfio=group-fd=%u,device=%s", GPOINTER_TO_UINT(fd_index),
-						      d->address));
+		g_ptr_array_add(
+		    argv, g_strdup_printf("--vfio=group-fd=%u,device=%s", GPOINTER_TO_UINT(fd_index), d->address));
 	}
 	return TRUE;
 }

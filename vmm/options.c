@@ -345,6 +345,8 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 	for (unsigned i = 0; i < c->vfio_count; i++)
 		if (c->vfio[i].group_fd >= 0)
 			fds[n++] = c->vfio[i].group_fd;
+	if (c->vfio_container_fd >= 0)
+		fds[n++] = c->vfio_container_fd;
 	add_fd_path(c->kernel, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
@@ -398,6 +400,7 @@ void options_help(const char *program)
 	       "                               end as --serial's: stdio, file:PATH, socket:PATH, fd:N\n"
 	       "  -n, --name NAME              name of the VM, for logs\n"
 	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
+	       "      --vfio-container-fd N    use the inherited /dev/vfio/vfio file descriptor N\n"
 	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
 	       "                               D-Bus) on a unix socket created at PATH\n"
 	       "      --control-fd N           serve it on the inherited socket N (listening or connected)\n"
@@ -422,6 +425,7 @@ void options_help(const char *program)
 enum {
 	OPT_SHUTDOWN_TIMEOUT = 0x100,
 	OPT_KVM_FD,
+	OPT_VFIO_CONTAINER_FD,
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
 	OPT_SANDBOX,
@@ -455,6 +459,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "name", required_argument, NULL, 'n' },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+		{ "vfio-container-fd", required_argument, NULL, OPT_VFIO_CONTAINER_FD },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
@@ -479,6 +484,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.serial_fd = -1,
 		.hvc_fd = -1,
 		.vsock_vhost_fd = -1,
+		.vfio_container_fd = -1,
 		.sandbox = true,
 		.log_level = LOG_NOTICE,
 	};
@@ -585,6 +591,11 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			if (parse_unsigned(optarg, 24 * 3600, &c.shutdown_timeout) < 0)
 				return usage_error(program, "shutdown timeout", optarg,
 						   "expected seconds, 0 to 86400");
+			break;
+		case OPT_VFIO_CONTAINER_FD:
+			if (parse_fd(optarg, &c.vfio_container_fd) < 0)
+				return usage_error(program, "VFIO container file descriptor", optarg,
+						   "expected an open file descriptor number above 2");
 			break;
 		case OPT_KVM_FD:
 			if (parse_fd(optarg, &c.kvm_fd) < 0)

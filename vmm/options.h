@@ -73,6 +73,7 @@ struct vm_config {
 	int vsock_vhost_fd; /* an inherited /dev/vhost-vsock fd, or -1 */
 	struct vfio_config vfio[VM_MAX_VFIO];
 	unsigned vfio_count;
+	int vfio_container_fd; /* an inherited /dev/vfio/vfio, or -1 to open it */
 	bool hvc; /* a virtio-console (--console), with its host end: */
 	enum serial_kind hvc_kind;
 	const char *hvc_path;
@@ -109,7 +110,7 @@ int parse_pci_bdf(const char *s, size_t len, char ret[static PCI_BDF_MAX + 1]);
 int parse_vfio(const char *s, struct vfio_config *ret, const char **ret_error);
 
 /* The file descriptors the options name: those the monitor keeps. */
-#define OPTIONS_MAX_FDS (7 + 2 * VM_MAX_NICS + VM_MAX_DISKS + VM_MAX_VFIO)
+#define OPTIONS_MAX_FDS (8 + 2 * VM_MAX_NICS + VM_MAX_DISKS + VM_MAX_VFIO)
 size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */

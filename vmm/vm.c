@@ -619,7 +619,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 		.test_forbidden_syscall = config->test_forbidden_syscall,
 	};
 	vm->kvm_fd = vm->vm_fd = -1;
-	vfio_container_init(&vm->vfio);
+	vfio_container_init(&vm->vfio, config->vfio_container_fd);
 	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = vm->panic_watch.fd = -1;
 	vm->loop.epoll_fd = -1;
 	atomic_init(&vm->stop_reason, VM_RUNNING);

@@ -215,8 +215,20 @@ static void test_vfio(void)
 	g_assert_cmpint(parse_vfio("group-fd=1,device=01:00.0", &v, &why), ==, -EINVAL);
 	g_assert_cmpint(parse_vfio("", &v, &why), ==, -EINVAL);
 	g_assert_cmpint(parse_vfio("/dev/vfio/3", &v, &why), ==, -EINVAL);
-	close(fd);
 	g_assert_cmpint(options_parse(G_N_ELEMENTS(twice) - 1, twice, &c, &action), ==, -EINVAL);
+	{
+		g_autofree char *fd_text = g_strdup_printf("%d", fd);
+		char *with_container[] = { "vmm", "-k", "k", "--vfio", by_fd, "--vfio-container-fd", fd_text, NULL };
+		char *bad_container[] = { "vmm", "-k", "k", "--vfio-container-fd", "1", NULL };
+		int fds[OPTIONS_MAX_FDS];
+
+		g_assert_cmpint(options_parse(G_N_ELEMENTS(with_container) - 1, with_container, &c, &action), ==, 0);
+		g_assert_cmpint(c.vfio_container_fd, ==, fd);
+		/* The group and the container are both kept open by the sandbox. */
+		g_assert_cmpuint(options_inherited_fds(&c, fds), ==, 2);
+		g_assert_cmpint(options_parse(G_N_ELEMENTS(bad_container) - 1, bad_container, &c, &action), ==, -EINVAL);
+	}
+	close(fd);
 }
 
 static void test_vsock_and_console(void)

@@ -93,13 +93,36 @@ check "and again after the guest acknowledged it (INTx unmasked at EOI)" \
 	[ "$(guest_value edu-irq1)" = "yes status=0x5a" ]
 [ "$tap_failed" = 0 ] || tail -n 60 "$scratch/edu.out" | tap_diag
 
-# ---- the group passed open, as phyllomed passes it ----
-exec 8<> "/dev/vfio/$group"
-run_vmm groupfd $guest -v --memory 256M --cmdline "console=ttyS0 quiet panic=-1" --vfio "group-fd=8,device=$edu"
-exec 8<&-
-check "an inherited group fd works the same (guest boots and powers off)" \
+# ---- the group and the container passed open, as phyllomed passes them ----
+exec 8<> "/dev/vfio/$group" 7<> /dev/vfio/vfio
+run_vmm groupfd $guest -v --memory 256M --cmdline "console=ttyS0 quiet panic=-1" --vfio "group-fd=8,device=$edu" \
+	--vfio-container-fd 7
+exec 8<&- 7<&-
+check "inherited group and container fds work the same (guest boots and powers off)" \
 	expect_exit groupfd 0 "host device $edu \(1234:11e8\)"
 check "the device stays on vfio-pci after the VMs, for the next one" [ "$(driver_of)" = vfio-pci ]
 rebind ""
 check "and goes back to its own driver (${original_driver:-none}) when unbound" [ "$(driver_of)" = "$original_driver" ]
+
+# ---- phyllomed's passthrough code (daemon/passthrough.c) on this real sysfs ----
+# As a start: the device moved to vfio-pci, the container and its group opened and
+# passed as fds 3 and 4; as a stop: the device back where it was.
+tool=${PHYLLOME_BUILD_DIR:-}/tests/passthrough-run
+if [ -x "$tool" ]; then
+	# shellcheck disable=SC2086
+	"$tool" /sys "$edu" -- "$PHYLLOME_VMM" $guest --memory 256M \
+		--cmdline "console=ttyS0 quiet panic=-1 phyllome.action=script" $script_disk > "$scratch/take.out" 2>&1
+	check "phyllomed's code moves $edu to vfio-pci and passes the container and the group as fds" eval \
+		'grep -qx "PASSTHROUGH moved $edu=$original_driver" "$scratch/take.out" &&
+		grep -qx "PASSTHROUGH arg --vfio-container-fd=3" "$scratch/take.out" &&
+		grep -qx "PASSTHROUGH arg --vfio=group-fd=4,device=$edu" "$scratch/take.out"'
+	check "the monitor on those fds gives the guest the device (identification register)" \
+		grep -q "PHYLLOME edu-id=0x010000ed" "$scratch/take.out"
+	override=$(cat "$sysdev/driver_override")
+	check "when it ends the device is back on ${original_driver:-no driver}, driver_override cleared" \
+		eval '[ "$(driver_of)" = "$original_driver" ] && { [ "$override" = "(null)" ] || [ -z "$override" ]; }'
+	[ "$tap_failed" = 0 ] || tail -n 30 "$scratch/take.out" | tap_diag
+else
+	tap_skip "phyllomed's passthrough code on a real device" "no passthrough-run in PHYLLOME_BUILD_DIR"
+fi
 tap_done

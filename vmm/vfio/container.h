@@ -21,13 +21,15 @@ struct vfio_group {
 
 struct vfio_container {
 	int fd;
+	bool checked; /* fd is /dev/vfio/vfio, speaking our API, with the type 1 IOMMU */
 	bool iommu_set;
 	struct vfio_group groups[VM_MAX_VFIO];
 	unsigned group_count;
 	int kvm_device_fd; /* KVM's VFIO pseudo-device, told about every group */
 };
 
-void vfio_container_init(struct vfio_container *c);
+/* inherited_fd: an open /dev/vfio/vfio (phyllomed's), or -1 to open it when a device needs it. */
+void vfio_container_init(struct vfio_container *c, int inherited_fd);
 /*
  * The group of the device bdf, checked (it exists, is bound to vfio-pci, its
  * group is viable) and attached to the container: inherited_fd when >= 0.

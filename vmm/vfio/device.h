@@ -75,7 +75,6 @@ struct vfio_pci {
 /* Gets the device from its group and resets it; before the sandbox. */
 int vfio_pci_open(struct vfio_pci *vp, const char *bdf, int group_fd);
 /* Builds the guest's view, puts it on the bus and wires its interrupts. */
-int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq,
-		  unsigned first_memslot);
+int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq, unsigned first_memslot);
 /* Interrupts off, the device reset for its next user. */
 void vfio_pci_done(struct vfio_pci *vp);
