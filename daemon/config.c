@@ -124,6 +124,7 @@ MachineConfig *machine_config_new(const char *name)
 	config->cpus = 1;
 	config->memory = MACHINE_DEFAULT_MEMORY;
 	config->autostart = AUTOSTART_NO;
+	config->return_devices = TRUE;
 	return config;
 }
 
@@ -322,6 +323,15 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	c->disks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Disks", NULL, NULL);
 	c->networks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Networks", NULL, NULL);
 	c->devices = g_key_file_get_string_list(kf, GROUP_MACHINE, "Devices", NULL, NULL);
+	if (g_key_file_has_key(kf, GROUP_MACHINE, "ReturnDevices", NULL)) {
+		g_autoptr(GError) bad = NULL;
+
+		c->return_devices = g_key_file_get_boolean(kf, GROUP_MACHINE, "ReturnDevices", &bad);
+		if (bad) {
+			g_autofree char *text = g_key_file_get_string(kf, GROUP_MACHINE, "ReturnDevices", NULL);
+			return invalid(error, name, "ReturnDevices", text, "expected true or false"), NULL;
+		}
+	}
 	v = 0;
 	if (!get_uint(kf, GROUP_MACHINE, "VSockCID", name, G_MAXUINT32, &v, error))
 		return NULL;
@@ -377,6 +387,8 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	if (c->devices && c->devices[0])
 		g_key_file_set_string_list(kf, GROUP_MACHINE, "Devices", (const char *const *)c->devices,
 					   g_strv_length(c->devices));
+	if (!c->return_devices)
+		g_key_file_set_boolean(kf, GROUP_MACHINE, "ReturnDevices", FALSE);
 	if (c->vsock_cid)
 		g_key_file_set_uint64(kf, GROUP_MACHINE, "VSockCID", c->vsock_cid);
 	if (c->memory_max)

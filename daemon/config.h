@@ -28,6 +28,7 @@ typedef struct {
 	char **networks;    /* "tap=NAME[,mac=MAC]": taps phyllomed opens (or creates) */
 	guint vsock_cid;    /* 0: no vsock device */
 	char **devices;     /* host PCI devices granted persistently ("0000:01:00.0"), NULL-terminated */
+	gboolean return_devices; /* after a run, host devices go back to their drivers (else stay on vfio-pci) */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64

@@ -230,7 +230,9 @@ static void give_back_devices(Machine *m)
 	g_auto(GStrv) moved = g_steal_pointer(&m->moved_devices);
 
 	set_grants_active(m, FALSE);
-	if (moved)
+	if (moved && m->config && !m->config->return_devices)
+		log_machine(m, LOG_INFO, "Its host devices stay on vfio-pci (ReturnDevices=false)");
+	else if (moved)
 		passthrough_give_back(m->daemon->options.sysfs_root, m->name, (const char *const *)moved);
 }
 

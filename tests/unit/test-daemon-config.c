@@ -71,7 +71,7 @@ static void test_parse(void)
 					   "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
 					   "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
 					   "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
-					   "Devices=0000:01:00.0;0000:01:00.1\n"
+					   "Devices=0000:01:00.0;0000:01:00.1\nReturnDevices=false\n"
 					   "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
 					   &error);
 
@@ -92,6 +92,7 @@ static void test_parse(void)
 	g_assert_cmpuint(c->vsock_cid, ==, 42);
 	g_assert_cmpuint(g_strv_length(c->devices), ==, 2);
 	g_assert_cmpstr(c->devices[1], ==, "0000:01:00.1");
+	g_assert_false(c->return_devices);
 }
 
 static void test_pci_addresses(void)
@@ -119,6 +120,7 @@ static void test_defaults(void)
 	g_assert_cmpuint(c->cpus, ==, 1);
 	g_assert_cmpuint(c->memory, ==, MACHINE_DEFAULT_MEMORY);
 	g_assert_cmpint(c->autostart, ==, AUTOSTART_NO);
+	g_assert_true(c->return_devices);
 }
 
 static void test_broken(void)
@@ -148,6 +150,7 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nVSockCID=2\n", "VSockCID=2" },
 		{ "[Machine]\nKernel=/k\nDevices=01:00.0\n", "Devices=01:00.0: expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nDevices=/dev/vfio/3\n", "expected a PCI address" },
+		{ "[Machine]\nKernel=/k\nReturnDevices=maybe\n", "ReturnDevices=maybe: expected true or false" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

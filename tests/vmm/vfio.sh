@@ -5,9 +5,11 @@
 # The guest finds 1234:11e8, reads its identification register and
 # round-trips the liveness register through its BAR (a KVM memory slot over
 # the device's mmapped BAR), DMAs 2 KiB into the device and back into
-# another page of guest RAM through the IOMMU, and takes the device's INTx
-# interrupt through uio_pci_generic. Bad addresses and a device not bound to
-# vfio-pci are refused with clear errors. Prints TAP.
+# another page of guest RAM through the IOMMU, takes the device's INTx
+# interrupt through uio_pci_generic and reads its expansion ROM. Bad
+# addresses and a device not bound to vfio-pci are refused with clear
+# errors; phyllomed's passthrough code moves the device and gives it back.
+# Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
@@ -47,6 +49,10 @@ echo "PHYLLOME edu-irq-line=$(cat "$dev/irq")"
 echo "1234 11e8" > /sys/bus/pci/drivers/uio_pci_generic/new_id
 echo "PHYLLOME edu-driver=$(basename "$(readlink "$dev/driver")")"
 guest-tool edu "$dev"
+if [ -e "$dev/rom" ] && echo 1 > "$dev/rom"; then
+	echo "PHYLLOME edu-rom=$(md5sum < "$dev/rom" | cut -d' ' -f1)"
+	echo 0 > "$dev/rom"
+fi
 dmesg | grep -iE 'uio|00:03|GSI|INT [A-D]|irq' | tail -n 12 | sed 's/^/PHYLLOME dmesg: /'
 grep -E 'uio|IO-APIC' /proc/interrupts | sed 's/^/PHYLLOME interrupts: /'
 exit 0
@@ -77,6 +83,11 @@ check "the guest runs its script and powers off (status 0)" expect_exit edu 0 "^
 check "the monitor put it on its bus with INTx and MSI" output_has edu "host device $edu \(1234:11e8\) at 00:[0-9a-f]{2}\.0: INTx MSI"
 check "its 1 MiB BAR 0 is mapped into the guest (a KVM memory slot), not trapped" \
 	output_has edu "host device $edu: BAR 0, 1024 KiB, mapped into the guest"
+if [ -n "${EDU_ROM:-}" ]; then
+	check "its expansion ROM is offered" output_has edu "host device $edu: expansion ROM, 4096 bytes"
+	check "the guest reads the ROM byte for byte (sysfs rom, through a trapped ROM BAR)" \
+		[ "$(guest_value edu-rom)" = "$(md5sum < "$EDU_ROM" | cut -d' ' -f1)" ]
+fi
 check "the guest finds 1234:11e8 on its PCI bus" [ -n "$(guest_value edu-found)" ]
 line=$(guest_value edu-irq-line)
 check "its INTx line is a PCI GSI from the _PRT (20-23): ${line:-none}" [ "${line:-0}" -ge 20 ] && [ "${line:-0}" -le 23 ]

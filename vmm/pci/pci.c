@@ -9,7 +9,7 @@
 
 #define CONFIG_ADDRESS_ENABLE 0x80000000u
 #define HEADER_SIZE 0x40
-#define BAR_REGISTER(bar) (PCI_BASE_ADDRESS_0 + 4 * (bar))
+#define BAR_REGISTER(bar) ((bar) == PCI_ROM_BAR ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * (bar))
 
 void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
 		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque)
@@ -53,6 +53,16 @@ int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsi
 	return 0;
 }
 
+int pci_device_add_rom(struct pci_device *dev, uint64_t size)
+{
+	if (size < 4096 || (size & (size - 1)) || size > (1ULL << 31) || dev->bars[PCI_ROM_BAR].size)
+		return -EINVAL;
+	dev->bars[PCI_ROM_BAR] = (struct pci_bar){ .size = size };
+	/* Address bits above its size, and the enable bit. */
+	put_le32(dev->wmask + PCI_ROM_ADDRESS, ((uint32_t)~(size - 1) & 0xfffff800u) | PCI_ROM_ENABLE);
+	return 0;
+}
+
 int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len)
 {
 	unsigned offset = (dev->next_cap + 3) & ~3u;
@@ -73,6 +83,10 @@ uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar)
 
 	if (!(get_le16(dev->config + PCI_COMMAND) & PCI_COMMAND_MEMORY) || !dev->bars[bar].size)
 		return 0;
+	if (bar == PCI_ROM_BAR)
+		return (get_le32(dev->config + PCI_ROM_ADDRESS) & PCI_ROM_ENABLE)
+			       ? get_le32(dev->config + PCI_ROM_ADDRESS) & 0xfffff800u
+			       : 0;
 	addr = get_le32(dev->config + BAR_REGISTER(bar)) & ~0xfull;
 	if (dev->bars[bar].is_64)
 		addr |= (uint64_t)get_le32(dev->config + BAR_REGISTER(bar + 1)) << 32;
@@ -108,7 +122,7 @@ int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev)
 	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
 		if (bus->devices[slot])
 			continue;
-		for (unsigned bar = 0; bar < PCI_BARS; bar++) {
+		for (unsigned bar = 0; bar <= PCI_ROM_BAR; bar++) {
 			int r = dev->bars[bar].size ? place_bar(bus, dev, bar) : 0;
 			if (r < 0)
 				return r;
@@ -249,7 +263,7 @@ static struct pci_device *bar_at(struct pci_bus *bus, uint64_t addr, unsigned si
 	for (unsigned slot = 0; slot < PCI_SLOTS; slot++) {
 		struct pci_device *dev = bus->devices[slot];
 
-		for (unsigned bar = 0; dev && bar < PCI_BARS; bar++) {
+		for (unsigned bar = 0; dev && bar <= PCI_ROM_BAR; bar++) {
 			uint64_t base = pci_device_bar_address(dev, bar);
 
 			if (!base || addr < base || addr - base >= dev->bars[bar].size ||

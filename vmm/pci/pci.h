@@ -20,6 +20,8 @@
 #define PCI_SLOTS 32
 #define PCI_CONFIG_SIZE 4096
 #define PCI_BARS 6
+#define PCI_ROM_BAR PCI_BARS /* bars[PCI_ROM_BAR]: the expansion ROM, at PCI_ROM_ADDRESS */
+#define PCI_ROM_ENABLE 0x1
 
 #define PCI_VENDOR_ID 0x00
 #define PCI_DEVICE_ID 0x02
@@ -77,7 +79,7 @@ struct pci_device {
 	unsigned slot;
 	uint8_t config[PCI_CONFIG_SIZE];
 	uint8_t wmask[PCI_CONFIG_SIZE]; /* bits the guest may change */
-	struct pci_bar bars[PCI_BARS];
+	struct pci_bar bars[PCI_BARS + 1]; /* and the expansion ROM */
 	unsigned next_cap; /* where the next capability goes */
 	const struct pci_device_ops *ops;
 	void *opaque;
@@ -106,6 +108,8 @@ void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, 
 		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque);
 /* A memory BAR of size bytes (a power of two, at least 4 KiB); flags: PCI_BAR_MEM_64, PCI_BAR_MEM_PREFETCH. */
 int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsigned flags);
+/* An expansion ROM of size bytes (a power of two, at least 4 KiB), in the 32-bit window; read-only. */
+int pci_device_add_rom(struct pci_device *dev, uint64_t size);
 /* Stores what the guest wrote, as far as wmask lets it. */
 void pci_device_config_store(struct pci_device *dev, unsigned offset, const uint8_t *data, unsigned size);
 /* Links a capability of len bytes into the list; returns its offset in config space, or -ENOSPC. */

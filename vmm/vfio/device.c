@@ -284,6 +284,9 @@ static void vfio_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset
 	struct vfio_pci *vp = dev->opaque;
 	uint64_t table_len = 16ULL * vp->msix_vectors;
 
+	if (bar == PCI_ROM_BAR)
+		return;
+
 	if (vp->msix_cap && bar == vp->msix_table_bar && in_range(offset, size, vp->msix_table_offset, table_len)) {
 		uint64_t at = offset - vp->msix_table_offset;
 
@@ -487,6 +490,25 @@ static int bars_init(struct vfio_pci *vp, const uint8_t *device_config)
 	return 0;
 }
 
+/* The device's expansion ROM, when it has one: a read-only BAR whose reads VFIO serves. */
+static int rom_init(struct vfio_pci *vp)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = VFIO_PCI_ROM_REGION_INDEX };
+	uint64_t size;
+	int r;
+
+	if (ioctl(vp->device_fd, VFIO_DEVICE_GET_REGION_INFO, &info) < 0 || !info.size)
+		return 0;
+	for (size = PAGE_SIZE; size < info.size; size <<= 1)
+		;
+	r = pci_device_add_rom(&vp->pci, size);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot offer its %llu-byte expansion ROM", vp->name,
+				       (unsigned long long)info.size);
+	vp->bars[PCI_ROM_BAR] = (struct vfio_bar){ .offset = info.offset, .size = info.size };
+	return 0;
+}
+
 int vfio_pci_open(struct vfio_pci *vp, const char *bdf, int group_fd)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -551,6 +573,9 @@ int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct ir
 	r = bars_init(vp, device_config);
 	if (r < 0)
 		return r;
+	r = rom_init(vp);
+	if (r < 0)
+		return r;
 	msi_init(vp);
 	r = msix_init(vp);
 	if (r < 0)
@@ -576,6 +601,8 @@ int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct ir
 			log_info("%s: BAR %u, %llu KiB, %s", vp->name, bar,
 				 (unsigned long long)(vp->bars[bar].size >> 10),
 				 vp->bars[bar].map ? "mapped into the guest" : "trapped");
+	if (vp->bars[PCI_ROM_BAR].size)
+		log_info("%s: expansion ROM, %llu bytes", vp->name, (unsigned long long)vp->bars[PCI_ROM_BAR].size);
 	return 0;
 }
 

@@ -12,7 +12,7 @@
  * A host PCI device given to the guest whole, through VFIO. Config space is
  * the device's own, read and written through VFIO, except what the monitor
  * must own: the BARs (the guest places them on our bus), the expansion ROM
- * (not offered), the interrupt line, and the MSI and MSI-X controls (their
+ * (a read-only BAR served by VFIO), the interrupt line, and the MSI and MSI-X controls (their
  * messages become KVM routes). BAR pages VFIO lets us mmap become KVM
  * memory slots, so the guest reaches the device with no exit; the rest (an
  * MSI-X table, BARs that cannot be mapped) is trapped and forwarded.
@@ -56,7 +56,7 @@ struct vfio_pci {
 	unsigned first_memslot; /* two KVM memory slots per BAR */
 	uint64_t config_offset;
 	unsigned config_size;
-	struct vfio_bar bars[PCI_BARS];
+	struct vfio_bar bars[PCI_BARS + 1]; /* and the expansion ROM (never mapped: reads are trapped) */
 	uint8_t emulated[PCI_CONFIG_SIZE]; /* 1: the byte is ours, in pci.config; 0: the device's */
 	enum vfio_irq_mode irq_mode;
 
