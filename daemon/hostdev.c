@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "hostdev.h"
 
+#include "config.h"
+
 #include <pci/pci.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,24 +66,31 @@ static char **group_members(const char *dir)
 	return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }
 
-static gboolean address_is_valid(const char *address)
+/* The device's directory in sysfs; NULL unless address is a PCI address in sysfs's own form. */
+static char *device_dir(const char *sysfs_root, const char *address)
 {
-	unsigned domain, bus, slot, function;
-	char tail;
+	g_autofree char *normal = pci_address_normalize(address);
 
-	return strlen(address) == 12 &&
-	       sscanf(address, "%4x:%2x:%2x.%1x%c", &domain, &bus, &slot, &function, &tail) == 4;
+	if (!normal || !g_str_equal(normal, address))
+		return NULL;
+	return g_build_filename(sysfs_root, "bus", "pci", "devices", address, NULL);
+}
+
+char *host_device_driver(const char *sysfs_root, const char *address)
+{
+	g_autofree char *dir = device_dir(sysfs_root, address);
+
+	return dir ? link_name(dir, "driver") : g_strdup("");
 }
 
 HostDevice *host_device_get(const char *sysfs_root, const char *address)
 {
-	g_autofree char *dir = NULL;
+	g_autofree char *dir = device_dir(sysfs_root, address);
 	g_autoptr(HostDevice) d = NULL;
 	guint32 vendor, device, class_code;
 
-	if (!address_is_valid(address))
+	if (!dir)
 		return NULL;
-	dir = g_build_filename(sysfs_root, "bus", "pci", "devices", address, NULL);
 	if (!read_hex(dir, "vendor", &vendor) || !read_hex(dir, "device", &device) ||
 	    !read_hex(dir, "class", &class_code))
 		return NULL;
@@ -183,6 +192,15 @@ char *pci_names_product(PciNames *names, guint16 vendor_id, guint16 device_id)
 					   (int)vendor_id, (int)device_id);
 
 	return g_strdup(name ? name : "");
+}
+
+void host_device_names(PciNames *names, const char *sysfs_root, const char *address, char **ret_vendor,
+		       char **ret_product)
+{
+	g_autoptr(HostDevice) d = host_device_get(sysfs_root, address);
+
+	*ret_vendor = d ? pci_names_vendor(names, d->vendor_id) : g_strdup("");
+	*ret_product = d ? pci_names_product(names, d->vendor_id, d->device_id) : g_strdup("");
 }
 
 GVariant *host_device_to_variant(const HostDevice *d, PciNames *names, const char *granted_to)

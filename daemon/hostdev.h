@@ -26,6 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostDevice, host_device_free)
 GPtrArray *host_devices_list(const char *sysfs_root);
 /* One device, or NULL when sysfs has no such address. */
 HostDevice *host_device_get(const char *sysfs_root, const char *address);
+/* The driver holding the device now, "" for none (or no such device). */
+char *host_device_driver(const char *sysfs_root, const char *address);
 
 /* Vendor and product names, "" when the database does not know them. */
 typedef struct PciNames PciNames;
@@ -33,6 +35,9 @@ PciNames *pci_names_new(void);
 void pci_names_free(PciNames *names);
 char *pci_names_vendor(PciNames *names, guint16 vendor_id);
 char *pci_names_product(PciNames *names, guint16 vendor_id, guint16 device_id);
+/* A device's vendor and product names, "" for each the database or sysfs does not know. */
+void host_device_names(PciNames *names, const char *sysfs_root, const char *address, char **ret_vendor,
+		       char **ret_product);
 
 /* A device as ListHostDevices returns it (a{sv}); granted_to: the machine holding a grant, or "". */
 GVariant *host_device_to_variant(const HostDevice *device, PciNames *names, const char *granted_to);

@@ -1223,20 +1223,13 @@ static gboolean handle_grant_revoke(PhyllomeGrant *iface, GDBusMethodInvocation 
 static Grant *add_grant(Machine *m, const char *device, gboolean persistent)
 {
 	Daemon *d = m->daemon;
-	g_autoptr(HostDevice) host = host_device_get(d->options.sysfs_root, device);
-	g_autofree char *description = NULL;
+	g_autofree char *vendor = NULL, *product = NULL, *description = NULL;
 	Grant *grant;
 
-	if (!d->pci_names)
-		d->pci_names = pci_names_new();
-	if (host) {
-		g_autofree char *vendor = pci_names_vendor(d->pci_names, host->vendor_id);
-		g_autofree char *product = pci_names_product(d->pci_names, host->vendor_id, host->device_id);
-
-		description = g_strstrip(g_strdup_printf("%s %s", vendor, product));
-	}
-	grant = grant_new(d->object_manager, m->path, device, description ? description : "", persistent,
-			  G_CALLBACK(handle_grant_revoke), m);
+	host_device_names(manager_pci_names(d), d->options.sysfs_root, device, &vendor, &product);
+	description = g_strstrip(g_strdup_printf("%s %s", vendor, product));
+	grant = grant_new(d->object_manager, m->path, device, description, persistent, G_CALLBACK(handle_grant_revoke),
+			  m);
 	g_ptr_array_add(m->grants, grant);
 	g_ptr_array_sort(m->grants, by_device);
 	publish_grants(m);
@@ -1313,14 +1306,10 @@ static gboolean authorize_passthrough(Machine *m, GDBusMethodInvocation *invocat
 				      const char *device, DeviceFunc func)
 {
 	Daemon *d = m->daemon;
-	g_autoptr(HostDevice) host = host_device_get(d->options.sysfs_root, device);
 	g_autofree char *vendor = NULL, *product = NULL;
 	Pending *p = g_new0(Pending, 1);
 
-	if (!d->pci_names)
-		d->pci_names = pci_names_new();
-	vendor = host ? pci_names_vendor(d->pci_names, host->vendor_id) : g_strdup("");
-	product = host ? pci_names_product(d->pci_names, host->vendor_id, host->device_id) : g_strdup("");
+	host_device_names(manager_pci_names(d), d->options.sysfs_root, device, &vendor, &product);
 	const char *details[] = { "machine", m->name, "device", device, "vendor", vendor, "product", product, NULL };
 	p->machine = machine_ref(m);
 	p->device_func = func;

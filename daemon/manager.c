@@ -95,6 +95,13 @@ static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocati
 	return TRUE;
 }
 
+PciNames *manager_pci_names(Daemon *d)
+{
+	if (!d->pci_names)
+		d->pci_names = pci_names_new();
+	return d->pci_names;
+}
+
 static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
 					 gpointer data)
 {
@@ -102,8 +109,6 @@ static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvo
 	g_autoptr(GPtrArray) devices = host_devices_list(d->options.sysfs_root);
 	GVariantBuilder builder;
 
-	if (!d->pci_names)
-		d->pci_names = pci_names_new();
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
 	for (guint i = 0; i < devices->len; i++) {
 		HostDevice *device = devices->pdata[i];
@@ -115,7 +120,7 @@ static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvo
 		while (g_hash_table_iter_next(&iter, NULL, &value))
 			if (machine_has_grant(value, device->address))
 				holder = machine_get_name(value);
-		g_variant_builder_add_value(&builder, host_device_to_variant(device, d->pci_names, holder));
+		g_variant_builder_add_value(&builder, host_device_to_variant(device, manager_pci_names(d), holder));
 	}
 	phyllome_manager_complete_list_host_devices(iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;

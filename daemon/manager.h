@@ -8,3 +8,5 @@ gboolean manager_start(Daemon *daemon, GError **error);
 void manager_stop(Daemon *daemon);
 /* Removes the definition file and the object (Machine.Delete, after its checks). */
 gboolean manager_delete_machine(Daemon *daemon, Machine *machine, GError **error);
+/* The PCI ID database, loaded at its first use. */
+PciNames *manager_pci_names(Daemon *daemon);

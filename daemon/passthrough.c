@@ -44,18 +44,11 @@ static int sysfs_write(const char *sysfs_root, const char *relative, const char 
 	return n == (ssize_t)strlen(value) ? 0 : -EIO;
 }
 
-static char *current_driver(const char *sysfs_root, const char *address)
-{
-	g_autoptr(HostDevice) d = host_device_get(sysfs_root, address);
-
-	return g_strdup(d ? d->driver : "");
-}
-
 static void give_back_one(const char *sysfs_root, const char *machine, const char *address, const char *driver)
 {
 	g_autofree char *override = g_strdup_printf("bus/pci/devices/%s/driver_override", address);
 	g_autofree char *unbind = g_strdup_printf("bus/pci/drivers/%s/unbind", VFIO_DRIVER);
-	g_autofree char *now = current_driver(sysfs_root, address);
+	g_autofree char *now = host_device_driver(sysfs_root, address);
 	int r;
 
 	/* An empty override lets the device's own driver match again. */
@@ -65,7 +58,7 @@ static void give_back_one(const char *sysfs_root, const char *machine, const cha
 	if (r == 0 && *driver)
 		r = sysfs_write(sysfs_root, "bus/pci/drivers_probe", address);
 	g_free(now);
-	now = current_driver(sysfs_root, address);
+	now = host_device_driver(sysfs_root, address);
 	if (r < 0 || !g_str_equal(now, driver))
 		daemon_log(machine, LOG_WARNING, "Host device %s did not go back to %s (it is on %s%s%s)", address,
 			   *driver ? driver : "no driver", *now ? now : "no driver", r < 0 ? ": " : "",
@@ -103,7 +96,7 @@ static gboolean move_to_vfio(const char *sysfs_root, const HostDevice *d, GError
 	    (r = sysfs_write(sysfs_root, "bus/pci/drivers_probe", d->address)) < 0)
 		return fail(error, "Cannot move host device %s from %s to vfio-pci: %s", d->address,
 			    *d->driver ? d->driver : "no driver", g_strerror(-r));
-	now = current_driver(sysfs_root, d->address);
+	now = host_device_driver(sysfs_root, d->address);
 	if (!g_str_equal(now, VFIO_DRIVER))
 		return fail(error, "Host device %s did not bind to vfio-pci (it is on %s)", d->address,
 			    *now ? now : "no driver");
@@ -120,7 +113,7 @@ static gboolean check_group(const char *sysfs_root, const char *machine, const H
 
 		if (g_strv_contains(granted, member))
 			continue;
-		driver = current_driver(sysfs_root, member);
+		driver = host_device_driver(sysfs_root, member);
 		if (*driver && !g_str_equal(driver, VFIO_DRIVER) && !g_str_equal(driver, "pcieport"))
 			return fail(error,
 				    "Host device %s shares IOMMU group %s with %s (on %s), which is not granted to "

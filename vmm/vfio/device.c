@@ -310,8 +310,10 @@ static void vfio_config_read(struct pci_device *dev, unsigned reg, uint8_t *data
 	struct vfio_pci *vp = dev->opaque;
 	uint8_t device[4];
 
-	if (reg + size > vp->config_size ||
-	    pread(vp->device_fd, device, size, (off_t)(vp->config_offset + reg)) != (ssize_t)size)
+	/* Only what the device owns is read from it: BAR sizing and MSI setup never leave the monitor. */
+	if (memchr(vp->emulated + reg, 0, size) &&
+	    (reg + size > vp->config_size ||
+	     pread(vp->device_fd, device, size, (off_t)(vp->config_offset + reg)) != (ssize_t)size))
 		memset(device, reg >= 0x100 ? 0 : 0xff, size);
 	for (unsigned i = 0; i < size; i++)
 		data[i] = vp->emulated[reg + i] ? dev->config[reg + i] : device[i];
