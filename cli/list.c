@@ -86,6 +86,9 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_cmdline(m));
 	g_string_append(out, ",\"autostart\":");
 	json_string(out, phyllome_machine_get_autostart(m));
+	g_string_append_printf(out, ",\"stop_on_logout\":%s,\"stop_on_logout_delay\":%u",
+			       phyllome_machine_get_stop_on_logout(m) ? "true" : "false",
+			       phyllome_machine_get_stop_on_logout_delay(m));
 	g_string_append(out, ",\"grants\":[");
 	for (const char *const *g = phyllome_machine_get_grants(m); g && *g; g++) {
 		if (g != phyllome_machine_get_grants(m))
@@ -181,8 +184,15 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 			printf("     Leader: %u (phyllome-vmm)\n", phyllome_machine_get_leader(m));
 		if (*phyllome_machine_get_unit(m))
 			printf("       Unit: %s\n", phyllome_machine_get_unit(m));
-		printf("      VCPUs: %u\n     Memory: %s\n      Owner: %s\n  Autostart: %s\n",
+		printf("      VCPUs: %u\n     Memory: %s\n      Owner: %s\n  Autostart: %s",
 		       phyllome_machine_get_vcpus(m), memory, owner, phyllome_machine_get_autostart(m));
+		if (g_str_equal(phyllome_machine_get_autostart(m), "login") && phyllome_machine_get_stop_on_logout(m))
+			printf(" (stopped %u s after the owner's last session ends)\n",
+			       phyllome_machine_get_stop_on_logout_delay(m));
+		else if (g_str_equal(phyllome_machine_get_autostart(m), "login"))
+			printf(" (keeps running after the owner's last session ends)\n");
+		else
+			printf("\n");
 		printf("     Kernel: %s\n", phyllome_machine_get_kernel(m));
 		if (*phyllome_machine_get_initrd(m))
 			printf("     Initrd: %s\n", phyllome_machine_get_initrd(m));

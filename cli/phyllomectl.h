@@ -47,6 +47,8 @@ int cmd_console(Ctl *ctl, int argc, char **argv);
 int cmd_devices(Ctl *ctl, int argc, char **argv);
 int cmd_grant(Ctl *ctl, int argc, char **argv);
 int cmd_revoke(Ctl *ctl, int argc, char **argv);
+int cmd_enable(Ctl *ctl, int argc, char **argv);
+int cmd_disable(Ctl *ctl, int argc, char **argv);
 
 /* Shared helpers (phyllomectl.c). */
 PhyllomeManager *ctl_manager(Ctl *ctl, GError **error);

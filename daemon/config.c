@@ -125,6 +125,8 @@ MachineConfig *machine_config_new(const char *name)
 	config->memory = MACHINE_DEFAULT_MEMORY;
 	config->autostart = AUTOSTART_NO;
 	config->return_devices = TRUE;
+	config->stop_on_logout = TRUE;
+	config->stop_on_logout_delay = MACHINE_DEFAULT_LOGOUT_DELAY;
 	return config;
 }
 
@@ -273,6 +275,24 @@ static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const
 	return TRUE;
 }
 
+/* A [Machine] key that is true or false; *ret keeps its default when the key is absent. */
+static gboolean get_boolean(GKeyFile *kf, const char *key, const char *name, gboolean *ret, GError **error)
+{
+	g_autoptr(GError) bad = NULL;
+	gboolean v;
+
+	if (!g_key_file_has_key(kf, GROUP_MACHINE, key, NULL))
+		return TRUE;
+	v = g_key_file_get_boolean(kf, GROUP_MACHINE, key, &bad);
+	if (bad) {
+		g_autofree char *text = g_key_file_get_string(kf, GROUP_MACHINE, key, NULL);
+
+		return invalid(error, name, key, text, "expected true or false");
+	}
+	*ret = v;
+	return TRUE;
+}
+
 static gboolean get_owner(GKeyFile *kf, const char *name, uid_t *ret, GError **error)
 {
 	g_autofree char *s = g_key_file_get_string(kf, GROUP_MACHINE, "Owner", NULL);
@@ -323,15 +343,13 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	c->disks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Disks", NULL, NULL);
 	c->networks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Networks", NULL, NULL);
 	c->devices = g_key_file_get_string_list(kf, GROUP_MACHINE, "Devices", NULL, NULL);
-	if (g_key_file_has_key(kf, GROUP_MACHINE, "ReturnDevices", NULL)) {
-		g_autoptr(GError) bad = NULL;
-
-		c->return_devices = g_key_file_get_boolean(kf, GROUP_MACHINE, "ReturnDevices", &bad);
-		if (bad) {
-			g_autofree char *text = g_key_file_get_string(kf, GROUP_MACHINE, "ReturnDevices", NULL);
-			return invalid(error, name, "ReturnDevices", text, "expected true or false"), NULL;
-		}
-	}
+	if (!get_boolean(kf, "ReturnDevices", name, &c->return_devices, error) ||
+	    !get_boolean(kf, "StopOnLogout", name, &c->stop_on_logout, error))
+		return NULL;
+	v = c->stop_on_logout_delay;
+	if (!get_uint(kf, GROUP_MACHINE, "StopOnLogoutDelay", name, MACHINE_MAX_LOGOUT_DELAY, &v, error))
+		return NULL;
+	c->stop_on_logout_delay = (guint)v;
 	v = 0;
 	if (!get_uint(kf, GROUP_MACHINE, "VSockCID", name, G_MAXUINT32, &v, error))
 		return NULL;
@@ -391,6 +409,10 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 		g_key_file_set_boolean(kf, GROUP_MACHINE, "ReturnDevices", FALSE);
 	if (c->vsock_cid)
 		g_key_file_set_uint64(kf, GROUP_MACHINE, "VSockCID", c->vsock_cid);
+	if (!c->stop_on_logout)
+		g_key_file_set_boolean(kf, GROUP_MACHINE, "StopOnLogout", FALSE);
+	if (c->stop_on_logout_delay != MACHINE_DEFAULT_LOGOUT_DELAY)
+		g_key_file_set_uint64(kf, GROUP_MACHINE, "StopOnLogoutDelay", c->stop_on_logout_delay);
 	if (c->memory_max)
 		g_key_file_set_uint64(kf, GROUP_RESOURCES, "MemoryMax", c->memory_max);
 	if (c->cpu_weight)

@@ -29,6 +29,8 @@ typedef struct {
 	guint vsock_cid;    /* 0: no vsock device */
 	char **devices;     /* host PCI devices granted persistently ("0000:01:00.0"), NULL-terminated */
 	gboolean return_devices; /* after a run, host devices go back to their drivers (else stay on vfio-pci) */
+	gboolean stop_on_logout;  /* Autostart=login: stop when the owner's last session ends */
+	guint stop_on_logout_delay; /* seconds after that end, in case the owner comes back */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -39,6 +41,8 @@ typedef struct {
 #define MACHINE_MAX_DISKS 16
 #define MACHINE_MAX_NETWORKS 8
 #define MACHINE_MAX_DEVICES 8
+#define MACHINE_DEFAULT_LOGOUT_DELAY 10
+#define MACHINE_MAX_LOGOUT_DELAY 86400
 
 /* One Disks= or Networks= entry; on FALSE *ret_why says what is wrong. */
 gboolean machine_disk_is_valid(const char *spec, const char **ret_why);

@@ -21,6 +21,8 @@ typedef struct {
 } DaemonOptions;
 
 typedef struct Machine Machine;
+typedef struct Inhibitor Inhibitor;
+typedef struct Logins Logins;
 
 /* What every part of phyllomed shares. */
 typedef struct {
@@ -32,6 +34,8 @@ typedef struct {
 	Scopes *scopes;
 	GHashTable *machines; /* name -> Machine */
 	PciNames *pci_names;  /* loaded at the first ListHostDevices */
+	Inhibitor *inhibitor; /* host sleep and shutdown */
+	Logins *logins;       /* autostart at boot and login */
 } Daemon;
 
 void daemon_log(const char *machine, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);

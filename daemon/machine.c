@@ -3,6 +3,7 @@
 
 #include "devices.h"
 #include "grant.h"
+#include "inhibit.h"
 #include "passthrough.h"
 
 #include <errno.h>
@@ -128,6 +129,7 @@ static void set_state(Machine *m, MachineState state)
 	m->state = state;
 	phyllome_machine_set_state(m->iface, machine_state_to_string(state));
 	phyllome_machine_set_state_change_timestamp(m->iface, (guint64)g_get_real_time());
+	inhibitor_update(m->daemon->inhibitor);
 }
 
 static void publish_config(Machine *m)
@@ -142,6 +144,8 @@ static void publish_config(Machine *m)
 	phyllome_machine_set_memory_bytes(m->iface, c ? c->memory : 0);
 	phyllome_machine_set_owner(m->iface, c ? (guint)c->owner : 0);
 	phyllome_machine_set_autostart(m->iface, autostart_to_string(c ? c->autostart : AUTOSTART_NO));
+	phyllome_machine_set_stop_on_logout(m->iface, c ? c->stop_on_logout : TRUE);
+	phyllome_machine_set_stop_on_logout_delay(m->iface, c ? c->stop_on_logout_delay : MACHINE_DEFAULT_LOGOUT_DELAY);
 	phyllome_machine_set_disks(m->iface, c && c->disks ? (const char *const *)c->disks : empty);
 	phyllome_machine_set_networks(m->iface, c && c->networks ? (const char *const *)c->networks : empty);
 	phyllome_machine_set_vsock_cid(m->iface, c ? c->vsock_cid : 0);
@@ -875,8 +879,9 @@ static void authorized(GDBusMethodInvocation *invocation, uid_t caller, const GE
 	g_free(p);
 }
 
-static gboolean authorize(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *verb,
-			  AuthorizedFunc func)
+/* owner_may: the owner's manage-own suffices (else only manage does). */
+static gboolean authorize_full(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *verb,
+			       gboolean owner_may, AuthorizedFunc func)
 {
 	const char *details[] = { "machine", m->name, "verb", verb, NULL };
 	Pending *p = g_new0(Pending, 1);
@@ -885,10 +890,17 @@ static gboolean authorize(Machine *m, GDBusMethodInvocation *invocation, GVarian
 	p->func = func;
 	p->options = g_variant_ref(options);
 	/* A broken definition has no owner we can trust: only manage applies. */
+	owner_may = owner_may && m->config;
 	bouncer_check(m->daemon->bouncer, invocation, PHYLLOME_POLKIT_MANAGE,
-		      m->config ? PHYLLOME_POLKIT_MANAGE_OWN : NULL, m->config ? m->config->owner : (uid_t)-1,
+		      owner_may ? PHYLLOME_POLKIT_MANAGE_OWN : NULL, owner_may ? m->config->owner : (uid_t)-1,
 		      options_interactive(options), details, authorized, p);
 	return TRUE;
+}
+
+static gboolean authorize(Machine *m, GDBusMethodInvocation *invocation, GVariant *options, const char *verb,
+			  AuthorizedFunc func)
+{
+	return authorize_full(m, invocation, options, verb, TRUE, func);
 }
 
 static gboolean return_error(GDBusMethodInvocation *invocation, int code, const char *format, ...)
@@ -1187,6 +1199,114 @@ static gboolean handle_delete(PhyllomeMachine *iface, GDBusMethodInvocation *inv
 	return authorize(m, invocation, options, "delete", do_delete);
 }
 
+/* ---- when the machine starts by itself ---- */
+
+static const char *const autostart_options[] = { PHYLLOME_OPTION_INTERACTIVE, "b", PHYLLOME_OPTION_STOP_ON_LOGOUT, "b",
+						 PHYLLOME_OPTION_STOP_ON_LOGOUT_DELAY, "u", NULL };
+
+static void do_set_autostart(Machine *m, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	g_autoptr(GError) error = NULL;
+	MachineConfig *c = m->config;
+	MachineConfig old;
+	const char *when;
+	guint32 delay;
+
+	if (!c) {
+		return_error(invocation, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
+		return;
+	}
+	old = *c;
+	g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(&s@a{sv})", &when, NULL);
+	/* Checked by the handler already. */
+	(void)autostart_from_string(when, &c->autostart);
+	(void)g_variant_lookup(options, PHYLLOME_OPTION_STOP_ON_LOGOUT, "b", &c->stop_on_logout);
+	if (g_variant_lookup(options, PHYLLOME_OPTION_STOP_ON_LOGOUT_DELAY, "u", &delay))
+		c->stop_on_logout_delay = delay;
+	if (!machine_config_save(c, m->daemon->options.config_dir, &error)) {
+		*c = old;
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED,
+						      "Cannot save the definition of '%s': %s", m->name, error->message);
+		return;
+	}
+	publish_config(m);
+	if (c->autostart == AUTOSTART_LOGIN)
+		log_machine(m, LOG_NOTICE, "Autostart: at its owner's login; %s",
+			    c->stop_on_logout ? "stopped at logout" : "kept running after logout");
+	else
+		log_machine(m, LOG_NOTICE, "Autostart: %s", autostart_to_string(c->autostart));
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_set_autostart(PhyllomeMachine *iface, GDBusMethodInvocation *invocation, const char *when,
+				     GVariant *options, gpointer data)
+{
+	Machine *m = data;
+	Autostart autostart;
+	guint32 delay;
+
+	(void)iface;
+	if (!check_options(invocation, options, autostart_options))
+		return TRUE;
+	if (!autostart_from_string(when, &autostart))
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "Autostart must be no, boot or login, not '%s'", when);
+	if (g_variant_lookup(options, PHYLLOME_OPTION_STOP_ON_LOGOUT_DELAY, "u", &delay) &&
+	    delay > MACHINE_MAX_LOGOUT_DELAY)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "stop-on-logout-delay must be at most %u seconds", MACHINE_MAX_LOGOUT_DELAY);
+	if (!m->config)
+		return return_error(invocation, PHYLLOME_ERROR_INVALID_CONFIG, "%s", m->config_error);
+	/* A machine that starts at boot runs with nobody logged in: the administrator's to decide. */
+	return authorize_full(m, invocation, options, "set-autostart", autostart != AUTOSTART_BOOT, do_set_autostart);
+}
+
+const MachineConfig *machine_get_config(Machine *m)
+{
+	return m->config;
+}
+
+void machine_start_by_daemon(Machine *m, const char *why)
+{
+	if (!m->config || machine_state_is_active(m->state))
+		return;
+	log_machine(m, LOG_NOTICE, "Starting: %s", why);
+	begin_start(m, NULL);
+}
+
+void machine_stop_by_daemon(Machine *m, guint timeout, const char *why)
+{
+	/* A starting machine is stopped once it runs by whoever asked; one stopping already goes on. */
+	if (!m->pid || (m->state != MACHINE_RUNNING && m->state != MACHINE_PAUSED))
+		return;
+	log_machine(m, LOG_NOTICE, "Stopping: %s", why);
+	begin_stop(m, FALSE, timeout);
+}
+
+static void paused_or_resumed_by_daemon(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	gboolean pausing = GPOINTER_TO_INT(data);
+
+	(void)reply;
+	if (error) {
+		log_machine(m, LOG_WARNING, "Cannot %s: %s", pausing ? "pause" : "resume", error->message);
+		return;
+	}
+	if (m->pid && (m->state == MACHINE_RUNNING || m->state == MACHINE_PAUSED)) {
+		set_state(m, pausing ? MACHINE_PAUSED : MACHINE_RUNNING);
+		log_machine(m, LOG_INFO, pausing ? "Paused" : "Resumed");
+	}
+}
+
+gboolean machine_pause_by_daemon(Machine *m, gboolean pause, const char *why)
+{
+	if (!m->pid || m->state != (pause ? MACHINE_RUNNING : MACHINE_PAUSED))
+		return FALSE;
+	log_machine(m, LOG_NOTICE, "%s: %s", pause ? "Pausing" : "Resuming", why);
+	control_call(m, pause ? "Pause" : "Resume", paused_or_resumed_by_daemon, GINT_TO_POINTER(pause));
+	return TRUE;
+}
+
 /* ---- host devices granted to the machine ---- */
 
 static void publish_grants(Machine *m)
@@ -1477,6 +1597,7 @@ Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, co
 	g_signal_connect(m->iface, "handle-delete", G_CALLBACK(handle_delete), m);
 	g_signal_connect(m->iface, "handle-grant-device", G_CALLBACK(handle_grant_device), m);
 	g_signal_connect(m->iface, "handle-revoke-device", G_CALLBACK(handle_revoke_device), m);
+	g_signal_connect(m->iface, "handle-set-autostart", G_CALLBACK(handle_set_autostart), m);
 	phyllome_object_skeleton_set_machine(m->object, m->iface);
 	g_dbus_object_manager_server_export(daemon->object_manager, G_DBUS_OBJECT_SKELETON(m->object));
 	m->exported = TRUE;

@@ -24,5 +24,18 @@ gboolean machine_has_grant(Machine *m, const char *device);
 /* A new definition read from disk (NULL and a reason when it is broken). */
 void machine_set_config(Machine *m, MachineConfig *config, const char *config_error);
 
+/* NULL when the definition is broken. */
+const MachineConfig *machine_get_config(Machine *m);
+
+/*
+ * What phyllomed does by itself (autostart, the owner's logout, host sleep and
+ * shutdown): no caller, no polkit; each logs why with the machine's name.
+ * Each does nothing when the machine is not in a state it applies to.
+ */
+void machine_start_by_daemon(Machine *m, const char *why);
+void machine_stop_by_daemon(Machine *m, guint timeout, const char *why);
+/* Pause (pause TRUE) a running machine or resume a paused one; FALSE when it is neither. */
+gboolean machine_pause_by_daemon(Machine *m, gboolean pause, const char *why);
+
 /* Takes over a monitor that runs from an earlier phyllomed, when the runtime state says so. */
 void machine_adopt(Machine *m);

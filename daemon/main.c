@@ -5,6 +5,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "inhibit.h"
+#include "logins.h"
 #include "manager.h"
 #include "phyllome-error.h"
 #include "phyllome-names.h"
@@ -33,7 +35,10 @@ static void bus_acquired(GDBusConnection *bus, const char *name, gpointer data)
 		daemon_log(NULL, LOG_ERR, "Cannot export the API: %s", error->message);
 		exit_status = EXIT_FAILURE;
 		g_main_loop_quit(main_loop);
+		return;
 	}
+	d->inhibitor = inhibitor_new(d);
+	d->logins = logins_new(d);
 }
 
 static void name_acquired(GDBusConnection *bus, const char *name, gpointer data)
@@ -122,6 +127,8 @@ int main(int argc, char **argv)
 	g_main_loop_run(main_loop);
 
 	g_bus_unown_name(owner_id);
+	logins_free(d.logins);
+	inhibitor_free(d.inhibitor);
 	if (d.machines)
 		manager_stop(&d);
 	scopes_free(d.scopes);

@@ -19,3 +19,5 @@
 #define PHYLLOME_OPTION_FORCE "force"
 #define PHYLLOME_OPTION_TIMEOUT "timeout"
 #define PHYLLOME_OPTION_PERSISTENT "persistent"
+#define PHYLLOME_OPTION_STOP_ON_LOGOUT "stop-on-logout"
+#define PHYLLOME_OPTION_STOP_ON_LOGOUT_DELAY "stop-on-logout-delay"

@@ -15,6 +15,8 @@ packages=(
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)
 	apt dpkg kmod cpio gzip qemu-system-x86
+	# the GNOME Shell extension's tests: gjs for its model, a headless GNOME Shell 43 (software rendering)
+	gjs gnome-shell libgl1-mesa-dri
 	# test scripts
 	python3 python3-dbus python3-gi coreutils procps
 )

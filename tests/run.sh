@@ -12,8 +12,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 builddir=${BUILDDIR:-build}
-# Test hooks: hidden VMM options the sandbox tests use to prove it holds.
-setup_args=(-Dtest_hooks=true)
+# Test hooks: hidden VMM options the sandbox tests use to prove it holds. The
+# GNOME Shell extension is configured too, so that its install rules are checked.
+setup_args=(-Dtest_hooks=true -Dshell_extension=true)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--werror) setup_args+=(-Dwerror=true); shift ;;

@@ -15,5 +15,7 @@ cp "$build/units/phyllomed.service" "$build/units/org.phyllome.VM1.service" \
 	"$src/units/phyllome.sysusers" "$src/units/phyllome.tmpfiles" "$stage/units/"
 cp "$build/tests/tinyguest/tinyguest.bzImage" "$stage/"
 cp "$src/tests/daemon/box-install.sh" "$src/tests/vmm/vmmctl.py" "$stage/"
+# The GNOME Shell extension's model and its test (run with gjs in the box).
+cp -r "$src/extras/gnome-shell/phyllome@phyllome.org" "$src/tests/shell-extension/model-test.js" "$stage/"
 [ -f "$src/bench/daemon-measure.py" ] && cp "$src/bench/daemon-measure.py" "$stage/"
 chmod -R a+rX "$stage"

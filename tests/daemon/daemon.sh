@@ -334,6 +334,23 @@ check "polkit: reading needs no authorization" [ $? = 0 ]
 as_user alice phyllomectl --no-ask-password stop alicevm > /dev/null 2>&1
 check "polkit: the owner stops her own VM" expect_eq "$?/$(prop alicevm State)" "0/stopped"
 
+. "$here/autostart.sh"
+
+# The GNOME Shell extension's D-Bus model (its vmModel.js under gjs) against this phyllomed.
+if command -v gjs > /dev/null; then
+	X gjs "$stage/model-test.js" "$stage/phyllome@phyllome.org" t1 > "$scratch/model.out" 2>&1
+	while read -r verdict what; do
+		case $verdict in
+		PASS) tap_ok "shell model: $what" ;;
+		FAIL) tap_not_ok "shell model: $what" ;;
+		esac
+	done < "$scratch/model.out"
+	check "shell model: the test ran to its end" grep -qx DONE "$scratch/model.out"
+	show_if_failed "$scratch/model.out"
+else
+	tap_skip "shell model: vmModel.js against phyllomed" "gjs is not installed"
+fi
+
 # Bad input: named errors, and the daemon stays up.
 pid_before=$(daemon_pid)
 bad() { # DESCRIPTION ERROR-PATTERN busctl-args...
@@ -363,6 +380,9 @@ bad "OpenConsole of a stopped machine" "is not running" /org/phyllome/VM1/machin
 bad "GrantDevice of something that is no PCI address" "not a PCI address" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} ../../x 0
 bad "GrantDevice with persistent of the wrong type" "must be of type b" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} 0000:01:00.0 1 persistent s yes
 bad "RevokeDevice of a device not granted" "is not granted" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine RevokeDevice sa{sv} 0000:01:00.0 0
+bad "SetAutostart to an unknown time" "must be no, boot or login" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} sometimes 0
+bad "SetAutostart with a delay of the wrong type" "must be of type u" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay s 10
+bad "SetAutostart with a delay of 10^9 s" "at most 86400" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay u 1000000000
 check "bad input: the daemon is still the same process" expect_eq "$(daemon_pid)" "$pid_before"
 
 # A broken definition is reported and hides nothing else.
@@ -469,6 +489,27 @@ ctl status t2 > /dev/null 2>&1
 status_t2=$?
 check "remove: the definition and the object are gone" \
 	expect_eq "$(X test -e /etc/phyllome/machines/t2.conf && echo file) $status_t2" " 4"
+
+# The host shuts down through logind (systemctl poweroff of the box's systemd):
+# phyllomed's delay inhibitor holds the shutdown until the running machine is
+# stopped cleanly. The box's journal goes with it, so it is followed from outside.
+ctl start t1 > /dev/null 2>&1
+wait_inhibitor yes 10
+# (The follower ends with the box; timeout bounds it if the box does not go.)
+timeout 120 "$sdbox" exec journalctl -f --no-pager -n 0 -o cat > "$scratch/shutdown.journal" 2>&1 &
+sleep 1
+timeout 30 "$sdbox" exec systemctl poweroff > "$scratch/poweroff.out" 2>&1
+echo "systemctl poweroff: status $?" >> "$scratch/poweroff.out"
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ] && timeout 10 "$sdbox" status > /dev/null 2>&1; do sleep 0.5; done
+"$sdbox" log 2> /dev/null | tail -n 30 > "$scratch/box-console.out"
+shutdown_step() { grep -q "$1" "$scratch/shutdown.journal"; }
+check "host shutdown: phyllomed stops the running machine first (delay inhibitor)" \
+	eval 'shutdown_step "The host is shutting down: stopping the machines" &&
+		shutdown_step "t1: Stopping: the host is shutting down" && shutdown_step "t1: Stopped (success)"'
+check "host shutdown: then it lets the shutdown go on" \
+	shutdown_step "Released the sleep and shutdown delay inhibitor: the machines are stopped; the host may shut down"
+show_if_failed "$scratch/poweroff.out" "$scratch/shutdown.journal" "$scratch/box-console.out"
 
 "$sdbox" stop > "$scratch/sdbox-stop.log" 2>&1
 check "the box stops and leaves nothing behind" [ $? = 0 ]

@@ -72,6 +72,7 @@ static void test_parse(void)
 					   "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
 					   "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
 					   "Devices=0000:01:00.0;0000:01:00.1\nReturnDevices=false\n"
+					   "StopOnLogout=false\nStopOnLogoutDelay=120\n"
 					   "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
 					   &error);
 
@@ -93,6 +94,8 @@ static void test_parse(void)
 	g_assert_cmpuint(g_strv_length(c->devices), ==, 2);
 	g_assert_cmpstr(c->devices[1], ==, "0000:01:00.1");
 	g_assert_false(c->return_devices);
+	g_assert_false(c->stop_on_logout);
+	g_assert_cmpuint(c->stop_on_logout_delay, ==, 120);
 }
 
 static void test_pci_addresses(void)
@@ -121,6 +124,8 @@ static void test_defaults(void)
 	g_assert_cmpuint(c->memory, ==, MACHINE_DEFAULT_MEMORY);
 	g_assert_cmpint(c->autostart, ==, AUTOSTART_NO);
 	g_assert_true(c->return_devices);
+	g_assert_true(c->stop_on_logout);
+	g_assert_cmpuint(c->stop_on_logout_delay, ==, MACHINE_DEFAULT_LOGOUT_DELAY);
 }
 
 static void test_broken(void)
@@ -151,6 +156,9 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nDevices=01:00.0\n", "Devices=01:00.0: expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nDevices=/dev/vfio/3\n", "expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nReturnDevices=maybe\n", "ReturnDevices=maybe: expected true or false" },
+		{ "[Machine]\nKernel=/k\nStopOnLogout=later\n", "StopOnLogout=later: expected true or false" },
+		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=86401\n", "StopOnLogoutDelay=86401" },
+		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=-1\n", "StopOnLogoutDelay=-1" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -178,12 +186,14 @@ static void test_save_load(void)
 	c->cpus = 3;
 	c->memory = 768ULL << 20;
 	c->owner = 4242;
-	c->autostart = AUTOSTART_BOOT;
 	c->tasks_max = 99;
 	c->disks = g_strsplit("/a.img,direct|/b.img,readonly", "|", -1);
 	c->networks = g_strsplit("tap=t0", "|", -1);
 	c->vsock_cid = 7;
 	c->devices = g_strsplit("0000:03:00.0", "|", -1);
+	c->autostart = AUTOSTART_LOGIN;
+	c->stop_on_logout = FALSE;
+	c->stop_on_logout_delay = 0;
 	g_assert_true(machine_config_save(c, dir, &error));
 	g_assert_no_error(error);
 	path = g_build_filename(dir, "round-trip.conf", NULL);
@@ -193,7 +203,9 @@ static void test_save_load(void)
 	g_assert_cmpuint(back->cpus, ==, 3);
 	g_assert_cmpuint(back->memory, ==, c->memory);
 	g_assert_cmpuint(back->owner, ==, 4242);
-	g_assert_cmpint(back->autostart, ==, AUTOSTART_BOOT);
+	g_assert_cmpint(back->autostart, ==, AUTOSTART_LOGIN);
+	g_assert_false(back->stop_on_logout);
+	g_assert_cmpuint(back->stop_on_logout_delay, ==, 0);
 	g_assert_cmpuint(back->tasks_max, ==, 99);
 	g_assert_cmpstr(back->disks[0], ==, "/a.img,direct");
 	g_assert_cmpstr(back->disks[1], ==, "/b.img,readonly");

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "logins.h"
+
+#include <errno.h>
+#include <pwd.h>
+
+#include "inhibit.h"
+#include "logind.h"
+#include "machine.h"
+
+/* In the runtime directory (a tmpfs, empty at boot): boot autostart was done in this boot. */
+#define BOOTED_MARKER ".booted"
+
+struct Logins {
+	Daemon *daemon;
+	guint subscription;
+	guint refresh_id;
+	GHashTable *present;     /* uid + 1 of every user with a session (opening, online or active) */
+	GHashTable *stop_timers; /* machine name -> source id of its stop after the owner's logout */
+	gboolean warned;         /* that logind could not be asked: said once */
+};
+
+#define UID_KEY(uid) GUINT_TO_POINTER((guint)(uid) + 1)
+
+static char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	return pw ? g_strdup(pw->pw_name) : g_strdup_printf("uid %u", (unsigned)uid);
+}
+
+/* The users logind has a live session for; NULL (and a warning, once) when it cannot be asked. */
+static GHashTable *query_present(Logins *l)
+{
+	GDBusConnection *bus = l->daemon->bus;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) users = g_dbus_connection_call_sync(
+		bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "ListUsers", NULL, G_VARIANT_TYPE("(a(uso))"),
+		G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &error);
+	g_autoptr(GHashTable) present = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_autoptr(GVariantIter) iter = NULL;
+	const char *path;
+	guint32 uid;
+
+	if (!users) {
+		if (!l->warned)
+			daemon_log(NULL, LOG_WARNING,
+				   "Cannot ask logind for login sessions (%s): Autostart=login waits", error->message);
+		l->warned = TRUE;
+		return NULL;
+	}
+	l->warned = FALSE;
+	g_variant_get(users, "(a(uso))", &iter);
+	while (g_variant_iter_next(iter, "(u&s&o)", &uid, NULL, &path)) {
+		g_autoptr(GError) local = NULL;
+		g_autoptr(GVariant) reply =
+			g_dbus_connection_call_sync(bus, LOGIND_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+						    g_variant_new("(ss)", LOGIND_USER, "State"), G_VARIANT_TYPE("(v)"),
+						    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &local);
+		g_autoptr(GVariant) state = NULL;
+		const char *s;
+
+		/* A user that went away between the two calls has no session. */
+		if (!reply)
+			continue;
+		g_variant_get(reply, "(v)", &state);
+		if (!g_variant_is_of_type(state, G_VARIANT_TYPE_STRING))
+			continue;
+		s = g_variant_get_string(state, NULL);
+		/* "closing" (no session left, or only ending ones), "lingering" and "offline" are not a login. */
+		if (g_str_equal(s, "opening") || g_str_equal(s, "online") || g_str_equal(s, "active"))
+			g_hash_table_add(present, UID_KEY(uid));
+	}
+	return g_steal_pointer(&present);
+}
+
+static void cancel_stop(Logins *l, Machine *m)
+{
+	guint id = GPOINTER_TO_UINT(g_hash_table_lookup(l->stop_timers, machine_get_name(m)));
+
+	if (!id)
+		return;
+	g_source_remove(id);
+	g_hash_table_remove(l->stop_timers, machine_get_name(m));
+	daemon_log(machine_get_name(m), LOG_INFO, "Keeps running: its owner logged in again");
+}
+
+typedef struct {
+	Logins *logins;
+	char *name;
+} StopTimer;
+
+static void stop_timer_free(StopTimer *t)
+{
+	g_free(t->name);
+	g_free(t);
+}
+
+static gboolean stop_after_logout(gpointer data)
+{
+	StopTimer *t = data;
+	Logins *l = t->logins;
+	Machine *m = g_hash_table_lookup(l->daemon->machines, t->name);
+	const MachineConfig *c = m ? machine_get_config(m) : NULL;
+
+	/* The entry holds no reference to the source: it goes when this returns. */
+	g_hash_table_remove(l->stop_timers, t->name);
+	if (c && c->autostart == AUTOSTART_LOGIN && c->stop_on_logout &&
+	    !g_hash_table_contains(l->present, UID_KEY(c->owner))) {
+		g_autofree char *owner = user_name(c->owner);
+		g_autofree char *why = g_strdup_printf("%s's last login session ended %u s ago (StopOnLogout)", owner,
+						       c->stop_on_logout_delay);
+
+		machine_stop_by_daemon(m, l->daemon->options.stop_timeout, why);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void owner_left(Logins *l, Machine *m, const MachineConfig *c)
+{
+	g_autofree char *owner = user_name(c->owner);
+	StopTimer *t;
+	guint id;
+
+	if (!machine_state_is_active(machine_get_state(m)) ||
+	    g_hash_table_contains(l->stop_timers, machine_get_name(m)))
+		return;
+	if (!c->stop_on_logout) {
+		daemon_log(machine_get_name(m), LOG_INFO,
+			   "%s's last login session ended; keeps running (StopOnLogout=false)", owner);
+		return;
+	}
+	daemon_log(machine_get_name(m), LOG_INFO,
+		   "%s's last login session ended; stopping in %u s unless %s logs in again", owner,
+		   c->stop_on_logout_delay, owner);
+	t = g_new0(StopTimer, 1);
+	t->logins = l;
+	t->name = g_strdup(machine_get_name(m));
+	id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, c->stop_on_logout_delay, stop_after_logout, t,
+					(GDestroyNotify)stop_timer_free);
+	g_hash_table_insert(l->stop_timers, g_strdup(t->name), GUINT_TO_POINTER(id));
+}
+
+/* Compares who is logged in now with before, and acts for each machine that follows its owner. */
+static void refresh(Logins *l, GHashTable *before)
+{
+	g_autoptr(GHashTable) now = query_present(l);
+	GHashTableIter iter;
+	gpointer value;
+
+	if (!now)
+		return;
+	g_hash_table_iter_init(&iter, l->daemon->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Machine *m = value;
+		const MachineConfig *c = machine_get_config(m);
+		gboolean here, was;
+
+		if (!c || c->autostart != AUTOSTART_LOGIN)
+			continue;
+		here = g_hash_table_contains(now, UID_KEY(c->owner));
+		was = g_hash_table_contains(before, UID_KEY(c->owner));
+		if (here && !was) {
+			g_autofree char *owner = user_name(c->owner);
+			g_autofree char *why = g_strdup_printf("%s logged in (Autostart=login)", owner);
+
+			cancel_stop(l, m);
+			if (!inhibitor_shutting_down(l->daemon->inhibitor))
+				machine_start_by_daemon(m, why);
+		} else if (!here && was) {
+			owner_left(l, m, c);
+		}
+	}
+	g_hash_table_unref(l->present);
+	l->present = g_steal_pointer(&now);
+}
+
+static gboolean refresh_idle(gpointer data)
+{
+	Logins *l = data;
+
+	l->refresh_id = 0;
+	refresh(l, l->present);
+	return G_SOURCE_REMOVE;
+}
+
+static void logind_signal(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
+			  const char *signal, GVariant *params, gpointer data)
+{
+	Logins *l = data;
+	static const char *const triggers[] = { "UserNew", "UserRemoved", "SessionNew", "SessionRemoved", NULL };
+
+	(void)bus, (void)sender, (void)path, (void)interface, (void)params;
+	/* A burst of signals (a login brings UserNew and SessionNew) makes one look at logind. */
+	if (g_strv_contains(triggers, signal) && !l->refresh_id)
+		l->refresh_id = g_idle_add(refresh_idle, l);
+}
+
+/* Whether this is phyllomed's first start since the host booted (and notes that it ran). */
+static gboolean first_start_in_boot(Daemon *d)
+{
+	g_autofree char *marker = g_build_filename(d->options.runtime_dir, BOOTED_MARKER, NULL);
+	g_autoptr(GError) error = NULL;
+
+	if (g_file_test(marker, G_FILE_TEST_EXISTS))
+		return FALSE;
+	if (g_mkdir_with_parents(d->options.runtime_dir, 0755) < 0 || !g_file_set_contents(marker, "", 0, &error))
+		daemon_log(NULL, LOG_WARNING,
+			   "Cannot write %s (%s): Autostart=boot machines would start again at "
+			   "phyllomed's next start",
+			   marker, error ? error->message : g_strerror(errno));
+	return TRUE;
+}
+
+Logins *logins_new(Daemon *d)
+{
+	Logins *l = g_new0(Logins, 1);
+	g_autoptr(GHashTable) nobody = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTableIter iter;
+	gpointer value;
+
+	l->daemon = d;
+	l->present = g_hash_table_new(g_direct_hash, g_direct_equal);
+	l->stop_timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->subscription = g_dbus_connection_signal_subscribe(d->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH,
+							     NULL, G_DBUS_SIGNAL_FLAGS_NONE, logind_signal, l, NULL);
+	/*
+	 * Only the first start in a boot starts machines: a phyllomed restarted
+	 * later (an update, a crash) must not start again what a user stopped.
+	 * It only notes who is logged in, to follow the changes from there.
+	 */
+	if (!first_start_in_boot(d)) {
+		GHashTable *now = query_present(l);
+
+		if (now) {
+			g_hash_table_unref(l->present);
+			l->present = now;
+		}
+		return l;
+	}
+	g_hash_table_iter_init(&iter, d->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const MachineConfig *c = machine_get_config(value);
+
+		if (c && c->autostart == AUTOSTART_BOOT)
+			machine_start_by_daemon(value, "the host booted (Autostart=boot)");
+	}
+	refresh(l, nobody);
+	return l;
+}
+
+void logins_free(Logins *l)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (!l)
+		return;
+	g_dbus_connection_signal_unsubscribe(l->daemon->bus, l->subscription);
+	if (l->refresh_id)
+		g_source_remove(l->refresh_id);
+	g_hash_table_iter_init(&iter, l->stop_timers);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_source_remove(GPOINTER_TO_UINT(value));
+	g_hash_table_unref(l->stop_timers);
+	g_hash_table_unref(l->present);
+	g_free(l);
+}
