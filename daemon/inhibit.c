@@ -160,7 +160,8 @@ gboolean inhibitor_shutting_down(Inhibitor *i)
 static void woke_up(Inhibitor *i)
 {
 	i->sleeping = FALSE;
-	daemon_log(NULL, LOG_NOTICE, "The host woke up: resuming %u machines", i->paused_for_sleep->len);
+	daemon_log(NULL, LOG_NOTICE, "The host woke up: resuming the machines paused for its sleep (%u)",
+		   i->paused_for_sleep->len);
 	for (guint k = 0; k < i->paused_for_sleep->len; k++) {
 		Machine *m = g_hash_table_lookup(i->daemon->machines, i->paused_for_sleep->pdata[k]);
 

@@ -4,6 +4,21 @@
 # phyllomed's first start in a boot; a logind delay inhibitor is held while
 # machines run, and the host's sleep pauses them.
 
+# Host sleep goes through logind and systemd-suspend.service for real, but the
+# kernel's part is a file: /sys/power/state is bind-mounted from a tmpfs file
+# of the box, where systemd-sleep writes "mem", so nothing sleeps. (logind offers
+# sleep only where that file is writable, hence its restart after the mount.)
+# Done while no machine runs, so no inhibitor is held across the restart.
+X sh -c 'for u in suspend.target sleep.target systemd-suspend.service; do
+		cp "/lib/systemd/system/$u" /run/systemd/system/ || exit 1
+	done
+	echo "freeze mem disk" > /run/fake-power-state && mount --bind /run/fake-power-state /sys/power/state &&
+	systemctl daemon-reload && systemctl restart systemd-logind' > "$scratch/fake-sleep.out" 2>&1
+
+# A login also starts the user's own systemd (user@UID.service), which phyllomed
+# has nothing to do with and which costs seconds per login in the emulated test
+# host: masked, as logind allows (a masked user@ is skipped, not an error).
+X systemctl mask --runtime --quiet user@.service
 login() { # USER UNIT: a login session of USER that lasts until logout UNIT
 	X systemd-run --quiet --uid="$1" -p PAMName=login --unit="$2" -- sleep infinity
 }
@@ -70,6 +85,30 @@ check "StopOnLogout=false: phyllomed saw the logout and says it keeps running" \
 	journal_has PHYLLOME_MACHINE=lv "keeps running (StopOnLogout=false)"
 sleep 2
 check "StopOnLogout=false: the VM outlives the session" expect_eq "$(prop lv State)" running
+
+# lv runs: the host goes to sleep and wakes up (systemctl suspend, see above).
+cursor=$(X journalctl --no-pager -n 0 --show-cursor | sed -n 's/^-- cursor: //p')
+since_cursor() { X journalctl --no-pager -o cat --after-cursor="$cursor"; }
+X systemctl suspend > "$scratch/suspend.out" 2>&1
+deadline=$((SECONDS + 60))
+until since_cursor | grep -q "Operation 'sleep' finished" || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+wait_state lv running 20
+since_cursor > "$scratch/sleep.journal"
+in_order() { # PATTERN...: the lines appear in the sleep's journal in this order
+	awk -v n=$# 'BEGIN { for (i = 1; i <= n; i++) want[i] = ARGV[i]; ARGC = 1 } k < n && index($0, want[k + 1]) { k++ } END { exit k != n }' \
+		"$@" < "$scratch/sleep.journal"
+}
+check "sleep: phyllomed pauses the running VM before the host sleeps" \
+	in_order "The host is going to sleep: pausing" "lv: Pausing: the host is going to sleep" "lv: Paused" \
+	"Entering sleep state"
+check "sleep: it lets go of its inhibitor as soon as the VM is paused, well before logind's timeout" \
+	eval 'in_order "lv: Paused" "Released the sleep and shutdown delay inhibitor: the machines are paused" "Entering sleep state" &&
+		! grep -q "inhibitor timeout is reached" "$scratch/sleep.journal"'
+check "sleep: when the host wakes up the VM runs again" \
+	eval 'in_order "System returned from sleep state" "The host woke up: resuming the machines paused for its sleep (1)" "lv: Resuming: the host woke up" &&
+		[ "$(prop lv State)" = running ]'
+show_if_failed "$scratch/fake-sleep.out" "$scratch/suspend.out" "$scratch/sleep.journal"
+
 ctl stop lv > /dev/null 2>&1
 ctl disable lv > /dev/null 2>&1
 check "disable: Autostart is no again" expect_eq "$(prop lv Autostart)" no

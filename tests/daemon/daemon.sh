@@ -42,6 +42,11 @@ expect_eq() { # GOT EXPECTED: prints a diagnostic when they differ
 	return 1
 }
 daemon_pid() { X systemctl show -P MainPID phyllomed.service; }
+shown_failures=0
+show_if_failed() { # FILE...: what the checks since the last call looked at, when one of them failed
+	[ "$tap_failed" = "$shown_failures" ] || cat "$@" 2>&1 | tap_diag
+	shown_failures=$tap_failed
+}
 
 stage=$SDBOX_ROOT/stage-$$
 
@@ -416,11 +421,6 @@ assert usb["iommu_group"] == "7" and usb["group_members"] == ["0000:00:04.0", "0
 assert usb["driver"] == "xhci_hcd" and devices["0000:00:04.1"]["driver"] == "vfio-pci", devices
 assert devices["0000:01:00.0"]["iommu_group"] == "" and devices["0000:01:00.0"]["granted_to"] == ""
 ' "$scratch/devices.json"
-shown_failures=$tap_failed
-show_if_failed() { # FILE...: what the checks since the last call looked at, when one of them failed
-	[ "$tap_failed" = "$shown_failures" ] || cat "$@" 2>&1 | tap_diag
-	shown_failures=$tap_failed
-}
 show_if_failed "$scratch/devices.json"
 as_user bob phyllomectl --no-ask-password devices > "$scratch/devices-bob.out" 2>&1
 check "devices: any user may list them; a group with other members is marked" \
@@ -490,18 +490,31 @@ status_t2=$?
 check "remove: the definition and the object are gone" \
 	expect_eq "$(X test -e /etc/phyllome/machines/t2.conf && echo file) $status_t2" " 4"
 
+# In the sanitizer pass phyllomed and the monitors are built with ASan and UBSan;
+# their reports (at an error, or of leaks when phyllomed exits on a restart) go
+# to the journal with their stderr.
+X journalctl --no-pager -o cat | grep -E -A12 "ERROR: (Address|Leak)Sanitizer|runtime error:" > "$scratch/sanitizer.out"
+check "sanitizers: no memory error, leak or undefined behaviour reported in the journal" [ ! -s "$scratch/sanitizer.out" ]
+show_if_failed "$scratch/sanitizer.out"
+
 # The host shuts down through logind (systemctl poweroff of the box's systemd):
 # phyllomed's delay inhibitor holds the shutdown until the running machine is
-# stopped cleanly. The box's journal goes with it, so it is followed from outside.
+# stopped cleanly. The box's journal goes with it, so it is followed from outside;
+# the box's own way down is then the stop below.
 ctl start t1 > /dev/null 2>&1
 wait_inhibitor yes 10
 # (The follower ends with the box; timeout bounds it if the box does not go.)
 timeout 120 "$sdbox" exec journalctl -f --no-pager -n 0 -o cat > "$scratch/shutdown.journal" 2>&1 &
+follower=$!
 sleep 1
 timeout 30 "$sdbox" exec systemctl poweroff > "$scratch/poweroff.out" 2>&1
 echo "systemctl poweroff: status $?" >> "$scratch/poweroff.out"
 deadline=$((SECONDS + 60))
-while [ $SECONDS -lt $deadline ] && timeout 10 "$sdbox" status > /dev/null 2>&1; do sleep 0.5; done
+until grep -q "the host may shut down" "$scratch/shutdown.journal" || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+# The follower ends with the box (its pid namespace goes with PID 1).
+deadline=$((SECONDS + 60))
+while kill -0 "$follower" 2> /dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+echo "the box went down $((60 - deadline + SECONDS)) s after phyllomed let go" | tee -a "$scratch/poweroff.out" | tap_diag
 "$sdbox" log 2> /dev/null | tail -n 30 > "$scratch/box-console.out"
 shutdown_step() { grep -q "$1" "$scratch/shutdown.journal"; }
 check "host shutdown: phyllomed stops the running machine first (delay inhibitor)" \
@@ -512,8 +525,9 @@ check "host shutdown: then it lets the shutdown go on" \
 show_if_failed "$scratch/poweroff.out" "$scratch/shutdown.journal" "$scratch/box-console.out"
 
 "$sdbox" stop > "$scratch/sdbox-stop.log" 2>&1
-check "the box stops and leaves nothing behind" [ $? = 0 ]
-[ $? = 0 ] || tap_diag < "$scratch/sdbox-stop.log"
+stop_status=$?
+check "the box stops and leaves nothing behind" [ $stop_status = 0 ]
+show_if_failed "$scratch/sdbox-stop.log" "$scratch/poweroff.out"
 rm -rf "$stage"
 trap cleanup_scratch EXIT
 tap_done
