@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "phyllome-names.h"
+#include "size.h"
 #include "phyllomectl.h"
 
 /* Start and stop reply when done; a guest may take its time. */
@@ -13,40 +14,8 @@
 
 static gboolean parse_size(const char *s, guint64 *ret)
 {
-	char *end;
-	guint64 v;
-	int shift = 20; /* a bare number is MiB, as for phyllome-vmm */
-
-	if (!s || !g_ascii_isdigit(*s))
-		return FALSE;
-	v = g_ascii_strtoull(s, &end, 10);
-	switch (g_ascii_toupper(*end)) {
-	case 'B':
-		shift = 0;
-		break;
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	case '\0':
-		break;
-	default:
-		return FALSE;
-	}
-	if (*end && end[1])
-		return FALSE;
-	if (v > (G_MAXUINT64 >> shift))
-		return FALSE;
-	*ret = v << shift;
-	return TRUE;
+	/* A bare number is MiB, as for phyllome-vmm. */
+	return size_parse(s, SIZE_MIB, ret) == 0;
 }
 
 static gboolean parse_user(const char *s, guint32 *ret)

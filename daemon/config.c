@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "phyllome-error.h"
+#include "size.h"
 
 #define GROUP_MACHINE "Machine"
 #define GROUP_RESOURCES "Resources"
@@ -79,40 +80,8 @@ gboolean autostart_from_string(const char *s, Autostart *ret)
 
 gboolean parse_size(const char *s, guint64 *ret)
 {
-	guint64 v, shift = 0;
-	char *end;
-
-	if (!s || !g_ascii_isdigit(s[0]))
-		return FALSE;
-	errno = 0;
-	v = g_ascii_strtoull(s, &end, 10);
-	if (errno != 0)
-		return FALSE;
-	switch (g_ascii_toupper(*end)) {
-	case '\0':
-		break;
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	default:
-		return FALSE;
-	}
-	if (*end && end[1] && !(g_ascii_toupper(end[1]) == 'B' && !end[2]) &&
-	    !(end[1] == 'i' && g_ascii_toupper(end[2]) == 'B' && !end[3]))
-		return FALSE;
-	if (shift && v > (G_MAXUINT64 >> shift))
-		return FALSE;
-	*ret = v << shift;
-	return TRUE;
+	/* A bare number in a definition is bytes, as in every keyfile written so far. */
+	return size_parse(s, 1, ret) == 0;
 }
 
 MachineConfig *machine_config_new(const char *name)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "phyllome-vmm1.h"
 
 /* To the journal with the machine as a structured field, and to a terminal when run by hand. */
 void daemon_log(const char *machine, int priority, const char *format, ...)
@@ -16,7 +17,7 @@ void daemon_log(const char *machine, int priority, const char *format, ...)
 	va_end(ap);
 	if (machine)
 		(void)sd_journal_send("MESSAGE=%s: %s", machine, message, "PRIORITY=%i", priority,
-				      "PHYLLOME_MACHINE=%s", machine, NULL);
+				      PHYLLOME_JOURNAL_FIELD_MACHINE "=%s", machine, NULL);
 	else
 		(void)sd_journal_send("MESSAGE=%s", message, "PRIORITY=%i", priority, NULL);
 	if (isatty(STDERR_FILENO))

@@ -202,26 +202,6 @@ static void reply_stop_waiters(Machine *m, const GError *error)
 	}
 }
 
-static const char *exit_status_meaning(int status)
-{
-	switch (status) {
-	case VMM_EXIT_ERROR:
-		return "the monitor failed";
-	case VMM_EXIT_USAGE:
-		return "bad options or boot files";
-	case VMM_EXIT_CRASH:
-		return "the guest crashed";
-	case VMM_EXIT_HOST_STOP:
-		return "stopped hard";
-	case VMM_EXIT_PANIC:
-		return "the guest kernel panicked";
-	case 127:
-		return "the monitor could not be run";
-	default:
-		return "unexpected exit status";
-	}
-}
-
 static void set_grants_active(Machine *m, gboolean active)
 {
 	for (guint i = 0; i < m->grants->len; i++)
@@ -272,7 +252,7 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 		if (!start_error)
 			start_error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
 						  "The monitor exited during start with status %d (%s)", o.exit_status,
-						  exit_status_meaning(o.exit_status));
+						  vmm_exit_status_meaning(o.exit_status));
 		log_machine(m, LOG_ERR, "Start failed: %s", start_error->message);
 		phyllome_machine_set_result(m->iface, "start-failed");
 		phyllome_machine_set_status_text(m->iface, start_error->message);
@@ -288,7 +268,7 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	if (o.state == MACHINE_FAILED) {
 		if (o.exit_status >= 0)
 			status_text = g_strdup_printf("phyllome-vmm exited with status %d (%s)", o.exit_status,
-						      exit_status_meaning(o.exit_status));
+						      vmm_exit_status_meaning(o.exit_status));
 		else if (known)
 			status_text = g_strdup_printf("phyllome-vmm was killed by signal %s",
 						      g_strsignal(WTERMSIG(wait_status)));
@@ -401,7 +381,7 @@ static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	/* The reply waits until the monitor serves its control socket (we made it, so connecting cannot race). */
-	control_call_full(m, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", "org.phyllome.VMM1", "State"),
+	control_call_full(m, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", PHYLLOME_VMM1_INTERFACE, "State"),
 			  monitor_ready, NULL);
 	return G_SOURCE_REMOVE;
 }
@@ -650,7 +630,7 @@ static void control_reply(GObject *source, GAsyncResult *res, gpointer data)
 static void control_send(ControlCall *call)
 {
 	/* Peer to peer: no destination name. A stuck monitor costs this call its timeout, nothing else. */
-	g_dbus_connection_call(call->machine->control, NULL, "/org/phyllome/VMM1", call->interface, call->method,
+	g_dbus_connection_call(call->machine->control, NULL, PHYLLOME_VMM1_PATH, call->interface, call->method,
 			       call->params ? g_variant_ref(call->params) : NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000,
 			       NULL, control_reply, call);
 }
@@ -677,8 +657,8 @@ static void control_attach(Machine *m, GDBusConnection *conn)
 {
 	m->control = conn;
 	/* Peer to peer: no sender to match; the subscription goes with control_detach(). */
-	m->panic_subscription = g_dbus_connection_signal_subscribe(conn, NULL, "org.phyllome.VMM1", "GuestPanicked",
-								   "/org/phyllome/VMM1", NULL,
+	m->panic_subscription = g_dbus_connection_signal_subscribe(conn, NULL, PHYLLOME_VMM1_INTERFACE, "GuestPanicked",
+								   PHYLLOME_VMM1_PATH, NULL,
 								   G_DBUS_SIGNAL_FLAGS_NONE, guest_panicked, m, NULL);
 }
 
@@ -751,7 +731,7 @@ static void control_call_full(Machine *m, const char *interface, const char *met
 
 static void control_call(Machine *m, const char *method, ControlCallback callback, gpointer data)
 {
-	control_call_full(m, "org.phyllome.VMM1", method, NULL, callback, data);
+	control_call_full(m, PHYLLOME_VMM1_INTERFACE, method, NULL, callback, data);
 }
 
 static void paused_or_resumed(Machine *m, GVariant *reply, const GError *error, gpointer data)
@@ -1676,6 +1656,6 @@ void machine_adopt(Machine *m)
 	set_state(m, MACHINE_RUNNING);
 	set_grants_active(m, TRUE);
 	log_machine(m, LOG_INFO, "Adopted the running monitor, PID %d in %s", (int)m->pid, unit);
-	control_call_full(m, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", "org.phyllome.VMM1"),
+	control_call_full(m, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", PHYLLOME_VMM1_INTERFACE),
 			  adopted_monitor_state, NULL);
 }

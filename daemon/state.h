@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "phyllome-vmm1.h"
+
 typedef enum {
 	MACHINE_STOPPED,
 	MACHINE_STARTING,
@@ -11,17 +13,6 @@ typedef enum {
 	MACHINE_FAILED,
 	MACHINE_PAUSED,
 } MachineState;
-
-/* phyllome-vmm's exit statuses (vmm/exit-status.h). */
-enum {
-	VMM_EXIT_POWEROFF = 0,
-	VMM_EXIT_ERROR = 1,
-	VMM_EXIT_USAGE = 2,
-	VMM_EXIT_REBOOT = 3,
-	VMM_EXIT_CRASH = 4,
-	VMM_EXIT_HOST_STOP = 5,
-	VMM_EXIT_PANIC = 6,
-};
 
 /* What the end of a monitor process means for its machine. */
 typedef struct {

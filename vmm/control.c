@@ -82,7 +82,7 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	int r;
 
 	if (vm_stopping(c->vm))
-		return sd_bus_error_set(error, "org.phyllome.VMM1.Error.ShuttingDown", "The VM is stopping");
+		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_SHUTTING_DOWN, "The VM is stopping");
 	r = vm_pause(c->vm);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, -r, "Cannot pause: %s", strerror(-r));
@@ -106,7 +106,7 @@ static int method_power_button(sd_bus_message *m, void *userdata, sd_bus_error *
 	struct control *c = userdata;
 
 	if (vm_paused(c->vm))
-		return sd_bus_error_set(error, "org.phyllome.VMM1.Error.Paused",
+		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_PAUSED,
 					"The VM is paused: a paused guest cannot see the power button");
 	vm_press_power_button(c->vm, "control channel");
 	control_state_changed(c);
@@ -203,9 +203,9 @@ void control_state_changed(struct control *c)
 
 		if (!conn->bus)
 			continue;
-		(void)sd_bus_emit_signal(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "StateChanged", "s",
+		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "StateChanged", "s",
 					 vm_state_name(c->vm));
-		(void)sd_bus_emit_properties_changed(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "State", NULL);
+		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "State", NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
 	}
 }
@@ -217,9 +217,9 @@ void control_guest_panicked(struct control *c, bool crash_kernel_loaded)
 
 		if (!conn->bus)
 			continue;
-		(void)sd_bus_emit_signal(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "GuestPanicked", "b",
+		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "GuestPanicked", "b",
 					 (int)crash_kernel_loaded);
-		(void)sd_bus_emit_properties_changed(conn->bus, CONTROL_PATH, CONTROL_INTERFACE, "Panicked",
+		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "Panicked",
 						     NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
 	}
@@ -251,7 +251,7 @@ static int connection_add(struct control *c, int fd)
 	if (r >= 0)
 		r = sd_bus_set_server(bus, 1, id);
 	if (r >= 0)
-		r = sd_bus_add_object_vtable(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, vmm_vtable, c);
+		r = sd_bus_add_object_vtable(bus, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, vmm_vtable, c);
 	if (r >= 0)
 		r = sd_bus_start(bus);
 	if (r < 0) {

@@ -5,10 +5,9 @@
 #include <systemd/sd-bus.h>
 
 #include "event.h"
+#include "phyllome-vmm1.h"
 
 #define CONTROL_MAX_CONNECTIONS 4
-#define CONTROL_PATH "/org/phyllome/VMM1"
-#define CONTROL_INTERFACE "org.phyllome.VMM1"
 
 struct vm;
 struct control;

@@ -71,6 +71,8 @@ int iothread_start(struct iothread *t)
 	if (r != 0)
 		return log_error_errno(r, "Cannot start the device thread: %m");
 	t->started = true;
+	/* Named like the vCPUs' threads, so that tests and ps tell our threads from the kernel's. */
+	(void)pthread_setname_np(t->thread, "device");
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bootfiles.h"
-#include "exit-status.h"
+#include "phyllome-vmm1.h"
 #include "log.h"
 #include "options.h"
 #include "sandbox.h"
@@ -40,22 +40,22 @@ static int stop_status(enum vm_stop_reason reason, const char *name)
 	switch (reason) {
 	case VM_STOP_POWEROFF:
 		log_info("VM %s: the guest powered off", name);
-		return EXIT_GUEST_POWEROFF;
+		return VMM_EXIT_POWEROFF;
 	case VM_STOP_RESET:
 		log_notice("VM %s: the guest reset the machine", name);
-		return EXIT_GUEST_REBOOT;
+		return VMM_EXIT_REBOOT;
 	case VM_STOP_CRASH:
 		log_error("VM %s: the guest crashed", name);
-		return EXIT_GUEST_CRASH;
+		return VMM_EXIT_CRASH;
 	case VM_STOP_PANIC:
 		log_error("VM %s: the guest kernel panicked", name);
-		return EXIT_GUEST_PANIC;
+		return VMM_EXIT_PANIC;
 	case VM_STOP_HOST:
 		log_notice("VM %s: stopped by the host", name);
-		return EXIT_HOST_STOP;
+		return VMM_EXIT_HOST_STOP;
 	default:
 		log_error("VM %s: stopped by a VMM error", name);
-		return EXIT_VMM_ERROR;
+		return VMM_EXIT_ERROR;
 	}
 }
 
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	int r, status;
 
 	if (options_parse(argc, argv, &config, &action) < 0)
-		return EXIT_USAGE;
+		return VMM_EXIT_USAGE;
 	if (action == OPTIONS_HELP) {
 		options_help(argv[0]);
 		return 0;
@@ -83,20 +83,20 @@ int main(int argc, char **argv)
 
 		/* Before anything is opened: what we did not ask for, the guest's monitor never holds. */
 		if (sandbox_close_other_fds(keep, options_inherited_fds(&config, keep)) < 0)
-			return EXIT_VMM_ERROR;
+			return VMM_EXIT_ERROR;
 	}
 
 	if (boot_files_open(&files, config.kernel, config.initrd, config.cmdline) < 0)
-		return EXIT_USAGE;
+		return VMM_EXIT_USAGE;
 	if (block_signals() < 0) {
 		boot_files_close(&files);
-		return EXIT_VMM_ERROR;
+		return VMM_EXIT_ERROR;
 	}
 
 	r = vm_create(&vm, &config, &files);
 	boot_files_close(&files);
 	if (r < 0) {
-		status = vm.config_error ? EXIT_USAGE : EXIT_VMM_ERROR;
+		status = vm.config_error ? VMM_EXIT_USAGE : VMM_EXIT_ERROR;
 		vm_destroy(&vm);
 		return status;
 	}

@@ -12,58 +12,11 @@
 #include <syslog.h>
 
 #include "memory.h"
+#include "size.h"
 
 int parse_size(const char *s, uint64_t *ret)
 {
-	unsigned long long value, shift = 20;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	value = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'B':
-	case 'b':
-		shift = 0;
-		end++;
-		break;
-	case 'K':
-	case 'k':
-		shift = 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		end++;
-		break;
-	case 'T':
-	case 't':
-		shift = 40;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	/* Accept "512MiB" and "512MB" as people write them; both mean binary units here. */
-	if (shift > 0 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end != '\0')
-		return -EINVAL;
-	if (value > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*ret = value << shift;
-	return 0;
+	return size_parse(s, SIZE_MIB, ret);
 }
 
 int parse_serial(const char *s, enum serial_kind *ret_kind, const char **ret_path)

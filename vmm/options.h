@@ -93,7 +93,7 @@ enum options_action {
 	OPTIONS_VERSION,
 };
 
-/* "512M", "2G", "65536K", "1073741824B"; a bare number means MiB. */
+/* The project's size grammar (common/size.h); a bare number means MiB. */
 int parse_size(const char *s, uint64_t *ret);
 /* A file descriptor number above 2 that is open in this process. */
 int parse_fd(const char *s, int *ret);

@@ -8,6 +8,9 @@
 # Where: PHYLLOME_KVM_TESTS=direct|kvmhost|auto (meson option kvm_tests). auto
 # runs directly when this host can, and otherwise inside the test-host VM
 # (tests/kvmhost/kvmhost.sh: QEMU's emulator with nested SVM and real kvm_amd).
+# KVM_SUITE_NEEDS lists other /dev nodes the suite needs (vhost-vsock, ...): a
+# host without one of them runs the suite in the test-host VM, which has them
+# all, rather than skip what needs it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kind=$1
@@ -23,8 +26,15 @@ host_has_hw_virt() {
 	grep -qwE 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]
 }
 
+host_has_devices() {
+	local d
+	for d in ${KVM_SUITE_NEEDS:-}; do
+		[ -c "/dev/$d" ] || return 1
+	done
+}
+
 if [ "$where" = auto ]; then
-	if host_has_hw_virt || { [ "$kind" = tiny ] && [ -c /dev/kvm ]; }; then
+	if { host_has_hw_virt || { [ "$kind" = tiny ] && [ -c /dev/kvm ]; }; } && host_has_devices; then
 		where=direct
 	else
 		where=kvmhost
