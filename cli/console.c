@@ -59,14 +59,18 @@ static int relay(int console_fd, const char *name)
 	char buf[4096];
 
 	if (tty) {
-		fprintf(stderr, "Connected to %s's console. Press Ctrl-] three times within 1s to leave.\r\n", name);
+		fprintf(
+		    stderr,
+		    "Connected to %s's console. Press Ctrl-] three times within 1s to leave.\r\n",
+		    name);
 		raw = saved;
 		cfmakeraw(&raw);
 		(void)tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
 	for (;;) {
 		struct pollfd fds[2] = { { .fd = console_fd, .events = POLLIN },
-					 { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN } };
+					 { .fd = stdin_open ? STDIN_FILENO : -1,
+					   .events = POLLIN } };
 		ssize_t n;
 
 		if (poll(fds, 2, -1) < 0) {
@@ -77,9 +81,11 @@ static int relay(int console_fd, const char *name)
 		if (fds[0].revents) {
 			n = read(console_fd, buf, sizeof(buf));
 			if (n <= 0) {
-				fprintf(stderr, tty ? "\r\nThe console of %s closed (the machine stopped).\r\n"
-						    : "The console of %s closed (the machine stopped).\n",
-					name);
+				fprintf(
+				    stderr,
+				    tty ? "\r\nThe console of %s closed (the machine stopped).\r\n"
+					: "The console of %s closed (the machine stopped).\n",
+				    name);
 				break;
 			}
 			if (!write_all(STDOUT_FILENO, buf, (size_t)n))
@@ -88,7 +94,8 @@ static int relay(int console_fd, const char *name)
 		if (fds[1].revents) {
 			n = read(STDIN_FILENO, buf, sizeof(buf));
 			if (n <= 0) {
-				/* Input ended (a pipe): keep showing the console until it closes. */
+				/* Input ended (a pipe): keep showing the console until it closes.
+				 */
 				stdin_open = FALSE;
 				(void)shutdown(console_fd, SHUT_WR);
 				continue;
@@ -121,8 +128,8 @@ int cmd_console(Ctl *ctl, int argc, char **argv)
 	m = ctl_machine(ctl, argv[1], &status);
 	if (!m)
 		return status;
-	if (!phyllome_machine_call_open_console_sync(m, ctl_options(ctl, NULL), NULL, &handle, &fds, NULL,
-						     &error))
+	if (!phyllome_machine_call_open_console_sync(m, ctl_options(ctl, NULL), NULL, &handle, &fds,
+						     NULL, &error))
 		return ctl_error(argv[1], error);
 	fd = g_unix_fd_list_get(fds, g_variant_get_handle(handle), &error);
 	if (fd < 0)

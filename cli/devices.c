@@ -24,8 +24,8 @@ static void device_json(GString *out, GVariant *d)
 	g_variant_lookup(d, "group-members", "^a&s", &members);
 	g_string_append(out, "{\"address\":");
 	json_string(out, lookup_string(d, "address"));
-	g_string_append_printf(out, ",\"vendor_id\":%u,\"device_id\":%u,\"class\":%u,\"vendor\":", vendor_id, device_id,
-			       class_code);
+	g_string_append_printf(out, ",\"vendor_id\":%u,\"device_id\":%u,\"class\":%u,\"vendor\":",
+			       vendor_id, device_id, class_code);
 	json_string(out, lookup_string(d, "vendor"));
 	g_string_append(out, ",\"product\":");
 	json_string(out, lookup_string(d, "product"));
@@ -55,13 +55,16 @@ static void device_line(GVariant *d)
 	g_variant_lookup(d, "device-id", "q", &device_id);
 	g_variant_lookup(d, "group-members", "^a&s", &members);
 	/* A group with company: they can only go to a machine together. */
-	group_text = !*group
-			 ? g_strdup("-")
-			 : g_strdup_printf("%s%s", group, members && g_strv_length((char **)members) > 1 ? "+" : "");
-	printf("%-12s %04x:%04x %-6s %-12s %-10s %s%s%s\n", lookup_string(d, "address"), vendor_id, device_id,
-	       group_text, *lookup_string(d, "driver") ? lookup_string(d, "driver") : "-",
-	       *lookup_string(d, "granted-to") ? lookup_string(d, "granted-to") : "-", lookup_string(d, "vendor"),
-	       *lookup_string(d, "product") ? " " : "", lookup_string(d, "product"));
+	group_text =
+	    !*group ? g_strdup("-")
+		    : g_strdup_printf("%s%s", group,
+				      members && g_strv_length((char **)members) > 1 ? "+" : "");
+	printf("%-12s %04x:%04x %-6s %-12s %-10s %s%s%s\n", lookup_string(d, "address"), vendor_id,
+	       device_id, group_text,
+	       *lookup_string(d, "driver") ? lookup_string(d, "driver") : "-",
+	       *lookup_string(d, "granted-to") ? lookup_string(d, "granted-to") : "-",
+	       lookup_string(d, "vendor"), *lookup_string(d, "product") ? " " : "",
+	       lookup_string(d, "product"));
 }
 
 int cmd_devices(Ctl *ctl, int argc, char **argv)
@@ -77,7 +80,8 @@ int cmd_devices(Ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	manager = ctl_manager(ctl, &error);
-	if (!manager || !phyllome_manager_call_list_host_devices_sync(manager, &devices, NULL, &error))
+	if (!manager ||
+	    !phyllome_manager_call_list_host_devices_sync(manager, &devices, NULL, &error))
 		return ctl_error("cannot list host devices", error);
 	n = g_variant_n_children(devices);
 	if (ctl->json) {
@@ -95,22 +99,25 @@ int cmd_devices(Ctl *ctl, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!ctl->no_legend)
-		printf("%-12s %-9s %-6s %-12s %-10s %s\n", "ADDRESS", "ID", "GROUP", "DRIVER", "GRANTED", "NAME");
+		printf("%-12s %-9s %-6s %-12s %-10s %s\n", "ADDRESS", "ID", "GROUP", "DRIVER",
+		       "GRANTED", "NAME");
 	for (gsize i = 0; i < n; i++) {
 		g_autoptr(GVariant) d = g_variant_get_child_value(devices, i);
 
 		device_line(d);
 	}
 	if (!ctl->no_legend)
-		printf("\n%zu devices listed. GROUP: the IOMMU group (+: it has other members, which go to a "
+		printf("\n%zu devices listed. GROUP: the IOMMU group (+: it has other members, "
+		       "which go to a "
 		       "machine along).\n",
 		       n);
 	return EXIT_OK;
 }
 
-/* NAME DEVICE [FLAG]: the machine, the device and whether the one flag this verb takes was given. */
-static int device_args(const char *verb, const char *flag, int argc, char **argv, const char **ret_name,
-		       const char **ret_device, gboolean *ret_flag)
+/* NAME DEVICE [FLAG]: the machine, the device and whether the one flag this verb takes was given.
+ */
+static int device_args(const char *verb, const char *flag, int argc, char **argv,
+		       const char **ret_name, const char **ret_device, gboolean *ret_flag)
 {
 	const char *positional[2] = { NULL, NULL };
 	int n = 0;
@@ -120,13 +127,15 @@ static int device_args(const char *verb, const char *flag, int argc, char **argv
 		if (g_str_equal(argv[i], flag))
 			*ret_flag = TRUE;
 		else if (argv[i][0] == '-' || n == 2) {
-			g_printerr("phyllomectl: %s NAME DEVICE [%s]: unexpected '%s'\n", verb, flag, argv[i]);
+			g_printerr("phyllomectl: %s NAME DEVICE [%s]: unexpected '%s'\n", verb,
+				   flag, argv[i]);
 			return EXIT_USAGE;
 		} else
 			positional[n++] = argv[i];
 	}
 	if (n != 2) {
-		g_printerr("phyllomectl: %s takes a machine name and a device address (phyllomectl devices lists "
+		g_printerr("phyllomectl: %s takes a machine name and a device address (phyllomectl "
+			   "devices lists "
 			   "them)\n",
 			   verb);
 		return EXIT_USAGE;
@@ -136,22 +145,26 @@ static int device_args(const char *verb, const char *flag, int argc, char **argv
 	return EXIT_OK;
 }
 
-typedef gboolean (*DeviceCall)(PhyllomeMachine *m, const char *device, GVariant *options, GError **error);
+typedef gboolean (*DeviceCall)(PhyllomeMachine *m, const char *device, GVariant *options,
+			       GError **error);
 
-static gboolean call_grant(PhyllomeMachine *m, const char *device, GVariant *options, GError **error)
+static gboolean call_grant(PhyllomeMachine *m, const char *device, GVariant *options,
+			   GError **error)
 {
 	g_autofree char *path = NULL;
 
 	return phyllome_machine_call_grant_device_sync(m, device, options, &path, NULL, error);
 }
 
-static gboolean call_revoke(PhyllomeMachine *m, const char *device, GVariant *options, GError **error)
+static gboolean call_revoke(PhyllomeMachine *m, const char *device, GVariant *options,
+			    GError **error)
 {
 	return phyllome_machine_call_revoke_device_sync(m, device, options, NULL, error);
 }
 
 /* VERB NAME DEVICE [FLAG]: FLAG sets the boolean option of that name. */
-static int device_verb(Ctl *ctl, int argc, char **argv, const char *verb, const char *flag, DeviceCall call)
+static int device_verb(Ctl *ctl, int argc, char **argv, const char *verb, const char *flag,
+		       DeviceCall call)
 {
 	g_autoptr(PhyllomeMachine) m = NULL;
 	g_autoptr(GError) error = NULL;
@@ -171,7 +184,8 @@ static int device_verb(Ctl *ctl, int argc, char **argv, const char *verb, const 
 	if (!call(m, device, ctl_options(ctl, &options), &error))
 		return ctl_error(name, error);
 	if (call == call_grant)
-		printf("%s granted to %s%s\n", device, name, flag_set ? " (persistent)" : " (until phyllomed stops)");
+		printf("%s granted to %s%s\n", device, name,
+		       flag_set ? " (persistent)" : " (until phyllomed stops)");
 	return EXIT_OK;
 }
 

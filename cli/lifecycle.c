@@ -35,7 +35,8 @@ static gboolean parse_user(const char *s, guint32 *ret)
 
 int cmd_create(Ctl *ctl, int argc, char **argv)
 {
-	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL, *owner = NULL;
+	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL,
+			*owner = NULL;
 	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL;
 	g_auto(GStrv) disks = NULL, networks = NULL;
 	gint cpus = 0, cpu_weight = 0, vsock_cid = 0;
@@ -47,21 +48,30 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	guint64 size;
 	guint32 uid;
 	const GOptionEntry entries[] = {
-		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Linux bzImage (absolute path, required)", "PATH" },
+		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
+		  "Linux bzImage (absolute path, required)", "PATH" },
 		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial ramdisk", "PATH" },
-		{ "cmdline", 0, 0, G_OPTION_ARG_STRING, &cmdline, "Kernel command line (default console=ttyS0)", "S" },
+		{ "cmdline", 0, 0, G_OPTION_ARG_STRING, &cmdline,
+		  "Kernel command line (default console=ttyS0)", "S" },
 		{ "cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "vCPUs (default 1)", "N" },
-		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM, e.g. 512M or 4G (default 512M)", "SIZE" },
-		{ "owner", 0, 0, G_OPTION_ARG_STRING, &owner, "Owner, a user name or uid (default: you)", "USER" },
-		{ "autostart", 0, 0, G_OPTION_ARG_STRING, &autostart, "no, boot or login (default no)", "WHEN" },
-		{ "memory-max", 0, 0, G_OPTION_ARG_STRING, &memory_max, "The scope's MemoryMax", "SIZE" },
-		{ "cpu-weight", 0, 0, G_OPTION_ARG_INT, &cpu_weight, "The scope's CPUWeight (1-10000)", "N" },
+		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory,
+		  "RAM, e.g. 512M or 4G (default 512M)", "SIZE" },
+		{ "owner", 0, 0, G_OPTION_ARG_STRING, &owner,
+		  "Owner, a user name or uid (default: you)", "USER" },
+		{ "autostart", 0, 0, G_OPTION_ARG_STRING, &autostart,
+		  "no, boot or login (default no)", "WHEN" },
+		{ "memory-max", 0, 0, G_OPTION_ARG_STRING, &memory_max, "The scope's MemoryMax",
+		  "SIZE" },
+		{ "cpu-weight", 0, 0, G_OPTION_ARG_INT, &cpu_weight,
+		  "The scope's CPUWeight (1-10000)", "N" },
 		{ "tasks-max", 0, 0, G_OPTION_ARG_INT64, &tasks_max, "The scope's TasksMax", "N" },
 		{ "disk", 0, 0, G_OPTION_ARG_STRING_ARRAY, &disks,
-		  "A disk: raw image or block device (repeatable)", "PATH[,readonly][,serial=ID][,direct]" },
+		  "A disk: raw image or block device (repeatable)",
+		  "PATH[,readonly][,serial=ID][,direct]" },
 		{ "net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &networks, "A NIC on a tap (repeatable)",
 		  "tap=NAME[,mac=MAC]" },
-		{ "vsock-cid", 0, 0, G_OPTION_ARG_INT, &vsock_cid, "The guest's AF_VSOCK context ID", "N" },
+		{ "vsock-cid", 0, 0, G_OPTION_ARG_INT, &vsock_cid,
+		  "The guest's AF_VSOCK context ID", "N" },
 		{ NULL },
 	};
 
@@ -92,14 +102,16 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		/* The image's path is absolute for the daemon; its options go as they are. */
 		for (guint i = 0; disks[i]; i++) {
 			char *comma = strchr(disks[i], ',');
-			g_autofree char *image = g_strndup(disks[i], comma ? (gsize)(comma - disks[i]) : strlen(disks[i]));
+			g_autofree char *image = g_strndup(
+			    disks[i], comma ? (gsize)(comma - disks[i]) : strlen(disks[i]));
 			g_autofree char *abs = g_canonicalize_filename(image, NULL);
 			char *spec = g_strconcat(abs, comma ? comma : "", NULL);
 
 			g_free(disks[i]);
 			disks[i] = spec;
 		}
-		g_variant_builder_add(&config, "{sv}", "disks", g_variant_new_strv((const char *const *)disks, -1));
+		g_variant_builder_add(&config, "{sv}", "disks",
+				      g_variant_new_strv((const char *const *)disks, -1));
 	}
 	if (networks)
 		g_variant_builder_add(&config, "{sv}", "networks",
@@ -109,7 +121,8 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (vsock_cid)
-		g_variant_builder_add(&config, "{sv}", "vsock-cid", g_variant_new_uint32((guint32)vsock_cid));
+		g_variant_builder_add(&config, "{sv}", "vsock-cid",
+				      g_variant_new_uint32((guint32)vsock_cid));
 	if (cpus < 0) {
 		g_printerr("phyllomectl: create: --cpus must be positive\n");
 		return EXIT_USAGE;
@@ -118,7 +131,8 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_variant_builder_add(&config, "{sv}", "cpus", g_variant_new_uint32((guint32)cpus));
 	if (memory) {
 		if (!parse_size(memory, &size)) {
-			g_printerr("phyllomectl: create: invalid --memory '%s' (e.g. 512M, 4G)\n", memory);
+			g_printerr("phyllomectl: create: invalid --memory '%s' (e.g. 512M, 4G)\n",
+				   memory);
 			return EXIT_USAGE;
 		}
 		g_variant_builder_add(&config, "{sv}", "memory", g_variant_new_uint64(size));
@@ -131,7 +145,8 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_variant_builder_add(&config, "{sv}", "owner", g_variant_new_uint32(uid));
 	}
 	if (autostart)
-		g_variant_builder_add(&config, "{sv}", "autostart", g_variant_new_string(autostart));
+		g_variant_builder_add(&config, "{sv}", "autostart",
+				      g_variant_new_string(autostart));
 	if (memory_max) {
 		if (!parse_size(memory_max, &size)) {
 			g_printerr("phyllomectl: create: invalid --memory-max '%s'\n", memory_max);
@@ -140,13 +155,15 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_variant_builder_add(&config, "{sv}", "memory-max", g_variant_new_uint64(size));
 	}
 	if (cpu_weight)
-		g_variant_builder_add(&config, "{sv}", "cpu-weight", g_variant_new_uint32((guint32)cpu_weight));
+		g_variant_builder_add(&config, "{sv}", "cpu-weight",
+				      g_variant_new_uint32((guint32)cpu_weight));
 	if (tasks_max)
-		g_variant_builder_add(&config, "{sv}", "tasks-max", g_variant_new_uint64((guint64)tasks_max));
+		g_variant_builder_add(&config, "{sv}", "tasks-max",
+				      g_variant_new_uint64((guint64)tasks_max));
 
 	manager = ctl_manager(ctl, &error);
-	if (!manager || !phyllome_manager_call_create_machine_sync(manager, argv[1], ctl_options(ctl, &config), &path,
-								    NULL, &error))
+	if (!manager || !phyllome_manager_call_create_machine_sync(
+			    manager, argv[1], ctl_options(ctl, &config), &path, NULL, &error))
 		return ctl_error(argv[1], error);
 	return EXIT_OK;
 }
@@ -189,8 +206,8 @@ static gboolean call_delete(PhyllomeMachine *m, GVariant *options, GError **erro
 }
 
 /* Runs one method on each named machine; the worst status wins. */
-static int for_each_machine(Ctl *ctl, int argc, char **argv, const char *verb, MachineCall call, gboolean force,
-			    gint timeout)
+static int for_each_machine(Ctl *ctl, int argc, char **argv, const char *verb, MachineCall call,
+			    gboolean force, gint timeout)
 {
 	int worst = EXIT_OK;
 
@@ -213,7 +230,8 @@ static int for_each_machine(Ctl *ctl, int argc, char **argv, const char *verb, M
 			g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(m), LONG_CALL_MS);
 			g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
 			if (force)
-				g_variant_builder_add(&options, "{sv}", PHYLLOME_OPTION_FORCE, g_variant_new_boolean(TRUE));
+				g_variant_builder_add(&options, "{sv}", PHYLLOME_OPTION_FORCE,
+						      g_variant_new_boolean(TRUE));
 			if (timeout >= 0)
 				g_variant_builder_add(&options, "{sv}", PHYLLOME_OPTION_TIMEOUT,
 						      g_variant_new_uint32((guint32)timeout));
@@ -237,7 +255,9 @@ static int stop_options(int *argc, char **argv, gboolean *force, gint *timeout)
 			guint64 v;
 
 			if (!g_ascii_string_to_unsigned(argv[++i], 10, 0, 86400, &v, NULL)) {
-				g_printerr("phyllomectl: invalid --timeout '%s' (seconds, 0-86400)\n", argv[i]);
+				g_printerr(
+				    "phyllomectl: invalid --timeout '%s' (seconds, 0-86400)\n",
+				    argv[i]);
 				return EXIT_USAGE;
 			}
 			*timeout = (gint)v;

@@ -14,10 +14,12 @@ static GDBusObjectManager *object_manager(Ctl *ctl, int *ret_status)
 	g_autofree char *owner = NULL;
 	GDBusObjectManager *om = NULL;
 
-	/* A method call starts phyllomed by D-Bus activation; the object manager client does not. */
+	/* A method call starts phyllomed by D-Bus activation; the object manager client does not.
+	 */
 	if (manager && phyllome_manager_call_list_machines_sync(manager, &machines, NULL, &error))
-		om = phyllome_object_manager_client_new_sync(ctl->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-							     PHYLLOME_BUS_NAME, PHYLLOME_MANAGER_PATH, NULL, &error);
+		om = phyllome_object_manager_client_new_sync(
+		    ctl->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, PHYLLOME_BUS_NAME,
+		    PHYLLOME_MANAGER_PATH, NULL, &error);
 	if (!om) {
 		*ret_status = ctl_error("cannot list machines", error);
 		return NULL;
@@ -72,11 +74,13 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_result(m));
 	g_string_append(out, ",\"status_text\":");
 	json_string(out, phyllome_machine_get_status_text(m));
-	g_string_append_printf(out, ",\"exit_status\":%d,\"vcpus\":%u,\"memory_bytes\":%" G_GUINT64_FORMAT
-				    ",\"owner\":%u,\"leader\":%u,\"unit\":",
-			       phyllome_machine_get_exit_status(m), phyllome_machine_get_vcpus(m),
-			       phyllome_machine_get_memory_bytes(m), phyllome_machine_get_owner(m),
-			       phyllome_machine_get_leader(m));
+	g_string_append_printf(
+	    out,
+	    ",\"exit_status\":%d,\"vcpus\":%u,\"memory_bytes\":%" G_GUINT64_FORMAT
+	    ",\"owner\":%u,\"leader\":%u,\"unit\":",
+	    phyllome_machine_get_exit_status(m), phyllome_machine_get_vcpus(m),
+	    phyllome_machine_get_memory_bytes(m), phyllome_machine_get_owner(m),
+	    phyllome_machine_get_leader(m));
 	json_string(out, phyllome_machine_get_unit(m));
 	g_string_append(out, ",\"kernel\":");
 	json_string(out, phyllome_machine_get_kernel(m));
@@ -129,10 +133,11 @@ int cmd_list(Ctl *ctl, int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (guint i = 0; i < machines->len; i++)
-		name_width = MAX(name_width, (int)strlen(phyllome_machine_get_name(machines->pdata[i])));
+		name_width =
+		    MAX(name_width, (int)strlen(phyllome_machine_get_name(machines->pdata[i])));
 	if (!ctl->no_legend)
-		printf("%-*s %-8s %5s %7s %-10s %s\n", name_width, "NAME", "STATE", "CPUS", "MEMORY", "OWNER",
-		       "AUTOSTART");
+		printf("%-*s %-8s %5s %7s %-10s %s\n", name_width, "NAME", "STATE", "CPUS",
+		       "MEMORY", "OWNER", "AUTOSTART");
 	for (guint i = 0; i < machines->len; i++) {
 		PhyllomeMachine *m = machines->pdata[i];
 		g_autofree char *memory = format_bytes(phyllome_machine_get_memory_bytes(m));
@@ -172,12 +177,13 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 		memory = format_bytes(phyllome_machine_get_memory_bytes(m));
 		owner = owner_name(phyllome_machine_get_owner(m));
 		changed = g_date_time_new_from_unix_local(
-			(gint64)(phyllome_machine_get_state_change_timestamp(m) / G_USEC_PER_SEC));
-		since = changed ? g_date_time_format(changed, "%Y-%m-%d %H:%M:%S %Z") : g_strdup("?");
+		    (gint64)(phyllome_machine_get_state_change_timestamp(m) / G_USEC_PER_SEC));
+		since =
+		    changed ? g_date_time_format(changed, "%Y-%m-%d %H:%M:%S %Z") : g_strdup("?");
 		result = phyllome_machine_get_result(m);
 		printf("● %s\n", phyllome_machine_get_name(m));
-		printf("      State: %s since %s%s%s%s\n", state, since, *result ? " (result: " : "", result,
-		       *result ? ")" : "");
+		printf("      State: %s since %s%s%s%s\n", state, since,
+		       *result ? " (result: " : "", result, *result ? ")" : "");
 		if (*phyllome_machine_get_status_text(m))
 			printf("     Status: %s\n", phyllome_machine_get_status_text(m));
 		if (phyllome_machine_get_leader(m))
@@ -185,8 +191,10 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 		if (*phyllome_machine_get_unit(m))
 			printf("       Unit: %s\n", phyllome_machine_get_unit(m));
 		printf("      VCPUs: %u\n     Memory: %s\n      Owner: %s\n  Autostart: %s",
-		       phyllome_machine_get_vcpus(m), memory, owner, phyllome_machine_get_autostart(m));
-		if (g_str_equal(phyllome_machine_get_autostart(m), "login") && phyllome_machine_get_stop_on_logout(m))
+		       phyllome_machine_get_vcpus(m), memory, owner,
+		       phyllome_machine_get_autostart(m));
+		if (g_str_equal(phyllome_machine_get_autostart(m), "login") &&
+		    phyllome_machine_get_stop_on_logout(m))
 			printf(" (stopped %u s after the owner's last session ends)\n",
 			       phyllome_machine_get_stop_on_logout_delay(m));
 		else if (g_str_equal(phyllome_machine_get_autostart(m), "login"))
@@ -218,8 +226,9 @@ static void print_event(const char *what, const char *name, const char *detail)
 	fflush(stdout);
 }
 
-static void properties_changed(GDBusObjectManagerClient *om, GDBusObjectProxy *object, GDBusProxy *proxy,
-			       GVariant *changed, const char *const *invalidated, gpointer data)
+static void properties_changed(GDBusObjectManagerClient *om, GDBusObjectProxy *object,
+			       GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+			       gpointer data)
 {
 	const char *state = NULL;
 	g_autofree char *detail = NULL;
@@ -228,8 +237,9 @@ static void properties_changed(GDBusObjectManagerClient *om, GDBusObjectProxy *o
 	if (!PHYLLOME_IS_MACHINE(proxy) || !g_variant_lookup(changed, "State", "&s", &state))
 		return;
 	detail = *phyllome_machine_get_result(PHYLLOME_MACHINE(proxy))
-			 ? g_strdup_printf("%s (%s)", state, phyllome_machine_get_result(PHYLLOME_MACHINE(proxy)))
-			 : g_strdup(state);
+		     ? g_strdup_printf("%s (%s)", state,
+				       phyllome_machine_get_result(PHYLLOME_MACHINE(proxy)))
+		     : g_strdup(state);
 	print_event("state", phyllome_machine_get_name(PHYLLOME_MACHINE(proxy)), detail);
 }
 
@@ -265,7 +275,8 @@ int cmd_monitor(Ctl *ctl, int argc, char **argv)
 	om = object_manager(ctl, &status);
 	if (!om)
 		return status;
-	g_signal_connect(om, "interface-proxy-properties-changed", G_CALLBACK(properties_changed), NULL);
+	g_signal_connect(om, "interface-proxy-properties-changed", G_CALLBACK(properties_changed),
+			 NULL);
 	g_signal_connect(om, "object-added", G_CALLBACK(object_added), NULL);
 	g_signal_connect(om, "object-removed", G_CALLBACK(object_removed), NULL);
 	printf("Monitoring phyllomed (Ctrl-C to stop)\n");

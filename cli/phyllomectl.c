@@ -14,45 +14,56 @@
 static const Command commands[] = {
 	{ "list", "", "List machines and their states", cmd_list },
 	{ "status", "NAME", "Show a machine's state and definition", cmd_status },
-	{ "create", "NAME --kernel PATH [--initrd PATH] [--cmdline S] [--cpus N] [--memory SIZE]\n"
-		    "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
-		    "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
+	{ "create",
+	  "NAME --kernel PATH [--initrd PATH] [--cmdline S] [--cpus N] [--memory SIZE]\n"
+	  "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
+	  "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
 	  "Define a machine", cmd_create },
 	{ "remove", "NAME", "Delete a stopped machine's definition", cmd_remove },
 	{ "start", "NAME...", "Start machines", cmd_start },
-	{ "stop", "NAME... [--force] [--timeout SEC]", "Shut machines down cleanly (power button)", cmd_stop },
+	{ "stop", "NAME... [--force] [--timeout SEC]", "Shut machines down cleanly (power button)",
+	  cmd_stop },
 	{ "kill", "NAME...", "Kill machines' monitors at once", cmd_kill },
 	{ "restart", "NAME...", "Stop (if running) and start machines", cmd_restart },
-	{ "pause", "NAME...", "Pause machines (their vCPUs stop, their clocks hold still)", cmd_pause },
+	{ "pause", "NAME...", "Pause machines (their vCPUs stop, their clocks hold still)",
+	  cmd_pause },
 	{ "resume", "NAME...", "Let paused machines run on", cmd_resume },
 	{ "enable", "NAME [--at=login|boot] [--stop-on-logout=yes|no] [--logout-delay=SEC]",
 	  "Start a machine by itself: at its owner's login (default) or at boot", cmd_enable },
 	{ "disable", "NAME", "Start a machine only when asked", cmd_disable },
-	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)", cmd_console },
+	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)",
+	  cmd_console },
 	{ "monitor", "", "Print machine events as they happen", cmd_monitor },
-	{ "devices", "", "List the host's PCI devices: IOMMU groups, drivers, grants", cmd_devices },
-	{ "grant", "NAME DEVICE [--persistent]", "Give a host PCI device to a machine (from its next start)", cmd_grant },
-	{ "revoke", "NAME DEVICE [--force]", "Take a granted device back (--force: from a running machine)", cmd_revoke },
+	{ "devices", "", "List the host's PCI devices: IOMMU groups, drivers, grants",
+	  cmd_devices },
+	{ "grant", "NAME DEVICE [--persistent]",
+	  "Give a host PCI device to a machine (from its next start)", cmd_grant },
+	{ "revoke", "NAME DEVICE [--force]",
+	  "Take a granted device back (--force: from a running machine)", cmd_revoke },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: phyllomectl [OPTIONS] COMMAND ...\n\nManage Phyllome virtual machines.\n\nCommands:\n");
+	fprintf(out, "Usage: phyllomectl [OPTIONS] COMMAND ...\n\nManage Phyllome virtual "
+		     "machines.\n\nCommands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
 	fprintf(out, "\nOptions:\n"
 		     "  --json              machine-readable output of list, status and devices\n"
 		     "  --no-legend         no table header\n"
 		     "  --no-ask-password   do not ask for a password when polkit wants one\n"
 		     "  -h, --help          this help\n"
-		     "\nExit status: 0 success, 1 failure, 2 usage, 3 not running (status), 4 no such machine,\n"
+		     "\nExit status: 0 success, 1 failure, 2 usage, 3 not running (status), 4 no "
+		     "such machine,\n"
 		     "5 not authorized.\n");
 }
 
 PhyllomeManager *ctl_manager(Ctl *ctl, GError **error)
 {
 	return phyllome_manager_proxy_new_sync(ctl->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-					       PHYLLOME_BUS_NAME, PHYLLOME_MANAGER_PATH, NULL, error);
+					       PHYLLOME_BUS_NAME, PHYLLOME_MANAGER_PATH, NULL,
+					       error);
 }
 
 int ctl_error(const char *what, GError *error)
@@ -67,7 +78,8 @@ int ctl_error(const char *what, GError *error)
 		status = EXIT_DENIED;
 	g_dbus_error_strip_remote_error(error);
 	if (remote && g_str_equal(remote, "org.freedesktop.DBus.Error.ServiceUnknown"))
-		g_printerr("phyllomectl: %s: phyllomed is not running (%s)\n", what, error->message);
+		g_printerr("phyllomectl: %s: phyllomed is not running (%s)\n", what,
+			   error->message);
 	else
 		g_printerr("phyllomectl: %s: %s\n", what, error->message);
 	return status;
@@ -80,12 +92,13 @@ PhyllomeMachine *ctl_machine(Ctl *ctl, const char *name, int *ret_status)
 	g_autofree char *path = NULL;
 	PhyllomeMachine *machine;
 
-	if (!manager || !phyllome_manager_call_get_machine_sync(manager, name, &path, NULL, &error)) {
+	if (!manager ||
+	    !phyllome_manager_call_get_machine_sync(manager, name, &path, NULL, &error)) {
 		*ret_status = ctl_error(name, error);
 		return NULL;
 	}
-	machine = phyllome_machine_proxy_new_sync(ctl->bus, G_DBUS_PROXY_FLAGS_NONE, PHYLLOME_BUS_NAME, path, NULL,
-						  &error);
+	machine = phyllome_machine_proxy_new_sync(ctl->bus, G_DBUS_PROXY_FLAGS_NONE,
+						  PHYLLOME_BUS_NAME, path, NULL, &error);
 	if (!machine)
 		*ret_status = ctl_error(name, error);
 	return machine;
@@ -110,8 +123,8 @@ static void start_polkit_agent(void)
 		g_autofree char *fd_arg = g_strdup_printf("%d", notify[1]);
 
 		close(notify[0]);
-		execl("/usr/bin/pkttyagent", "pkttyagent", "--process", pid_arg, "--notify-fd", fd_arg, "--fallback",
-		      (char *)NULL);
+		execl("/usr/bin/pkttyagent", "pkttyagent", "--process", pid_arg, "--notify-fd",
+		      fd_arg, "--fallback", (char *)NULL);
 		_exit(127);
 	}
 	close(notify[1]);
@@ -133,7 +146,8 @@ GVariant *ctl_options(Ctl *ctl, GVariantBuilder *extra)
 	}
 	if (interactive)
 		start_polkit_agent();
-	g_variant_builder_add(b, "{sv}", PHYLLOME_OPTION_INTERACTIVE, g_variant_new_boolean(interactive));
+	g_variant_builder_add(b, "{sv}", PHYLLOME_OPTION_INTERACTIVE,
+			      g_variant_new_boolean(interactive));
 	return g_variant_builder_end(b);
 }
 
@@ -194,7 +208,8 @@ int main(int argc, char **argv)
 			continue;
 		ctl.bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
 		if (!ctl.bus) {
-			g_printerr("phyllomectl: cannot connect to the system bus: %s\n", error->message);
+			g_printerr("phyllomectl: cannot connect to the system bus: %s\n",
+				   error->message);
 			return EXIT_FAILED;
 		}
 		status = commands[c].run(&ctl, argc - i, argv + i);

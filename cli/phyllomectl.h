@@ -8,11 +8,11 @@
 /* Exit statuses, for scripts (as systemctl's where they mean the same). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAILED = 1,    /* the operation failed (the daemon's error is printed) */
-	EXIT_USAGE = 2,     /* bad command line */
-	EXIT_INACTIVE = 3,  /* status: the machine is not running */
-	EXIT_NO_SUCH = 4,   /* no such machine */
-	EXIT_DENIED = 5,    /* not authorized */
+	EXIT_FAILED = 1,   /* the operation failed (the daemon's error is printed) */
+	EXIT_USAGE = 2,	   /* bad command line */
+	EXIT_INACTIVE = 3, /* status: the machine is not running */
+	EXIT_NO_SUCH = 4,  /* no such machine */
+	EXIT_DENIED = 5,   /* not authorized */
 };
 
 typedef struct {

@@ -59,7 +59,7 @@ static void authorization_done(GObject *source, GAsyncResult *res, gpointer data
 	Check *check = data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PolkitAuthorizationResult) result =
-		polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), res, &error);
+	    polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), res, &error);
 
 	if (!result) {
 		check_deny(check, "Cannot check authorization: %s", error->message);
@@ -70,7 +70,8 @@ static void authorization_done(GObject *source, GAsyncResult *res, gpointer data
 		return;
 	}
 	if (polkit_authorization_result_get_is_challenge(result))
-		check_deny(check, "Authentication is required (try again with interactive authorization)");
+		check_deny(check,
+			   "Authentication is required (try again with interactive authorization)");
 	else
 		check_deny(check, "Not authorized");
 }
@@ -94,7 +95,8 @@ static void ask_polkit(Check *check)
 		polkit_details_insert(details, d[0], d[1]);
 	if (check->interactive)
 		flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
-	subject = polkit_system_bus_name_new(g_dbus_method_invocation_get_sender(check->invocation));
+	subject =
+	    polkit_system_bus_name_new(g_dbus_method_invocation_get_sender(check->invocation));
 	polkit_authority_check_authorization(b->authority, subject, action, details, flags, NULL,
 					     authorization_done, check);
 }
@@ -103,7 +105,8 @@ static void caller_uid_done(GObject *source, GAsyncResult *res, gpointer data)
 {
 	Check *check = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 
 	if (!reply) {
 		check_deny(check, "Cannot identify the caller: %s", error->message);
@@ -129,7 +132,8 @@ static void authority_ready(GObject *source, GAsyncResult *res, gpointer data)
 	(void)source;
 	b->authority = polkit_authority_get_finish(res, &b->connect_error);
 	if (!b->authority)
-		g_warning("Cannot connect to polkit: %s; non-root callers are denied", b->connect_error->message);
+		g_warning("Cannot connect to polkit: %s; non-root callers are denied",
+			  b->connect_error->message);
 	while ((check = g_queue_pop_head(&b->waiting)))
 		ask_polkit(check);
 }
@@ -152,9 +156,9 @@ void bouncer_free(Bouncer *b)
 	g_free(b);
 }
 
-void bouncer_check(Bouncer *b, GDBusMethodInvocation *invocation, const char *action, const char *owner_action,
-		   uid_t owner, gboolean interactive, const char *const *details, BouncerCallback callback,
-		   gpointer user_data)
+void bouncer_check(Bouncer *b, GDBusMethodInvocation *invocation, const char *action,
+		   const char *owner_action, uid_t owner, gboolean interactive,
+		   const char *const *details, BouncerCallback callback, gpointer user_data)
 {
 	Check *check = g_new0(Check, 1);
 
@@ -168,10 +172,11 @@ void bouncer_check(Bouncer *b, GDBusMethodInvocation *invocation, const char *ac
 	check->details = g_strdupv((char **)details);
 	check->callback = callback;
 	check->user_data = user_data;
-	g_dbus_connection_call(g_dbus_method_invocation_get_connection(invocation), "org.freedesktop.DBus",
-			       "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser",
-			       g_variant_new("(s)", g_dbus_method_invocation_get_sender(invocation)),
-			       G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, caller_uid_done, check);
+	g_dbus_connection_call(
+	    g_dbus_method_invocation_get_connection(invocation), "org.freedesktop.DBus",
+	    "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser",
+	    g_variant_new("(s)", g_dbus_method_invocation_get_sender(invocation)),
+	    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, caller_uid_done, check);
 }
 
 gboolean options_interactive(GVariant *options)

@@ -10,9 +10,10 @@
  */
 typedef struct Bouncer Bouncer;
 
-/* Called with the caller's uid and NULL, or with the reason it was denied (PHYLLOME_ERROR_NOT_AUTHORIZED). */
-typedef void (*BouncerCallback)(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied,
-				gpointer user_data);
+/* Called with the caller's uid and NULL, or with the reason it was denied
+ * (PHYLLOME_ERROR_NOT_AUTHORIZED). */
+typedef void (*BouncerCallback)(GDBusMethodInvocation *invocation, uid_t caller,
+				const GError *denied, gpointer user_data);
 
 /* Connects to polkit asynchronously; until then checks wait for it. */
 Bouncer *bouncer_new(void);
@@ -24,8 +25,8 @@ void bouncer_free(Bouncer *bouncer);
  * pairs, NULL-terminated. Root is always allowed.
  */
 void bouncer_check(Bouncer *bouncer, GDBusMethodInvocation *invocation, const char *action,
-		   const char *owner_action, uid_t owner, gboolean interactive, const char *const *details,
-		   BouncerCallback callback, gpointer user_data);
+		   const char *owner_action, uid_t owner, gboolean interactive,
+		   const char *const *details, BouncerCallback callback, gpointer user_data);
 
 /* Reads the "interactive" option of a method's a{sv} options. */
 gboolean options_interactive(GVariant *options);

@@ -34,7 +34,8 @@ char *pci_address_normalize(const char *address)
 	unsigned domain = 0, bus, slot, function;
 	char tail;
 
-	if (!address || strlen(address) > 12 || strspn(address, "0123456789abcdefABCDEF:.") != strlen(address))
+	if (!address || strlen(address) > 12 ||
+	    strspn(address, "0123456789abcdefABCDEF:.") != strlen(address))
 		return NULL;
 	if (sscanf(address, "%4x:%2x:%2x.%1x%c", &domain, &bus, &slot, &function, &tail) != 4 &&
 	    (domain = 0, sscanf(address, "%2x:%2x.%1x%c", &bus, &slot, &function, &tail) != 3))
@@ -48,7 +49,8 @@ gboolean machine_name_is_valid(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 
-	if (len == 0 || len > MACHINE_NAME_MAX || name[0] == '-' || name[0] == '.' || name[len - 1] == '.')
+	if (len == 0 || len > MACHINE_NAME_MAX || name[0] == '-' || name[0] == '.' ||
+	    name[len - 1] == '.')
 		return FALSE;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
@@ -120,7 +122,8 @@ gboolean machine_disk_is_valid(const char *spec, const char **ret_why)
 				}
 			continue;
 		}
-		*ret_why = "unknown option: expected readonly, serial=ID (1-20 characters) or direct";
+		*ret_why =
+		    "unknown option: expected readonly, serial=ID (1-20 characters) or direct";
 		return FALSE;
 	}
 	return TRUE;
@@ -131,7 +134,9 @@ static gboolean is_mac(const char *s)
 	unsigned v[6];
 	char tail;
 
-	return strlen(s) == 17 && sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) == 6 &&
+	return strlen(s) == 17 &&
+	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		      &tail) == 6 &&
 	       !(v[0] & 1);
 }
 
@@ -141,23 +146,27 @@ gboolean machine_network_is_valid(const char *spec, const char **ret_why)
 	const char *tap = parts[0] && g_str_has_prefix(parts[0], "tap=") ? parts[0] + 4 : NULL;
 
 	/* An interface name: at most 15 bytes, and nothing ip(8) would choke on. */
-	if (!tap || !*tap || strlen(tap) > 15 || strspn(tap, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(tap)) {
+	if (!tap || !*tap || strlen(tap) > 15 ||
+	    strspn(tap, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		strlen(tap)) {
 		*ret_why = "expected tap=NAME (1-15 letters, digits, '_', '.', '-')[,mac=MAC]";
 		return FALSE;
 	}
 	for (guint i = 1; parts[i]; i++) {
 		if (g_str_has_prefix(parts[i], "mac=") && is_mac(parts[i] + 4))
 			continue;
-		*ret_why = "expected tap=NAME[,mac=MAC] with a unicast MAC such as 52:54:00:12:34:56";
+		*ret_why =
+		    "expected tap=NAME[,mac=MAC] with a unicast MAC such as 52:54:00:12:34:56";
 		return FALSE;
 	}
 	return TRUE;
 }
 
-static gboolean invalid(GError **error, const char *name, const char *key, const char *value, const char *why)
+static gboolean invalid(GError **error, const char *name, const char *key, const char *value,
+			const char *why)
 {
-	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s=%s: %s", name, key,
-		    value ? value : "", why);
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s=%s: %s",
+		    name, key, value ? value : "", why);
 	return FALSE;
 }
 
@@ -211,13 +220,14 @@ gboolean machine_config_check(const MachineConfig *c, GError **error)
 	}
 	if (c->vsock_cid && (c->vsock_cid < 3 || c->vsock_cid == G_MAXUINT32)) {
 		v = g_strdup_printf("%u", c->vsock_cid);
-		return invalid(error, c->name, "VSockCID", v, "must be 3 to 4294967294 (or 0: none)");
+		return invalid(error, c->name, "VSockCID", v,
+			       "must be 3 to 4294967294 (or 0: none)");
 	}
 	return TRUE;
 }
 
-static gboolean get_size(GKeyFile *kf, const char *group, const char *key, const char *name, guint64 *ret,
-			 GError **error)
+static gboolean get_size(GKeyFile *kf, const char *group, const char *key, const char *name,
+			 guint64 *ret, GError **error)
 {
 	g_autofree char *s = g_key_file_get_string(kf, group, key, NULL);
 
@@ -229,8 +239,8 @@ static gboolean get_size(GKeyFile *kf, const char *group, const char *key, const
 	return TRUE;
 }
 
-static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const char *name, guint64 max,
-			 guint64 *ret, GError **error)
+static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const char *name,
+			 guint64 max, guint64 *ret, GError **error)
 {
 	g_autofree char *s = g_key_file_get_string(kf, group, key, NULL);
 	guint64 v;
@@ -245,7 +255,8 @@ static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const
 }
 
 /* A [Machine] key that is true or false; *ret keeps its default when the key is absent. */
-static gboolean get_boolean(GKeyFile *kf, const char *key, const char *name, gboolean *ret, GError **error)
+static gboolean get_boolean(GKeyFile *kf, const char *key, const char *name, gboolean *ret,
+			    GError **error)
 {
 	g_autoptr(GError) bad = NULL;
 	gboolean v;
@@ -289,8 +300,8 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	guint64 v;
 
 	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': no [%s] section",
-			    name, GROUP_MACHINE);
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+			    "Machine '%s': no [%s] section", name, GROUP_MACHINE);
 		return NULL;
 	}
 	c->kernel = g_key_file_get_string(kf, GROUP_MACHINE, "Kernel", NULL);
@@ -316,7 +327,8 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	    !get_boolean(kf, "StopOnLogout", name, &c->stop_on_logout, error))
 		return NULL;
 	v = c->stop_on_logout_delay;
-	if (!get_uint(kf, GROUP_MACHINE, "StopOnLogoutDelay", name, MACHINE_MAX_LOGOUT_DELAY, &v, error))
+	if (!get_uint(kf, GROUP_MACHINE, "StopOnLogoutDelay", name, MACHINE_MAX_LOGOUT_DELAY, &v,
+		      error))
 		return NULL;
 	c->stop_on_logout_delay = (guint)v;
 	v = 0;
@@ -325,7 +337,8 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	c->vsock_cid = (guint)v;
 	autostart = g_key_file_get_string(kf, GROUP_MACHINE, "Autostart", NULL);
 	if (autostart && !autostart_from_string(g_strstrip(autostart), &c->autostart))
-		return invalid(error, name, "Autostart", autostart, "expected no, boot or login"), NULL;
+		return invalid(error, name, "Autostart", autostart, "expected no, boot or login"),
+		       NULL;
 	if (!get_size(kf, GROUP_RESOURCES, "MemoryMax", name, &c->memory_max, error))
 		return NULL;
 	v = 0;
@@ -345,8 +358,8 @@ MachineConfig *machine_config_load(const char *path, const char *name, GError **
 	g_autoptr(GError) local = NULL;
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "Machine '%s': %s: %s", name, path,
-			    local->message);
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+			    "Machine '%s': %s: %s", name, path, local->message);
 		return NULL;
 	}
 	return machine_config_from_keyfile(kf, name, error);
@@ -356,7 +369,8 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 {
 	GKeyFile *kf = g_key_file_new();
 
-	g_key_file_set_comment(kf, NULL, NULL, " Phyllome machine definition (phyllomectl create, or by hand)", NULL);
+	g_key_file_set_comment(
+	    kf, NULL, NULL, " Phyllome machine definition (phyllomectl create, or by hand)", NULL);
 	g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);
 	if (c->initrd)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Initrd", c->initrd);
@@ -366,13 +380,15 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "Owner", c->owner);
 	g_key_file_set_string(kf, GROUP_MACHINE, "Autostart", autostart_to_string(c->autostart));
 	if (c->disks && c->disks[0])
-		g_key_file_set_string_list(kf, GROUP_MACHINE, "Disks", (const char *const *)c->disks,
-					   g_strv_length(c->disks));
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Disks",
+					   (const char *const *)c->disks, g_strv_length(c->disks));
 	if (c->networks && c->networks[0])
-		g_key_file_set_string_list(kf, GROUP_MACHINE, "Networks", (const char *const *)c->networks,
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Networks",
+					   (const char *const *)c->networks,
 					   g_strv_length(c->networks));
 	if (c->devices && c->devices[0])
-		g_key_file_set_string_list(kf, GROUP_MACHINE, "Devices", (const char *const *)c->devices,
+		g_key_file_set_string_list(kf, GROUP_MACHINE, "Devices",
+					   (const char *const *)c->devices,
 					   g_strv_length(c->devices));
 	if (!c->return_devices)
 		g_key_file_set_boolean(kf, GROUP_MACHINE, "ReturnDevices", FALSE);
@@ -381,7 +397,8 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	if (!c->stop_on_logout)
 		g_key_file_set_boolean(kf, GROUP_MACHINE, "StopOnLogout", FALSE);
 	if (c->stop_on_logout_delay != MACHINE_DEFAULT_LOGOUT_DELAY)
-		g_key_file_set_uint64(kf, GROUP_MACHINE, "StopOnLogoutDelay", c->stop_on_logout_delay);
+		g_key_file_set_uint64(kf, GROUP_MACHINE, "StopOnLogoutDelay",
+				      c->stop_on_logout_delay);
 	if (c->memory_max)
 		g_key_file_set_uint64(kf, GROUP_RESOURCES, "MemoryMax", c->memory_max);
 	if (c->cpu_weight)
@@ -399,11 +416,12 @@ gboolean machine_config_save(const MachineConfig *c, const char *dir, GError **e
 	gsize len;
 
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Cannot create %s: %s", dir,
-			    g_strerror(errno));
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Cannot create %s: %s",
+			    dir, g_strerror(errno));
 		return FALSE;
 	}
 	data = g_key_file_to_data(kf, &len, NULL);
 	/* g_file_set_contents writes a temporary file, fsyncs and renames it over the old one. */
-	return g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+	return g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+					0644, error);
 }

@@ -24,12 +24,15 @@ typedef struct {
 	guint64 memory_max; /* 0: no limit */
 	guint cpu_weight;   /* 0: systemd's default */
 	guint64 tasks_max;  /* 0: systemd's default */
-	char **disks;       /* "PATH[,readonly][,serial=ID][,direct]", NULL-terminated; phyllomed opens them */
-	char **networks;    /* "tap=NAME[,mac=MAC]": taps phyllomed opens (or creates) */
-	guint vsock_cid;    /* 0: no vsock device */
-	char **devices;     /* host PCI devices granted persistently ("0000:01:00.0"), NULL-terminated */
-	gboolean return_devices; /* after a run, host devices go back to their drivers (else stay on vfio-pci) */
-	gboolean stop_on_logout;  /* Autostart=login: stop when the owner's last session ends */
+	char **disks;	 /* "PATH[,readonly][,serial=ID][,direct]", NULL-terminated; phyllomed opens
+			    them */
+	char **networks; /* "tap=NAME[,mac=MAC]": taps phyllomed opens (or creates) */
+	guint vsock_cid; /* 0: no vsock device */
+	char *
+	    *devices; /* host PCI devices granted persistently ("0000:01:00.0"), NULL-terminated */
+	gboolean return_devices; /* after a run, host devices go back to their drivers (else stay on
+				    vfio-pci) */
+	gboolean stop_on_logout; /* Autostart=login: stop when the owner's last session ends */
 	guint stop_on_logout_delay; /* seconds after that end, in case the owner comes back */
 } MachineConfig;
 
@@ -47,13 +50,15 @@ typedef struct {
 /* One Disks= or Networks= entry; on FALSE *ret_why says what is wrong. */
 gboolean machine_disk_is_valid(const char *spec, const char **ret_why);
 gboolean machine_network_is_valid(const char *spec, const char **ret_why);
-/* A PCI address, [DOMAIN:]BUS:SLOT.FUNCTION; its full lower-case form, or NULL when it is not one. */
+/* A PCI address, [DOMAIN:]BUS:SLOT.FUNCTION; its full lower-case form, or NULL when it is not one.
+ */
 char *pci_address_normalize(const char *address);
 
 void machine_config_free(MachineConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)
 
-/* 1-64 of [A-Za-z0-9.-], a valid host name (machined needs one): no leading "-", no empty dot-separated label. */
+/* 1-64 of [A-Za-z0-9.-], a valid host name (machined needs one): no leading "-", no empty
+ * dot-separated label. */
 gboolean machine_name_is_valid(const char *name);
 
 const char *autostart_to_string(Autostart autostart);
@@ -63,7 +68,8 @@ gboolean autostart_from_string(const char *s, Autostart *ret);
 gboolean parse_size(const char *s, guint64 *ret);
 
 MachineConfig *machine_config_new(const char *name);
-/* Parses and checks a definition; errors are PHYLLOME_ERROR_INVALID_CONFIG with the key and value. */
+/* Parses and checks a definition; errors are PHYLLOME_ERROR_INVALID_CONFIG with the key and value.
+ */
 MachineConfig *machine_config_load(const char *path, const char *name, GError **error);
 MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error);
 GKeyFile *machine_config_to_keyfile(const MachineConfig *config);

@@ -11,11 +11,11 @@
 
 /* Settings of one phyllomed, from its command line. */
 typedef struct {
-	char *config_dir;  /* machine definitions, NAME.conf */
-	char *runtime_dir; /* per-machine runtime state and console sockets */
-	char *vmm_path;    /* phyllome-vmm */
-	char *vm_user;     /* the unprivileged user monitors run as */
-	char *slice;       /* the slice of the machines' scopes */
+	char *config_dir;   /* machine definitions, NAME.conf */
+	char *runtime_dir;  /* per-machine runtime state and console sockets */
+	char *vmm_path;	    /* phyllome-vmm */
+	char *vm_user;	    /* the unprivileged user monitors run as */
+	char *slice;	    /* the slice of the machines' scopes */
 	guint stop_timeout; /* seconds a guest has to power off before it is killed */
 	char *sysfs_root;   /* where host devices are read: /sys, or a fixture tree in tests */
 } DaemonOptions;
@@ -35,10 +35,15 @@ typedef struct {
 	GHashTable *machines; /* name -> Machine */
 	PciNames *pci_names;  /* loaded at the first ListHostDevices */
 	Inhibitor *inhibitor; /* host sleep and shutdown */
-	Logins *logins;       /* autostart at boot and login */
+	Logins *logins;	      /* autostart at boot and login */
+	/* Run (with the hook's data) after any machine's State changed: how others follow machines.
+	 */
+	GHookList machine_state_hooks;
 } Daemon;
 
 void daemon_log(const char *machine, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
+/* The PCI ID database, loaded at its first use. */
+PciNames *daemon_pci_names(Daemon *daemon);
 
 /* Exported object path of a machine: PHYLLOME_MACHINE_PATH_PREFIX/escaped name. */
 char *machine_object_path(const char *name);

@@ -62,7 +62,7 @@ static gboolean open_network(const char *spec, GArray *fds, GPtrArray *argv, GEr
 {
 	g_auto(GStrv) parts = g_strsplit(spec, ",", 2);
 	const char *name = parts[0] + strlen("tap=");
-	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	g_autofree char *vhost = NULL;
 	int tap, fd;
 

@@ -17,8 +17,8 @@ char *grant_object_path(const char *machine_path, const char *device)
 	return g_strdup_printf("%s/grant/%s", machine_path, element);
 }
 
-Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const char *device, const char *description,
-		 gboolean persistent, GCallback on_revoke, gpointer data)
+Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const char *device,
+		 const char *description, gboolean persistent, GCallback on_method, gpointer data)
 {
 	Grant *g = g_new0(Grant, 1);
 
@@ -32,7 +32,7 @@ Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const c
 	phyllome_grant_set_description(g->iface, description);
 	phyllome_grant_set_persistent(g->iface, persistent);
 	phyllome_grant_set_active(g->iface, FALSE);
-	g_signal_connect(g->iface, "handle-revoke", on_revoke, data);
+	g_signal_connect(g->iface, "g-authorize-method", on_method, data);
 	phyllome_object_skeleton_set_grant(g->object, g->iface);
 	g_dbus_object_manager_server_export(om, G_DBUS_OBJECT_SKELETON(g->object));
 	return g;

@@ -12,9 +12,9 @@
  */
 typedef struct Grant Grant;
 
-/* Revoke calls go to on_revoke (a "handle-revoke" handler) with data. */
+/* Its method calls go to on_method (a "g-authorize-method" handler) with data. */
 Grant *grant_new(GDBusObjectManagerServer *om, const char *machine_path, const char *device,
-		 const char *description, gboolean persistent, GCallback on_revoke, gpointer data);
+		 const char *description, gboolean persistent, GCallback on_method, gpointer data);
 /* Unexports the object. */
 void grant_free(Grant *grant);
 

@@ -20,7 +20,8 @@ void host_device_free(HostDevice *device)
 	g_free(device);
 }
 
-/* A hex number sysfs writes as "0x1234\n"; FALSE when the file is missing or says something else. */
+/* A hex number sysfs writes as "0x1234\n"; FALSE when the file is missing or says something else.
+ */
 static gboolean read_hex(const char *dir, const char *file, guint32 *ret)
 {
 	g_autofree char *path = g_build_filename(dir, file, NULL);
@@ -130,7 +131,8 @@ struct PciNames {
 	struct pci_access *pacc;
 };
 
-/* libpci's messages; without pci_init() (we use none of its hardware access) there are no defaults. */
+/* libpci's messages; without pci_init() (we use none of its hardware access) there are no defaults.
+ */
 static void pci_message(char *format, ...) G_GNUC_PRINTF(1, 2);
 static void pci_message(char *format, ...)
 {
@@ -179,8 +181,8 @@ void pci_names_free(PciNames *names)
 char *pci_names_vendor(PciNames *names, guint16 vendor_id)
 {
 	char buf[256];
-	const char *name =
-	    pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | LOOKUP_FLAGS, (int)vendor_id);
+	const char *name = pci_lookup_name(names->pacc, buf, sizeof(buf),
+					   PCI_LOOKUP_VENDOR | LOOKUP_FLAGS, (int)vendor_id);
 
 	return g_strdup(name ? name : "");
 }
@@ -188,14 +190,15 @@ char *pci_names_vendor(PciNames *names, guint16 vendor_id)
 char *pci_names_product(PciNames *names, guint16 vendor_id, guint16 device_id)
 {
 	char buf[256];
-	const char *name = pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | LOOKUP_FLAGS,
-					   (int)vendor_id, (int)device_id);
+	const char *name =
+	    pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | LOOKUP_FLAGS,
+			    (int)vendor_id, (int)device_id);
 
 	return g_strdup(name ? name : "");
 }
 
-void host_device_names(PciNames *names, const char *sysfs_root, const char *address, char **ret_vendor,
-		       char **ret_product)
+void host_device_names(PciNames *names, const char *sysfs_root, const char *address,
+		       char **ret_vendor, char **ret_product)
 {
 	g_autoptr(HostDevice) d = host_device_get(sysfs_root, address);
 
@@ -220,6 +223,7 @@ GVariant *host_device_to_variant(const HostDevice *d, PciNames *names, const cha
 	g_variant_builder_add(&b, "{sv}", "group-members",
 			      g_variant_new_strv((const char *const *)d->group_members, -1));
 	g_variant_builder_add(&b, "{sv}", "driver", g_variant_new_string(d->driver));
-	g_variant_builder_add(&b, "{sv}", "granted-to", g_variant_new_string(granted_to ? granted_to : ""));
+	g_variant_builder_add(&b, "{sv}", "granted-to",
+			      g_variant_new_string(granted_to ? granted_to : ""));
 	return g_variant_builder_end(&b);
 }

@@ -6,6 +6,7 @@
 
 #include "logind.h"
 #include "machine.h"
+#include "manager.h"
 
 /* logind's own default for InhibitDelayMaxSec=, when it cannot be read. */
 #define DEFAULT_DELAY_MAX_SECONDS 5
@@ -15,30 +16,42 @@ struct Inhibitor {
 	GCancellable *cancellable;
 	guint subscription;
 	guint settle_id;
-	int fd;          /* the delay lock; -1 when not held */
+	int fd;		 /* the delay lock; -1 when not held */
 	gboolean taking; /* an Inhibit call is on its way */
 	gboolean warned; /* that logind refused: said once */
 	gboolean sleeping;
 	gboolean shutting_down;
 	GPtrArray *paused_for_sleep; /* names of the machines to resume after sleep */
-	guint delay_max;             /* logind's InhibitDelayMaxUSec, in seconds */
+	GHook *state_hook;	     /* in the daemon's machine_state_hooks */
+	guint delay_max;	     /* logind's InhibitDelayMaxUSec, in seconds */
 };
 
-/* While the host prepares to sleep, paused machines need no more time; otherwise any live monitor does. */
+typedef struct {
+	Inhibitor *inhibitor;
+	gboolean wanted;
+	guint stop_timeout;
+	const char *stop_why;
+} Survey;
+
+/* While the host prepares to sleep, paused machines need no more time; otherwise any live monitor
+ * does. */
+static void survey_wanted(Machine *m, gpointer data)
+{
+	Survey *s = data;
+	MachineState state = machine_get_state(m);
+
+	if (s->inhibitor->sleeping
+		? state == MACHINE_STARTING || state == MACHINE_RUNNING || state == MACHINE_STOPPING
+		: machine_state_is_active(state))
+		s->wanted = TRUE;
+}
+
 static gboolean wanted(Inhibitor *i)
 {
-	GHashTableIter iter;
-	gpointer value;
+	Survey s = { .inhibitor = i };
 
-	g_hash_table_iter_init(&iter, i->daemon->machines);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		MachineState state = machine_get_state(value);
-
-		if (i->sleeping ? state == MACHINE_STARTING || state == MACHINE_RUNNING || state == MACHINE_STOPPING
-				: machine_state_is_active(state))
-			return TRUE;
-	}
-	return FALSE;
+	manager_foreach_machine(i->daemon, survey_wanted, &s);
+	return s.wanted;
 }
 
 static void release(Inhibitor *i, const char *why)
@@ -57,8 +70,8 @@ static void inhibit_done(GObject *source, GAsyncResult *res, gpointer data)
 	Inhibitor *i = data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GUnixFDList) fds = NULL;
-	g_autoptr(GVariant) reply =
-		g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), &fds, res, &error);
+	g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish(
+	    G_DBUS_CONNECTION(source), &fds, res, &error);
 	int fd;
 
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -67,7 +80,8 @@ static void inhibit_done(GObject *source, GAsyncResult *res, gpointer data)
 	if (!reply) {
 		if (!i->warned)
 			daemon_log(NULL, LOG_WARNING,
-				   "Cannot take logind's sleep and shutdown delay inhibitor (%s): machines will not be "
+				   "Cannot take logind's sleep and shutdown delay inhibitor (%s): "
+				   "machines will not be "
 				   "paused before the host sleeps nor stopped before it shuts down",
 				   error->message);
 		i->warned = TRUE;
@@ -75,13 +89,15 @@ static void inhibit_done(GObject *source, GAsyncResult *res, gpointer data)
 	}
 	fd = g_unix_fd_list_get(fds, 0, &error);
 	if (fd < 0) {
-		daemon_log(NULL, LOG_WARNING, "logind's inhibitor came without its file descriptor: %s",
+		daemon_log(NULL, LOG_WARNING,
+			   "logind's inhibitor came without its file descriptor: %s",
 			   error->message);
 		return;
 	}
 	i->fd = fd;
 	i->warned = FALSE;
-	daemon_log(NULL, LOG_INFO, "Holding a sleep and shutdown delay inhibitor while machines run");
+	daemon_log(NULL, LOG_INFO,
+		   "Holding a sleep and shutdown delay inhibitor while machines run");
 	settle(i);
 }
 
@@ -89,13 +105,13 @@ static void take(Inhibitor *i)
 {
 	i->taking = TRUE;
 	g_dbus_connection_call_with_unix_fd_list(
-		i->daemon->bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "Inhibit",
-		g_variant_new(
-			"(ssss)", "sleep:shutdown", "Phyllome",
-			"Virtual machines are running: they are paused before sleep and shut down before power-off",
-			"delay"),
-		G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, i->cancellable,
-		inhibit_done, i);
+	    i->daemon->bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "Inhibit",
+	    g_variant_new("(ssss)", "sleep:shutdown", "Phyllome",
+			  "Virtual machines are running: they are paused before sleep and shut "
+			  "down before power-off",
+			  "delay"),
+	    G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL,
+	    i->cancellable, inhibit_done, i);
 }
 
 /*
@@ -103,34 +119,37 @@ static void take(Inhibitor *i)
  * meanwhile is paused or stopped too), then holds the inhibitor exactly while
  * it is wanted.
  */
+static void settle_machine(Machine *m, gpointer data)
+{
+	Survey *s = data;
+	Inhibitor *i = s->inhibitor;
+
+	if (i->shutting_down)
+		machine_stop_by_daemon(m, s->stop_timeout, s->stop_why);
+	else if (i->sleeping &&
+		 !g_ptr_array_find_with_equal_func(i->paused_for_sleep, machine_get_name(m),
+						   g_str_equal, NULL) &&
+		 machine_pause_by_daemon(m, TRUE, "the host is going to sleep"))
+		g_ptr_array_add(i->paused_for_sleep, g_strdup(machine_get_name(m)));
+}
+
 static void settle(Inhibitor *i)
 {
-	GHashTableIter iter;
-	gpointer value;
+	/* The same time for every machine: logind's delay, less a second for phyllomed to let go.
+	 */
+	guint timeout =
+	    MIN(i->daemon->options.stop_timeout, i->delay_max > 1 ? i->delay_max - 1 : 1);
+	g_autofree char *why = g_strdup_printf(
+	    "the host is shutting down (the guest has %u s: logind's InhibitDelayMaxSec less 1)",
+	    timeout);
+	Survey s = { .inhibitor = i, .stop_timeout = timeout, .stop_why = why };
 
-	g_hash_table_iter_init(&iter, i->daemon->machines);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		Machine *m = value;
-
-		if (i->shutting_down) {
-			guint timeout = MIN(i->daemon->options.stop_timeout, i->delay_max > 1 ? i->delay_max - 1 : 1);
-			g_autofree char *why = g_strdup_printf(
-				"the host is shutting down (the guest has %u s: logind's InhibitDelayMaxSec less 1)",
-				timeout);
-
-			machine_stop_by_daemon(m, timeout, why);
-		} else if (i->sleeping &&
-			   !g_ptr_array_find_with_equal_func(i->paused_for_sleep, machine_get_name(m), g_str_equal,
-							     NULL) &&
-			   machine_pause_by_daemon(m, TRUE, "the host is going to sleep")) {
-			g_ptr_array_add(i->paused_for_sleep, g_strdup(machine_get_name(m)));
-		}
-	}
+	manager_foreach_machine(i->daemon, settle_machine, &s);
 	if (wanted(i)) {
 		if (i->fd < 0 && !i->taking && !i->shutting_down)
 			take(i);
 	} else {
-		release(i, i->sleeping        ? "the machines are paused; the host may sleep"
+		release(i, i->sleeping	      ? "the machines are paused; the host may sleep"
 			   : i->shutting_down ? "the machines are stopped; the host may shut down"
 					      : "no machine runs");
 	}
@@ -160,10 +179,11 @@ gboolean inhibitor_shutting_down(Inhibitor *i)
 static void woke_up(Inhibitor *i)
 {
 	i->sleeping = FALSE;
-	daemon_log(NULL, LOG_NOTICE, "The host woke up: resuming the machines paused for its sleep (%u)",
+	daemon_log(NULL, LOG_NOTICE,
+		   "The host woke up: resuming the machines paused for its sleep (%u)",
 		   i->paused_for_sleep->len);
 	for (guint k = 0; k < i->paused_for_sleep->len; k++) {
-		Machine *m = g_hash_table_lookup(i->daemon->machines, i->paused_for_sleep->pdata[k]);
+		Machine *m = manager_find_machine(i->daemon, i->paused_for_sleep->pdata[k]);
 
 		if (m)
 			(void)machine_pause_by_daemon(m, FALSE, "the host woke up");
@@ -171,8 +191,9 @@ static void woke_up(Inhibitor *i)
 	g_ptr_array_set_size(i->paused_for_sleep, 0);
 }
 
-static void logind_signal(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
-			  const char *signal, GVariant *params, gpointer data)
+static void logind_signal(GDBusConnection *bus, const char *sender, const char *path,
+			  const char *interface, const char *signal, GVariant *params,
+			  gpointer data)
 {
 	Inhibitor *i = data;
 	gboolean start;
@@ -183,7 +204,8 @@ static void logind_signal(GDBusConnection *bus, const char *sender, const char *
 	g_variant_get(params, "(b)", &start);
 	if (g_str_equal(signal, "PrepareForSleep")) {
 		if (start && !i->sleeping) {
-			daemon_log(NULL, LOG_NOTICE, "The host is going to sleep: pausing the running machines");
+			daemon_log(NULL, LOG_NOTICE,
+				   "The host is going to sleep: pausing the running machines");
 			i->sleeping = TRUE;
 		} else if (!start && i->sleeping) {
 			woke_up(i);
@@ -204,13 +226,14 @@ static guint read_delay_max(GDBusConnection *bus)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		bus, LOGIND_NAME, LOGIND_PATH, "org.freedesktop.DBus.Properties", "Get",
-		g_variant_new("(ss)", LOGIND_MANAGER, "InhibitDelayMaxUSec"), G_VARIANT_TYPE("(v)"),
-		G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &error);
+	    bus, LOGIND_NAME, LOGIND_PATH, "org.freedesktop.DBus.Properties", "Get",
+	    g_variant_new("(ss)", LOGIND_MANAGER, "InhibitDelayMaxUSec"), G_VARIANT_TYPE("(v)"),
+	    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &error);
 	g_autoptr(GVariant) value = NULL;
 
 	if (!reply) {
-		daemon_log(NULL, LOG_WARNING, "Cannot read logind's InhibitDelayMaxUSec (%s); assuming %u s",
+		daemon_log(NULL, LOG_WARNING,
+			   "Cannot read logind's InhibitDelayMaxUSec (%s); assuming %u s",
 			   error->message, DEFAULT_DELAY_MAX_SECONDS);
 		return DEFAULT_DELAY_MAX_SECONDS;
 	}
@@ -228,10 +251,15 @@ Inhibitor *inhibitor_new(Daemon *daemon)
 	i->fd = -1;
 	i->cancellable = g_cancellable_new();
 	i->paused_for_sleep = g_ptr_array_new_with_free_func(g_free);
-	i->subscription =
-		g_dbus_connection_signal_subscribe(daemon->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH, NULL,
-						   G_DBUS_SIGNAL_FLAGS_NONE, logind_signal, i, NULL);
+	i->subscription = g_dbus_connection_signal_subscribe(
+	    daemon->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH, NULL,
+	    G_DBUS_SIGNAL_FLAGS_NONE, logind_signal, i, NULL);
 	i->delay_max = read_delay_max(daemon->bus);
+	/* It follows the machines' states, whoever changes them. */
+	i->state_hook = g_hook_alloc(&daemon->machine_state_hooks);
+	i->state_hook->func = (gpointer)inhibitor_update;
+	i->state_hook->data = i;
+	g_hook_append(&daemon->machine_state_hooks, i->state_hook);
 	inhibitor_update(i);
 	return i;
 }
@@ -240,6 +268,7 @@ void inhibitor_free(Inhibitor *i)
 {
 	if (!i)
 		return;
+	g_hook_destroy_link(&i->daemon->machine_state_hooks, i->state_hook);
 	g_cancellable_cancel(i->cancellable);
 	g_object_unref(i->cancellable);
 	g_dbus_connection_signal_unsubscribe(i->daemon->bus, i->subscription);

@@ -7,6 +7,7 @@
 #include "inhibit.h"
 #include "logind.h"
 #include "machine.h"
+#include "manager.h"
 
 /* In the runtime directory (a tmpfs, empty at boot): boot autostart was done in this boot. */
 #define BOOTED_MARKER ".booted"
@@ -15,9 +16,10 @@ struct Logins {
 	Daemon *daemon;
 	guint subscription;
 	guint refresh_id;
-	GHashTable *present;     /* uid + 1 of every user with a session (opening, online or active) */
-	GHashTable *stop_timers; /* machine name -> source id of its stop after the owner's logout */
-	gboolean warned;         /* that logind could not be asked: said once */
+	GHashTable *present; /* uid + 1 of every user with a session (opening, online or active) */
+	GHashTable
+	    *stop_timers; /* machine name -> source id of its stop after the owner's logout */
+	gboolean warned;  /* that logind could not be asked: said once */
 };
 
 #define UID_KEY(uid) GUINT_TO_POINTER((guint)(uid) + 1)
@@ -34,9 +36,10 @@ static GHashTable *query_present(Logins *l)
 {
 	GDBusConnection *bus = l->daemon->bus;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) users = g_dbus_connection_call_sync(
-		bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "ListUsers", NULL, G_VARIANT_TYPE("(a(uso))"),
-		G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &error);
+	g_autoptr(GVariant) users =
+	    g_dbus_connection_call_sync(bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "ListUsers",
+					NULL, G_VARIANT_TYPE("(a(uso))"), G_DBUS_CALL_FLAGS_NONE,
+					LOGIND_CALL_TIMEOUT_MS, NULL, &error);
 	g_autoptr(GHashTable) present = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GVariantIter) iter = NULL;
 	const char *path;
@@ -44,8 +47,10 @@ static GHashTable *query_present(Logins *l)
 
 	if (!users) {
 		if (!l->warned)
-			daemon_log(NULL, LOG_WARNING,
-				   "Cannot ask logind for login sessions (%s): Autostart=login waits", error->message);
+			daemon_log(
+			    NULL, LOG_WARNING,
+			    "Cannot ask logind for login sessions (%s): Autostart=login waits",
+			    error->message);
 		l->warned = TRUE;
 		return NULL;
 	}
@@ -53,10 +58,10 @@ static GHashTable *query_present(Logins *l)
 	g_variant_get(users, "(a(uso))", &iter);
 	while (g_variant_iter_next(iter, "(u&s&o)", &uid, NULL, &path)) {
 		g_autoptr(GError) local = NULL;
-		g_autoptr(GVariant) reply =
-			g_dbus_connection_call_sync(bus, LOGIND_NAME, path, "org.freedesktop.DBus.Properties", "Get",
-						    g_variant_new("(ss)", LOGIND_USER, "State"), G_VARIANT_TYPE("(v)"),
-						    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &local);
+		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+		    bus, LOGIND_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+		    g_variant_new("(ss)", LOGIND_USER, "State"), G_VARIANT_TYPE("(v)"),
+		    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &local);
 		g_autoptr(GVariant) state = NULL;
 		const char *s;
 
@@ -67,8 +72,10 @@ static GHashTable *query_present(Logins *l)
 		if (!g_variant_is_of_type(state, G_VARIANT_TYPE_STRING))
 			continue;
 		s = g_variant_get_string(state, NULL);
-		/* "closing" (no session left, or only ending ones), "lingering" and "offline" are not a login. */
-		if (g_str_equal(s, "opening") || g_str_equal(s, "online") || g_str_equal(s, "active"))
+		/* "closing" (no session left, or only ending ones), "lingering" and "offline" are
+		 * not a login. */
+		if (g_str_equal(s, "opening") || g_str_equal(s, "online") ||
+		    g_str_equal(s, "active"))
 			g_hash_table_add(present, UID_KEY(uid));
 	}
 	return g_steal_pointer(&present);
@@ -100,7 +107,7 @@ static gboolean stop_after_logout(gpointer data)
 {
 	StopTimer *t = data;
 	Logins *l = t->logins;
-	Machine *m = g_hash_table_lookup(l->daemon->machines, t->name);
+	Machine *m = manager_find_machine(l->daemon, t->name);
 	const MachineConfig *c = m ? machine_get_config(m) : NULL;
 
 	/* The entry holds no reference to the source: it goes when this returns. */
@@ -108,8 +115,9 @@ static gboolean stop_after_logout(gpointer data)
 	if (c && c->autostart == AUTOSTART_LOGIN && c->stop_on_logout &&
 	    !g_hash_table_contains(l->present, UID_KEY(c->owner))) {
 		g_autofree char *owner = user_name(c->owner);
-		g_autofree char *why = g_strdup_printf("%s's last login session ended %u s ago (StopOnLogout)", owner,
-						       c->stop_on_logout_delay);
+		g_autofree char *why =
+		    g_strdup_printf("%s's last login session ended %u s ago (StopOnLogout)", owner,
+				    c->stop_on_logout_delay);
 
 		machine_stop_by_daemon(m, l->daemon->options.stop_timeout, why);
 	}
@@ -127,7 +135,8 @@ static void owner_left(Logins *l, Machine *m, const MachineConfig *c)
 		return;
 	if (!c->stop_on_logout) {
 		daemon_log(machine_get_name(m), LOG_INFO,
-			   "%s's last login session ended; keeps running (StopOnLogout=false)", owner);
+			   "%s's last login session ended; keeps running (StopOnLogout=false)",
+			   owner);
 		return;
 	}
 	daemon_log(machine_get_name(m), LOG_INFO,
@@ -136,41 +145,48 @@ static void owner_left(Logins *l, Machine *m, const MachineConfig *c)
 	t = g_new0(StopTimer, 1);
 	t->logins = l;
 	t->name = g_strdup(machine_get_name(m));
-	id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, c->stop_on_logout_delay, stop_after_logout, t,
-					(GDestroyNotify)stop_timer_free);
+	id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, c->stop_on_logout_delay,
+					stop_after_logout, t, (GDestroyNotify)stop_timer_free);
 	g_hash_table_insert(l->stop_timers, g_strdup(t->name), GUINT_TO_POINTER(id));
 }
 
 /* Compares who is logged in now with before, and acts for each machine that follows its owner. */
+typedef struct {
+	Logins *logins;
+	GHashTable *before, *now; /* uids logged in */
+} Change;
+
+static void follow_owner(Machine *m, gpointer data)
+{
+	Change *change = data;
+	Logins *l = change->logins;
+	const MachineConfig *c = machine_get_config(m);
+	gboolean here, was;
+
+	if (!c || c->autostart != AUTOSTART_LOGIN)
+		return;
+	here = g_hash_table_contains(change->now, UID_KEY(c->owner));
+	was = g_hash_table_contains(change->before, UID_KEY(c->owner));
+	if (here && !was) {
+		g_autofree char *owner = user_name(c->owner);
+		g_autofree char *why = g_strdup_printf("%s logged in (Autostart=login)", owner);
+
+		cancel_stop(l, m);
+		if (!inhibitor_shutting_down(l->daemon->inhibitor))
+			machine_start_by_daemon(m, why);
+	} else if (!here && was) {
+		owner_left(l, m, c);
+	}
+}
+
 static void refresh(Logins *l, GHashTable *before)
 {
 	g_autoptr(GHashTable) now = query_present(l);
-	GHashTableIter iter;
-	gpointer value;
+	Change change = { .logins = l, .before = before, .now = now };
 
 	if (!now)
 		return;
-	g_hash_table_iter_init(&iter, l->daemon->machines);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		Machine *m = value;
-		const MachineConfig *c = machine_get_config(m);
-		gboolean here, was;
-
-		if (!c || c->autostart != AUTOSTART_LOGIN)
-			continue;
-		here = g_hash_table_contains(now, UID_KEY(c->owner));
-		was = g_hash_table_contains(before, UID_KEY(c->owner));
-		if (here && !was) {
-			g_autofree char *owner = user_name(c->owner);
-			g_autofree char *why = g_strdup_printf("%s logged in (Autostart=login)", owner);
-
-			cancel_stop(l, m);
-			if (!inhibitor_shutting_down(l->daemon->inhibitor))
-				machine_start_by_daemon(m, why);
-		} else if (!here && was) {
-			owner_left(l, m, c);
-		}
-	}
+	manager_foreach_machine(l->daemon, follow_owner, &change);
 	g_hash_table_unref(l->present);
 	l->present = g_steal_pointer(&now);
 }
@@ -184,11 +200,13 @@ static gboolean refresh_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void logind_signal(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
-			  const char *signal, GVariant *params, gpointer data)
+static void logind_signal(GDBusConnection *bus, const char *sender, const char *path,
+			  const char *interface, const char *signal, GVariant *params,
+			  gpointer data)
 {
 	Logins *l = data;
-	static const char *const triggers[] = { "UserNew", "UserRemoved", "SessionNew", "SessionRemoved", NULL };
+	static const char *const triggers[] = { "UserNew", "UserRemoved", "SessionNew",
+						"SessionRemoved", NULL };
 
 	(void)bus, (void)sender, (void)path, (void)interface, (void)params;
 	/* A burst of signals (a login brings UserNew and SessionNew) makes one look at logind. */
@@ -204,7 +222,8 @@ static gboolean first_start_in_boot(Daemon *d)
 
 	if (g_file_test(marker, G_FILE_TEST_EXISTS))
 		return FALSE;
-	if (g_mkdir_with_parents(d->options.runtime_dir, 0755) < 0 || !g_file_set_contents(marker, "", 0, &error))
+	if (g_mkdir_with_parents(d->options.runtime_dir, 0755) < 0 ||
+	    !g_file_set_contents(marker, "", 0, &error))
 		daemon_log(NULL, LOG_WARNING,
 			   "Cannot write %s (%s): Autostart=boot machines would start again at "
 			   "phyllomed's next start",
@@ -212,18 +231,26 @@ static gboolean first_start_in_boot(Daemon *d)
 	return TRUE;
 }
 
+static void start_at_boot(Machine *m, gpointer data)
+{
+	const MachineConfig *c = machine_get_config(m);
+
+	(void)data;
+	if (c && c->autostart == AUTOSTART_BOOT)
+		machine_start_by_daemon(m, "the host booted (Autostart=boot)");
+}
+
 Logins *logins_new(Daemon *d)
 {
 	Logins *l = g_new0(Logins, 1);
 	g_autoptr(GHashTable) nobody = g_hash_table_new(g_direct_hash, g_direct_equal);
-	GHashTableIter iter;
-	gpointer value;
 
 	l->daemon = d;
 	l->present = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l->stop_timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	l->subscription = g_dbus_connection_signal_subscribe(d->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH,
-							     NULL, G_DBUS_SIGNAL_FLAGS_NONE, logind_signal, l, NULL);
+	l->subscription = g_dbus_connection_signal_subscribe(
+	    d->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+	    logind_signal, l, NULL);
 	/*
 	 * Only the first start in a boot starts machines: a phyllomed restarted
 	 * later (an update, a crash) must not start again what a user stopped.
@@ -238,13 +265,7 @@ Logins *logins_new(Daemon *d)
 		}
 		return l;
 	}
-	g_hash_table_iter_init(&iter, d->machines);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		const MachineConfig *c = machine_get_config(value);
-
-		if (c && c->autostart == AUTOSTART_BOOT)
-			machine_start_by_daemon(value, "the host booted (Autostart=boot)");
-	}
+	manager_foreach_machine(d, start_at_boot, NULL);
 	refresh(l, nobody);
 	return l;
 }

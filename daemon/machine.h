@@ -9,13 +9,25 @@
  * One machine: its definition, its exported org.phyllome.VM1.Machine object
  * and, while it runs, its monitor process in phyllome-NAME.scope.
  */
-Machine *machine_new(Daemon *daemon, const char *name, MachineConfig *config, const char *config_error);
+/* What a machine asks of the manager that holds it. */
+typedef struct {
+	/* Its State changed. */
+	void (*state_changed)(Machine *m);
+	/* Delete: its definition and object go. */
+	gboolean (*remove)(Machine *m, GError **error);
+	/* The machine other than m that holds a grant of device, or NULL. */
+	Machine *(*device_holder)(Machine *m, const char *device);
+} MachineOps;
+
+Machine *machine_new(Daemon *daemon, const MachineOps *ops, const char *name, MachineConfig *config,
+		     const char *config_error);
 /* Unexports the object; the machine goes away once no operation holds it. */
 void machine_unexport(Machine *m);
 Machine *machine_ref(Machine *m);
 void machine_unref(Machine *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Machine, machine_unref)
 
+Daemon *machine_get_daemon(Machine *m);
 const char *machine_get_name(Machine *m);
 const char *machine_get_path(Machine *m);
 MachineState machine_get_state(Machine *m);

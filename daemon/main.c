@@ -30,6 +30,7 @@ static void bus_acquired(GDBusConnection *bus, const char *name, gpointer data)
 
 	(void)name;
 	d->bus = g_object_ref(bus);
+	g_hook_list_init(&d->machine_state_hooks, sizeof(GHook));
 	d->scopes = scopes_new(bus, d->options.slice);
 	if (!manager_start(d, &error)) {
 		daemon_log(NULL, LOG_ERR, "Cannot export the API: %s", error->message);
@@ -46,15 +47,17 @@ static void name_acquired(GDBusConnection *bus, const char *name, gpointer data)
 	Daemon *d = data;
 
 	(void)bus;
-	daemon_log(NULL, LOG_INFO, "Serving %s with %u machines", name, g_hash_table_size(d->machines));
+	daemon_log(NULL, LOG_INFO, "Serving %s with %u machines", name,
+		   g_hash_table_size(d->machines));
 	(void)sd_notify(0, "READY=1");
 }
 
 static void name_lost(GDBusConnection *bus, const char *name, gpointer data)
 {
 	(void)data;
-	daemon_log(NULL, LOG_ERR, bus ? "Lost or could not own the name %s (another phyllomed? the bus policy?)"
-				      : "Cannot connect to the system bus for %s",
+	daemon_log(NULL, LOG_ERR,
+		   bus ? "Lost or could not own the name %s (another phyllomed? the bus policy?)"
+		       : "Cannot connect to the system bus for %s",
 		   name);
 	exit_status = EXIT_FAILURE;
 	g_main_loop_quit(main_loop);
@@ -80,9 +83,11 @@ int main(int argc, char **argv)
 		{ "slice", 0, 0, G_OPTION_ARG_STRING, &d.options.slice,
 		  "The slice of the machines' scopes (default phyllome.slice)", "SLICE" },
 		{ "stop-timeout", 0, 0, G_OPTION_ARG_INT, &stop_timeout,
-		  "Seconds a guest has to power off on Stop before it is stopped hard (default 30)", "SEC" },
+		  "Seconds a guest has to power off on Stop before it is stopped hard (default 30)",
+		  "SEC" },
 		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &d.options.sysfs_root,
-		  "Where host PCI devices are read (default /sys; tests point it at a fixture)", "DIR" },
+		  "Where host PCI devices are read (default /sys; tests point it at a fixture)",
+		  "DIR" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL },
 		{ NULL },
 	};
@@ -122,8 +127,9 @@ int main(int argc, char **argv)
 	d.bouncer = bouncer_new();
 	g_unix_signal_add(SIGTERM, quit_on_signal, NULL);
 	g_unix_signal_add(SIGINT, quit_on_signal, NULL);
-	owner_id = g_bus_own_name(G_BUS_TYPE_SYSTEM, PHYLLOME_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-				  bus_acquired, name_acquired, name_lost, &d, NULL);
+	owner_id = g_bus_own_name(G_BUS_TYPE_SYSTEM, PHYLLOME_BUS_NAME,
+				  G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, bus_acquired, name_acquired,
+				  name_lost, &d, NULL);
 	g_main_loop_run(main_loop);
 
 	g_bus_unown_name(owner_id);
@@ -131,6 +137,8 @@ int main(int argc, char **argv)
 	inhibitor_free(d.inhibitor);
 	if (d.machines)
 		manager_stop(&d);
+	if (d.machine_state_hooks.is_setup)
+		g_hook_list_clear(&d.machine_state_hooks);
 	scopes_free(d.scopes);
 	bouncer_free(d.bouncer);
 	g_clear_object(&d.bus);

@@ -30,9 +30,55 @@ static void set_string(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
-static Machine *add_machine(Daemon *d, const char *name, MachineConfig *config, const char *config_error)
+static void machine_state_changed(Machine *m)
 {
-	Machine *m = machine_new(d, name, config, config_error);
+	Daemon *d = machine_get_daemon(m);
+
+	if (d->machine_state_hooks.is_setup)
+		g_hook_list_invoke(&d->machine_state_hooks, FALSE);
+}
+
+static gboolean remove_machine(Machine *m, GError **error);
+
+static Machine *device_holder(Machine *m, const char *device)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, machine_get_daemon(m)->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (value != m && machine_has_grant(value, device))
+			return value;
+	return NULL;
+}
+
+static const MachineOps machine_ops = {
+	.state_changed = machine_state_changed,
+	.remove = remove_machine,
+	.device_holder = device_holder,
+};
+
+Machine *manager_find_machine(Daemon *d, const char *name)
+{
+	return d->machines ? g_hash_table_lookup(d->machines, name) : NULL;
+}
+
+void manager_foreach_machine(Daemon *d, void (*func)(Machine *m, gpointer data), gpointer data)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (!d->machines)
+		return;
+	g_hash_table_iter_init(&iter, d->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		func(value, data);
+}
+
+static Machine *add_machine(Daemon *d, const char *name, MachineConfig *config,
+			    const char *config_error)
+{
+	Machine *m = machine_new(d, &machine_ops, name, config, config_error);
 
 	g_hash_table_insert(d->machines, g_strdup(name), m);
 	phyllome_manager_emit_machine_new(d->manager_iface, name, machine_get_path(m));
@@ -48,7 +94,8 @@ static void load_definitions(Daemon *d)
 	dir = g_dir_open(d->options.config_dir, 0, &error);
 	if (!dir) {
 		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			daemon_log(NULL, LOG_WARNING, "Cannot read %s: %s", d->options.config_dir, error->message);
+			daemon_log(NULL, LOG_WARNING, "Cannot read %s: %s", d->options.config_dir,
+				   error->message);
 		return;
 	}
 	while ((file = g_dir_read_name(dir))) {
@@ -72,7 +119,8 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 	return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
 }
 
-static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocation *invocation, gpointer data)
+static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
+				     gpointer data)
 {
 	Daemon *d = data;
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -89,17 +137,11 @@ static gboolean handle_list_machines(PhyllomeManager *iface, GDBusMethodInvocati
 		Machine *m = g_hash_table_lookup(d->machines, names->pdata[i]);
 
 		g_variant_builder_add(&builder, "(sso)", machine_get_name(m),
-				      machine_state_to_string(machine_get_state(m)), machine_get_path(m));
+				      machine_state_to_string(machine_get_state(m)),
+				      machine_get_path(m));
 	}
 	phyllome_manager_complete_list_machines(iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;
-}
-
-PciNames *manager_pci_names(Daemon *d)
-{
-	if (!d->pci_names)
-		d->pci_names = pci_names_new();
-	return d->pci_names;
 }
 
 static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
@@ -120,20 +162,23 @@ static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvo
 		while (g_hash_table_iter_next(&iter, NULL, &value))
 			if (machine_has_grant(value, device->address))
 				holder = machine_get_name(value);
-		g_variant_builder_add_value(&builder, host_device_to_variant(device, manager_pci_names(d), holder));
+		g_variant_builder_add_value(
+		    &builder, host_device_to_variant(device, daemon_pci_names(d), holder));
 	}
-	phyllome_manager_complete_list_host_devices(iface, invocation, g_variant_builder_end(&builder));
+	phyllome_manager_complete_list_host_devices(iface, invocation,
+						    g_variant_builder_end(&builder));
 	return TRUE;
 }
 
-static gboolean handle_get_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation, const char *name,
-				   gpointer data)
+static gboolean handle_get_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
+				   const char *name, gpointer data)
 {
 	Daemon *d = data;
 	Machine *m = g_hash_table_lookup(d->machines, name);
 
 	if (!m) {
-		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_NO_SUCH_MACHINE,
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR,
+						      PHYLLOME_ERROR_NO_SUCH_MACHINE,
 						      "No machine named '%s'", name);
 		return TRUE;
 	}
@@ -142,7 +187,8 @@ static gboolean handle_get_machine(PhyllomeManager *iface, GDBusMethodInvocation
 }
 
 /* Builds a definition from CreateMachine's a{sv}; every key and type is checked. */
-static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_t caller, GError **error)
+static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_t caller,
+					  GError **error)
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
 	GVariantIter iter;
@@ -154,9 +200,16 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 		g_autoptr(GVariant) v = value;
 		static const char *const types[] = {
-			"kernel", "s", "initrd", "s", "cmdline", "s", "cpus", "u", "memory", "t",
-			"owner", "u", "autostart", "s", "memory-max", "t", "cpu-weight", "u", "tasks-max", "t",
-			"disks", "as", "networks", "as", "vsock-cid", "u", PHYLLOME_OPTION_INTERACTIVE, "b", NULL,
+			"kernel",    "s",	   "initrd",
+			"s",	     "cmdline",	   "s",
+			"cpus",	     "u",	   "memory",
+			"t",	     "owner",	   "u",
+			"autostart", "s",	   "memory-max",
+			"t",	     "cpu-weight", "u",
+			"tasks-max", "t",	   "disks",
+			"as",	     "networks",   "as",
+			"vsock-cid", "u",	   PHYLLOME_OPTION_INTERACTIVE,
+			"b",	     NULL,
 		};
 		const char *type = NULL;
 
@@ -164,18 +217,22 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 			if (g_str_equal(*t, key))
 				type = t[1];
 		if (!type) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT, "Unknown key '%s'", key);
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+				    "Unknown key '%s'", key);
 			return NULL;
 		}
 		if (!g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
 			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-				    "Key '%s' must be of type %s, not %s", key, type, g_variant_get_type_string(v));
+				    "Key '%s' must be of type %s, not %s", key, type,
+				    g_variant_get_type_string(v));
 			return NULL;
 		}
 		if (g_str_equal(key, "kernel"))
 			set_string(&c->kernel, g_variant_get_string(v, NULL));
 		else if (g_str_equal(key, "initrd"))
-			set_string(&c->initrd, *g_variant_get_string(v, NULL) ? g_variant_get_string(v, NULL) : NULL);
+			set_string(&c->initrd, *g_variant_get_string(v, NULL)
+						   ? g_variant_get_string(v, NULL)
+						   : NULL);
 		else if (g_str_equal(key, "cmdline"))
 			set_string(&c->cmdline, g_variant_get_string(v, NULL));
 		else if (g_str_equal(key, "cpus"))
@@ -184,10 +241,11 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 			c->memory = g_variant_get_uint64(v);
 		else if (g_str_equal(key, "owner"))
 			c->owner = g_variant_get_uint32(v);
-		else if (g_str_equal(key, "autostart") && !autostart_from_string(g_variant_get_string(v, NULL),
-										   &c->autostart)) {
+		else if (g_str_equal(key, "autostart") &&
+			 !autostart_from_string(g_variant_get_string(v, NULL), &c->autostart)) {
 			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
-				    "autostart must be no, boot or login, not '%s'", g_variant_get_string(v, NULL));
+				    "autostart must be no, boot or login, not '%s'",
+				    g_variant_get_string(v, NULL));
 			return NULL;
 		} else if (g_str_equal(key, "memory-max"))
 			c->memory_max = g_variant_get_uint64(v);
@@ -215,7 +273,8 @@ typedef struct {
 	GVariant *config;
 } CreateCall;
 
-static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied, gpointer data)
+static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied,
+			      gpointer data)
 {
 	CreateCall *call = data;
 	Daemon *d = call->daemon;
@@ -228,10 +287,11 @@ static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, c
 		goto out;
 	}
 	config = config_from_variant(call->name, call->config, caller, &error);
-	if (!config || (g_hash_table_contains(d->machines, call->name) &&
-			(g_set_error(&error, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
-				     "A machine named '%s' exists already", call->name),
-			 TRUE)) ||
+	if (!config ||
+	    (g_hash_table_contains(d->machines, call->name) &&
+	     (g_set_error(&error, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
+			  "A machine named '%s' exists already", call->name),
+	      TRUE)) ||
 	    !machine_config_save(config, d->options.config_dir, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		goto out;
@@ -257,12 +317,15 @@ static gboolean handle_create_machine(PhyllomeManager *iface, GDBusMethodInvocat
 	(void)iface;
 	if (!machine_name_is_valid(name)) {
 		g_dbus_method_invocation_return_error(
-			invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-			"Invalid machine name '%s': 1-64 letters, digits, '-' or '.', not starting with '-' or '.'", name);
+		    invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+		    "Invalid machine name '%s': 1-64 letters, digits, '-' or '.', not starting "
+		    "with '-' or '.'",
+		    name);
 		return TRUE;
 	}
 	if (g_hash_table_contains(d->machines, name)) {
-		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
+		g_dbus_method_invocation_return_error(invocation, PHYLLOME_ERROR,
+						      PHYLLOME_ERROR_MACHINE_EXISTS,
 						      "A machine named '%s' exists already", name);
 		return TRUE;
 	}
@@ -276,21 +339,23 @@ static gboolean handle_create_machine(PhyllomeManager *iface, GDBusMethodInvocat
 	call->daemon = d;
 	call->name = g_strdup(name);
 	call->config = g_variant_ref(config);
-	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_CREATE, NULL, 0, options_interactive(config), details,
-		      create_authorized, call);
+	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_CREATE, NULL, 0,
+		      options_interactive(config), details, create_authorized, call);
 	return TRUE;
 }
 
-gboolean manager_delete_machine(Daemon *d, Machine *m, GError **error)
+/* Removes the definition file and the object (Machine.Delete, after its checks). */
+static gboolean remove_machine(Machine *m, GError **error)
 {
+	Daemon *d = machine_get_daemon(m);
 	g_autofree char *file = g_strdup_printf("%s.conf", machine_get_name(m));
 	g_autofree char *path = g_build_filename(d->options.config_dir, file, NULL);
 	g_autofree char *name = g_strdup(machine_get_name(m));
 	g_autofree char *object_path = g_strdup(machine_get_path(m));
 
 	if (g_unlink(path) < 0 && errno != ENOENT) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED, "Cannot remove %s: %s", path,
-			    g_strerror(errno));
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED, "Cannot remove %s: %s",
+			    path, g_strerror(errno));
 		return FALSE;
 	}
 	machine_unexport(m);
@@ -302,15 +367,20 @@ gboolean manager_delete_machine(Daemon *d, Machine *m, GError **error)
 
 gboolean manager_start(Daemon *d, GError **error)
 {
-	d->machines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)machine_unref);
+	d->machines =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)machine_unref);
 	d->object_manager = g_dbus_object_manager_server_new(PHYLLOME_MANAGER_PATH);
 	d->manager_iface = phyllome_manager_skeleton_new();
 	phyllome_manager_set_version(d->manager_iface, PHYLLOME_VERSION);
-	g_signal_connect(d->manager_iface, "handle-list-machines", G_CALLBACK(handle_list_machines), d);
+	g_signal_connect(d->manager_iface, "handle-list-machines", G_CALLBACK(handle_list_machines),
+			 d);
 	g_signal_connect(d->manager_iface, "handle-get-machine", G_CALLBACK(handle_get_machine), d);
-	g_signal_connect(d->manager_iface, "handle-list-host-devices", G_CALLBACK(handle_list_host_devices), d);
-	g_signal_connect(d->manager_iface, "handle-create-machine", G_CALLBACK(handle_create_machine), d);
-	/* The object manager's own path holds the Manager interface beside org.freedesktop.DBus.ObjectManager. */
+	g_signal_connect(d->manager_iface, "handle-list-host-devices",
+			 G_CALLBACK(handle_list_host_devices), d);
+	g_signal_connect(d->manager_iface, "handle-create-machine",
+			 G_CALLBACK(handle_create_machine), d);
+	/* The object manager's own path holds the Manager interface beside
+	 * org.freedesktop.DBus.ObjectManager. */
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(d->manager_iface), d->bus,
 					      PHYLLOME_MANAGER_PATH, error))
 		return FALSE;

@@ -6,7 +6,8 @@
 /* Exports org.phyllome.VM1.Manager and a Machine object per definition in the config dir. */
 gboolean manager_start(Daemon *daemon, GError **error);
 void manager_stop(Daemon *daemon);
-/* Removes the definition file and the object (Machine.Delete, after its checks). */
-gboolean manager_delete_machine(Daemon *daemon, Machine *machine, GError **error);
-/* The PCI ID database, loaded at its first use. */
-PciNames *manager_pci_names(Daemon *daemon);
+/* The machine of that name, or NULL. */
+Machine *manager_find_machine(Daemon *daemon, const char *name);
+/* Calls func for every machine, in no particular order; func must not add or remove machines. */
+void manager_foreach_machine(Daemon *daemon, void (*func)(Machine *m, gpointer data),
+			     gpointer data);

@@ -20,16 +20,19 @@ static gboolean fail(GError **error, const char *format, ...)
 
 	va_start(ap, format);
 	if (error)
-		*error = g_error_new_valist(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, format, ap);
+		*error =
+		    g_error_new_valist(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, format, ap);
 	va_end(ap);
 	return FALSE;
 }
 
-/* sysfs attributes take one write(); g_file_set_contents() would rename a temporary file over them. */
+/* sysfs attributes take one write(); g_file_set_contents() would rename a temporary file over them.
+ */
 static int sysfs_write(const char *sysfs_root, const char *relative, const char *value)
 {
 	g_autofree char *path = g_build_filename(sysfs_root, relative, NULL);
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* O_TRUNC: as echo does; sysfs ignores it */
+	int fd = open(path,
+		      O_WRONLY | O_TRUNC | O_CLOEXEC); /* O_TRUNC: as echo does; sysfs ignores it */
 	ssize_t n;
 
 	if (fd < 0)
@@ -44,7 +47,8 @@ static int sysfs_write(const char *sysfs_root, const char *relative, const char 
 	return n == (ssize_t)strlen(value) ? 0 : -EIO;
 }
 
-static void give_back_one(const char *sysfs_root, const char *machine, const char *address, const char *driver)
+static void give_back_one(const char *sysfs_root, const char *machine, const char *address,
+			  const char *driver)
 {
 	g_autofree char *override = g_strdup_printf("bus/pci/devices/%s/driver_override", address);
 	g_autofree char *unbind = g_strdup_printf("bus/pci/drivers/%s/unbind", VFIO_DRIVER);
@@ -60,11 +64,13 @@ static void give_back_one(const char *sysfs_root, const char *machine, const cha
 	g_free(now);
 	now = host_device_driver(sysfs_root, address);
 	if (r < 0 || !g_str_equal(now, driver))
-		daemon_log(machine, LOG_WARNING, "Host device %s did not go back to %s (it is on %s%s%s)", address,
-			   *driver ? driver : "no driver", *now ? now : "no driver", r < 0 ? ": " : "",
-			   r < 0 ? g_strerror(-r) : "");
+		daemon_log(machine, LOG_WARNING,
+			   "Host device %s did not go back to %s (it is on %s%s%s)", address,
+			   *driver ? driver : "no driver", *now ? now : "no driver",
+			   r < 0 ? ": " : "", r < 0 ? g_strerror(-r) : "");
 	else
-		daemon_log(machine, LOG_INFO, "Host device %s is back on %s", address, *driver ? driver : "no driver");
+		daemon_log(machine, LOG_INFO, "Host device %s is back on %s", address,
+			   *driver ? driver : "no driver");
 }
 
 void passthrough_give_back(const char *sysfs_root, const char *machine, const char *const *moved)
@@ -82,15 +88,18 @@ void passthrough_give_back(const char *sysfs_root, const char *machine, const ch
 
 static gboolean move_to_vfio(const char *sysfs_root, const HostDevice *d, GError **error)
 {
-	g_autofree char *vfio_dir = g_build_filename(sysfs_root, "bus/pci/drivers", VFIO_DRIVER, NULL);
-	g_autofree char *override = g_strdup_printf("bus/pci/devices/%s/driver_override", d->address);
+	g_autofree char *vfio_dir =
+	    g_build_filename(sysfs_root, "bus/pci/drivers", VFIO_DRIVER, NULL);
+	g_autofree char *override =
+	    g_strdup_printf("bus/pci/devices/%s/driver_override", d->address);
 	g_autofree char *unbind = g_strdup_printf("bus/pci/devices/%s/driver/unbind", d->address);
 	g_autofree char *now = NULL;
 	int r;
 
 	if (!g_file_test(vfio_dir, G_FILE_TEST_IS_DIR))
-		return fail(error, "The vfio-pci driver is not loaded: load it at boot (echo vfio-pci > "
-				   "/etc/modules-load.d/vfio-pci.conf) or run modprobe vfio-pci");
+		return fail(error,
+			    "The vfio-pci driver is not loaded: load it at boot (echo vfio-pci > "
+			    "/etc/modules-load.d/vfio-pci.conf) or run modprobe vfio-pci");
 	if ((r = sysfs_write(sysfs_root, override, VFIO_DRIVER)) < 0 ||
 	    (*d->driver && (r = sysfs_write(sysfs_root, unbind, d->address)) < 0) ||
 	    (r = sysfs_write(sysfs_root, "bus/pci/drivers_probe", d->address)) < 0)
@@ -98,8 +107,8 @@ static gboolean move_to_vfio(const char *sysfs_root, const HostDevice *d, GError
 			    *d->driver ? d->driver : "no driver", g_strerror(-r));
 	now = host_device_driver(sysfs_root, d->address);
 	if (!g_str_equal(now, VFIO_DRIVER))
-		return fail(error, "Host device %s did not bind to vfio-pci (it is on %s)", d->address,
-			    *now ? now : "no driver");
+		return fail(error, "Host device %s did not bind to vfio-pci (it is on %s)",
+			    d->address, *now ? now : "no driver");
 	return TRUE;
 }
 
@@ -114,9 +123,11 @@ static gboolean check_group(const char *sysfs_root, const char *machine, const H
 		if (g_strv_contains(granted, member))
 			continue;
 		driver = host_device_driver(sysfs_root, member);
-		if (*driver && !g_str_equal(driver, VFIO_DRIVER) && !g_str_equal(driver, "pcieport"))
+		if (*driver && !g_str_equal(driver, VFIO_DRIVER) &&
+		    !g_str_equal(driver, "pcieport"))
 			return fail(error,
-				    "Host device %s shares IOMMU group %s with %s (on %s), which is not granted to "
+				    "Host device %s shares IOMMU group %s with %s (on %s), which "
+				    "is not granted to "
 				    "'%s': grant it too, or leave the device out",
 				    d->address, d->iommu_group, member, driver, machine);
 	}
@@ -131,21 +142,25 @@ static void undo_moves(const char *sysfs_root, const char *machine, GPtrArray *m
 	g_ptr_array_set_size(moved, 0);
 }
 
-gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted, GArray *fds,
-			  GPtrArray *argv, GPtrArray *moved, GError **error)
+gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted,
+			  GArray *fds, GPtrArray *argv, GPtrArray *moved, GError **error)
 {
-	g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)host_device_free);
-	g_autoptr(GHashTable) group_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) devices =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)host_device_free);
+	g_autoptr(GHashTable) group_fds =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	for (guint i = 0; granted && granted[i]; i++) {
 		HostDevice *d = host_device_get(sysfs_root, granted[i]);
 
 		if (!d)
-			return fail(error, "Host device %s, granted to '%s', is not on this host", granted[i], machine);
+			return fail(error, "Host device %s, granted to '%s', is not on this host",
+				    granted[i], machine);
 		g_ptr_array_add(devices, d);
 		if (!*d->iommu_group)
 			return fail(error,
-				    "Host device %s has no IOMMU group: the host's IOMMU is off (intel_iommu=on, or "
+				    "Host device %s has no IOMMU group: the host's IOMMU is off "
+				    "(intel_iommu=on, or "
 				    "AMD-Vi in the firmware)",
 				    d->address);
 		if (!check_group(sysfs_root, machine, d, granted, error))
@@ -161,8 +176,8 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 			undo_moves(sysfs_root, machine, moved);
 			return FALSE;
 		}
-		daemon_log(machine, LOG_INFO, "Host device %s moved from %s to vfio-pci", d->address,
-			   *d->driver ? d->driver : "no driver");
+		daemon_log(machine, LOG_INFO, "Host device %s moved from %s to vfio-pci",
+			   d->address, *d->driver ? d->driver : "no driver");
 		g_ptr_array_add(moved, g_strdup_printf("%s=%s", d->address, d->driver));
 	}
 	if (devices->len) {
@@ -191,15 +206,15 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 				int err = errno;
 
 				undo_moves(sysfs_root, machine, moved);
-				return fail(error, "Cannot open %s, the IOMMU group of %s: %s", path, d->address,
-					    g_strerror(err));
+				return fail(error, "Cannot open %s, the IOMMU group of %s: %s",
+					    path, d->address, g_strerror(err));
 			}
 			g_array_append_val(fds, fd);
 			fd_index = GUINT_TO_POINTER(3 + fds->len - 1);
 			g_hash_table_insert(group_fds, g_strdup(d->iommu_group), fd_index);
 		}
-		g_ptr_array_add(
-		    argv, g_strdup_printf("--vfio=group-fd=%u,device=%s", GPOINTER_TO_UINT(fd_index), d->address));
+		g_ptr_array_add(argv, g_strdup_printf("--vfio=group-fd=%u,device=%s",
+						      GPOINTER_TO_UINT(fd_index), d->address));
 	}
 	return TRUE;
 }

@@ -18,7 +18,7 @@
  * holds "ADDRESS=DRIVER" for each device moved (DRIVER empty when it had
  * none): what passthrough_give_back() takes.
  */
-gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted, GArray *fds,
-			  GPtrArray *argv, GPtrArray *moved, GError **error);
+gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted,
+			  GArray *fds, GPtrArray *argv, GPtrArray *moved, GError **error);
 /* Each "ADDRESS=DRIVER" back to DRIVER; what does not go back is logged, nothing stops. */
 void passthrough_give_back(const char *sysfs_root, const char *machine, const char *const *moved);

@@ -47,8 +47,8 @@ static void pending_free(gpointer data)
 	g_free(job);
 }
 
-static void job_removed(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
-			const char *signal, GVariant *params, gpointer data)
+static void job_removed(GDBusConnection *bus, const char *sender, const char *path,
+			const char *iface, const char *signal, GVariant *params, gpointer data)
 {
 	Scopes *scopes = data;
 	const char *unit, *result;
@@ -62,16 +62,17 @@ static void job_removed(GDBusConnection *bus, const char *sender, const char *pa
 	if (!job)
 		return;
 	if (g_strcmp0(result, "done") != 0)
-		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "systemd could not start %s: job %s",
-				    unit, result);
+		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+				    "systemd could not start %s: job %s", unit, result);
 	pending_finish(job, error);
 }
 
 static gboolean job_timeout(gpointer data)
 {
 	PendingJob *job = data;
-	g_autoptr(GError) error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_TIMEOUT,
-					      "systemd did not start %s within %d s", job->unit, JOB_TIMEOUT_MS / 1000);
+	g_autoptr(GError) error =
+	    g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_TIMEOUT,
+			"systemd did not start %s within %d s", job->unit, JOB_TIMEOUT_MS / 1000);
 
 	job->timeout_id = 0;
 	pending_finish(job, error);
@@ -82,7 +83,8 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 {
 	g_autofree char *unit = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 	Scopes *scopes;
 	PendingJob *job;
 
@@ -95,8 +97,8 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 		g_autoptr(GError) start_error = NULL;
 
 		g_dbus_error_strip_remote_error(error);
-		start_error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "systemd refused %s: %s",
-					  unit, error->message);
+		start_error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+					  "systemd refused %s: %s", unit, error->message);
 		pending_finish(job, start_error);
 		return;
 	}
@@ -108,7 +110,8 @@ char *scope_unit_name(const char *machine_name)
 	return g_strdup_printf("phyllome-%s.scope", machine_name);
 }
 
-void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallback callback, gpointer user_data)
+void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallback callback,
+		  gpointer user_data)
 {
 	g_autofree char *unit = scope_unit_name(c->name);
 	g_autofree char *description = g_strdup_printf("Phyllome virtual machine %s", c->name);
@@ -117,24 +120,29 @@ void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallba
 	PendingJob *job;
 
 	if (g_hash_table_contains(scopes->pending, unit)) {
-		g_autoptr(GError) error =
-			g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_BUSY, "%s is being started already", unit);
+		g_autoptr(GError) error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_BUSY,
+						      "%s is being started already", unit);
 		callback(error, user_data);
 		return;
 	}
 	g_variant_builder_init(&props, G_VARIANT_TYPE("a(sv)"));
 	g_variant_builder_add(&props, "(sv)", "Description", g_variant_new_string(description));
 	g_variant_builder_add(&props, "(sv)", "Slice", g_variant_new_string(scopes->slice));
-	g_variant_builder_add(&props, "(sv)", "PIDs",
-			      g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, pids, 1, sizeof(guint32)));
+	g_variant_builder_add(
+	    &props, "(sv)", "PIDs",
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, pids, 1, sizeof(guint32)));
 	/* Nothing of a failed VM should linger: its Result lives on in phyllomed. */
-	g_variant_builder_add(&props, "(sv)", "CollectMode", g_variant_new_string("inactive-or-failed"));
+	g_variant_builder_add(&props, "(sv)", "CollectMode",
+			      g_variant_new_string("inactive-or-failed"));
 	if (c->memory_max)
-		g_variant_builder_add(&props, "(sv)", "MemoryMax", g_variant_new_uint64(c->memory_max));
+		g_variant_builder_add(&props, "(sv)", "MemoryMax",
+				      g_variant_new_uint64(c->memory_max));
 	if (c->cpu_weight)
-		g_variant_builder_add(&props, "(sv)", "CPUWeight", g_variant_new_uint64(c->cpu_weight));
+		g_variant_builder_add(&props, "(sv)", "CPUWeight",
+				      g_variant_new_uint64(c->cpu_weight));
 	if (c->tasks_max)
-		g_variant_builder_add(&props, "(sv)", "TasksMax", g_variant_new_uint64(c->tasks_max));
+		g_variant_builder_add(&props, "(sv)", "TasksMax",
+				      g_variant_new_uint64(c->tasks_max));
 
 	job = g_new0(PendingJob, 1);
 	job->scopes = scopes;
@@ -144,10 +152,10 @@ void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallba
 	job->timeout_id = g_timeout_add(JOB_TIMEOUT_MS, job_timeout, job);
 	g_hash_table_insert(scopes->pending, job->unit, job);
 
-	g_dbus_connection_call(scopes->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit",
-			       g_variant_new("(ssa(sv)a(sa(sv)))", unit, "fail", &props, NULL),
-			       G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL,
-			       start_transient_done, g_strdup(unit));
+	g_dbus_connection_call(
+	    scopes->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit",
+	    g_variant_new("(ssa(sv)a(sa(sv)))", unit, "fail", &props, NULL), G_VARIANT_TYPE("(o)"),
+	    G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, start_transient_done, g_strdup(unit));
 }
 
 typedef struct {
@@ -160,13 +168,15 @@ static void register_done(GObject *source, GAsyncResult *res, gpointer data)
 {
 	RegisterCall *call = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 	g_autoptr(GError) register_error = NULL;
 
 	if (!reply) {
 		g_dbus_error_strip_remote_error(error);
 		register_error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
-					     "systemd-machined did not register %s: %s", call->name, error->message);
+					     "systemd-machined did not register %s: %s", call->name,
+					     error->message);
 	}
 	call->callback(register_error, call->user_data);
 	g_free(call->name);
@@ -182,18 +192,20 @@ void scopes_register_machine(Scopes *scopes, const char *name, pid_t leader, Sco
 	call->user_data = user_data;
 	call->name = g_strdup(name);
 	/* An empty id: machined has none to check; root_directory empty: a VM has no host root. */
-	g_dbus_connection_call(scopes->bus, MACHINED_NAME, MACHINED_PATH, MACHINED_MANAGER, "RegisterMachine",
-			       g_variant_new("(s@ayssus)", name,
-					     g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), "phyllome",
-					     "vm", (guint32)leader, ""),
-			       G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, register_done,
-			       call);
+	g_dbus_connection_call(
+	    scopes->bus, MACHINED_NAME, MACHINED_PATH, MACHINED_MANAGER, "RegisterMachine",
+	    g_variant_new("(s@ayssus)", name,
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), "phyllome",
+			  "vm", (guint32)leader, ""),
+	    G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, register_done,
+	    call);
 }
 
 static void subscribe_done(GObject *source, GAsyncResult *res, gpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 
 	(void)data;
 	if (!reply)
@@ -209,11 +221,11 @@ Scopes *scopes_new(GDBusConnection *bus, const char *slice)
 	scopes->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, pending_free);
 	g_object_set_data(G_OBJECT(bus), "phyllome-scopes", scopes);
 	scopes->job_removed_id = g_dbus_connection_signal_subscribe(
-		bus, SYSTEMD_NAME, SYSTEMD_MANAGER, "JobRemoved", SYSTEMD_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-		job_removed, scopes, NULL);
+	    bus, SYSTEMD_NAME, SYSTEMD_MANAGER, "JobRemoved", SYSTEMD_PATH, NULL,
+	    G_DBUS_SIGNAL_FLAGS_NONE, job_removed, scopes, NULL);
 	/* systemd sends JobRemoved only while someone is subscribed. */
-	g_dbus_connection_call(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL,
-			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, subscribe_done, NULL);
+	g_dbus_connection_call(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
+			       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, subscribe_done, NULL);
 	return scopes;
 }
 

@@ -4,8 +4,9 @@
 #include <sys/wait.h>
 
 static const char *const state_names[] = {
-	[MACHINE_STOPPED] = "stopped",   [MACHINE_STARTING] = "starting", [MACHINE_RUNNING] = "running",
-	[MACHINE_STOPPING] = "stopping", [MACHINE_FAILED] = "failed",     [MACHINE_PAUSED] = "paused",
+	[MACHINE_STOPPED] = "stopped", [MACHINE_STARTING] = "starting",
+	[MACHINE_RUNNING] = "running", [MACHINE_STOPPING] = "stopping",
+	[MACHINE_FAILED] = "failed",   [MACHINE_PAUSED] = "paused",
 };
 
 const char *machine_state_to_string(MachineState state)
@@ -19,7 +20,8 @@ gboolean machine_state_is_active(MachineState state)
 	       state == MACHINE_PAUSED;
 }
 
-MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested, gboolean panicked)
+MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested,
+			       gboolean panicked)
 {
 	MachineOutcome o = { .state = MACHINE_FAILED, .result = "exit-code", .exit_status = -1 };
 

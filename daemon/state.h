@@ -31,4 +31,5 @@ gboolean machine_state_is_active(MachineState state);
  * stop, and whether the guest said it panicked, to the machine's next state
  * and Result.
  */
-MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested, gboolean panicked);
+MachineOutcome machine_outcome(gboolean known, int wait_status, gboolean stop_requested,
+			       gboolean panicked);

@@ -17,7 +17,8 @@
 
 static gboolean set_errno_error(GError **error, int err, const char *what)
 {
-	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "%s: %s", what, g_strerror(err));
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "%s: %s", what,
+		    g_strerror(err));
 	return FALSE;
 }
 

@@ -11,11 +11,11 @@
  * whether exec worked.
  */
 typedef struct {
-	const char *path;       /* the program */
+	const char *path; /* the program */
 	char **argv;
-	int *fds;               /* become fds 3, 4, ... in the child (in order) */
+	int *fds; /* become fds 3, 4, ... in the child (in order) */
 	guint n_fds;
-	int output_fd;          /* the child's stdout and stderr */
+	int output_fd; /* the child's stdout and stderr */
 	uid_t uid;
 	gid_t gid;
 } SpawnParams;
@@ -23,7 +23,7 @@ typedef struct {
 typedef struct {
 	pid_t pid;
 	int release_fd; /* write a byte: go on; close: give up */
-	int exec_fd;    /* EOF: exec succeeded; an int: the errno of exec */
+	int exec_fd;	/* EOF: exec succeeded; an int: the errno of exec */
 } Spawn;
 
 gboolean spawn_prepare(const SpawnParams *params, Spawn *ret, GError **error);
@@ -32,7 +32,8 @@ gboolean spawn_release(Spawn *spawn, GError **error);
 gboolean spawn_exec_result(Spawn *spawn, GError **error);
 void spawn_clear(Spawn *spawn);
 
-/* The start time of a process (field 22 of /proc/PID/stat), to tell a PID that was reused. 0: none. */
+/* The start time of a process (field 22 of /proc/PID/stat), to tell a PID that was reused. 0: none.
+ */
 guint64 process_start_time(pid_t pid);
 /* TRUE when pid is in the cgroup of unit (by name, in any hierarchy). */
 gboolean process_in_unit(pid_t pid, const char *unit);

@@ -19,13 +19,13 @@
 
 /* phyllome-vmm's exit statuses, documented in README.md and --help. */
 enum {
-	VMM_EXIT_POWEROFF = 0,  /* the guest powered off (ACPI S5) */
-	VMM_EXIT_ERROR = 1,     /* the monitor failed: KVM missing or refusing, out of host resources */
-	VMM_EXIT_USAGE = 2,     /* bad options, missing or unusable kernel/initrd */
-	VMM_EXIT_REBOOT = 3,    /* the guest asked for a reset (ACPI reset register, i8042) */
-	VMM_EXIT_CRASH = 4,     /* triple fault, KVM internal error or failed entry */
+	VMM_EXIT_POWEROFF = 0, /* the guest powered off (ACPI S5) */
+	VMM_EXIT_ERROR = 1, /* the monitor failed: KVM missing or refusing, out of host resources */
+	VMM_EXIT_USAGE = 2, /* bad options, missing or unusable kernel/initrd */
+	VMM_EXIT_REBOOT = 3,	/* the guest asked for a reset (ACPI reset register, i8042) */
+	VMM_EXIT_CRASH = 4,	/* triple fault, KVM internal error or failed entry */
 	VMM_EXIT_HOST_STOP = 5, /* stopped hard: second SIGTERM, shutdown timeout, Ctrl-A x */
-	VMM_EXIT_PANIC = 6,     /* the guest kernel reported a panic (pvpanic) */
+	VMM_EXIT_PANIC = 6,	/* the guest kernel reported a panic (pvpanic) */
 };
 
 /* What an exit status says of the run, for people (phyllomed's StatusText, the journal). */

@@ -11,6 +11,8 @@ packages=(
 	libpci-dev pci.ids
 	# the libFuzzer harnesses (tests/fuzz)
 	clang libclang-rt-14-dev
+	# the layout check (tests/check-format.sh, .clang-format)
+	clang-format
 	# the daemon's tests: a private systemd with its bus, polkitd and machined (tests/sdbox)
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)

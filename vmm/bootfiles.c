@@ -27,8 +27,10 @@ static int open_path_or_fd(const char *what, const char *path)
 		return fd;
 	}
 	if (parse_fd(path + 3, &fd) < 0)
-		return log_error_errno(EBADF, "The %s %s is not an open file descriptor", what, path);
-	/* Ours now: the loader closes it once read, like a file it opened, so the guest never holds it. */
+		return log_error_errno(EBADF, "The %s %s is not an open file descriptor", what,
+				       path);
+	/* Ours now: the loader closes it once read, like a file it opened, so the guest never holds
+	 * it. */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_error_errno(errno, "Cannot use the %s %s: %m", what, path);
 	return fd;
@@ -63,8 +65,9 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	if (kernel_fd < 0)
 		return kernel_fd;
 	if ((uint64_t)st.st_size > KERNEL_MAX_SIZE)
-		return log_error_errno(EFBIG, "The kernel %s is %lld MiB: too large to be a bzImage", kernel_path,
-				       (long long)st.st_size >> 20);
+		return log_error_errno(EFBIG,
+				       "The kernel %s is %lld MiB: too large to be a bzImage",
+				       kernel_path, (long long)st.st_size >> 20);
 	data = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!data)
 		return log_error_errno(ENOMEM, "Cannot read the kernel %s: %m", kernel_path);
@@ -75,7 +78,8 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	if (r < 0)
 		return log_error_errno(r, "Cannot boot %s: %s", kernel_path, reason);
 	if (strlen(cmdline) > files->kernel.cmdline_size)
-		return log_error_errno(E2BIG, "The kernel command line is %zu bytes; %s takes at most %u",
+		return log_error_errno(E2BIG,
+				       "The kernel command line is %zu bytes; %s takes at most %u",
 				       strlen(cmdline), kernel_path, files->kernel.cmdline_size);
 
 	if (initrd_path) {

@@ -67,7 +67,8 @@ void console_write(struct console *c, const uint8_t *data, size_t len)
 		for (size_t i = 0; i < CONSOLE_MAX_CLIENTS; i++) {
 			/* A client too slow to read loses output rather than stalling the vCPU. */
 			if (c->clients[i].watch.fd >= 0)
-				(void)send(c->clients[i].watch.fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+				(void)send(c->clients[i].watch.fd, data, len,
+					   MSG_DONTWAIT | MSG_NOSIGNAL);
 		}
 		pthread_mutex_unlock(&c->lock);
 		break;
@@ -221,7 +222,8 @@ static int open_socket(struct console *c, const char *path, int fd)
 		if (r < 0)
 			return r;
 		if (!listening)
-			return log_error_errno(EINVAL, "The console file descriptor %d is not a listening socket", fd);
+			return log_error_errno(
+			    EINVAL, "The console file descriptor %d is not a listening socket", fd);
 	}
 	c->listen_watch = (struct watch){ .fd = fd, .ready = listen_ready };
 	r = event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
@@ -273,8 +275,8 @@ static int open_stdio(struct console *c)
 	return 0;
 }
 
-int console_open(struct console *c, enum serial_kind kind, const char *path, int fd, struct event_loop *loop,
-		 const struct console_ops *ops, void *opaque)
+int console_open(struct console *c, enum serial_kind kind, const char *path, int fd,
+		 struct event_loop *loop, const struct console_ops *ops, void *opaque)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;

@@ -57,8 +57,8 @@ struct console {
 	void *opaque;
 };
 
-int console_open(struct console *c, enum serial_kind kind, const char *path, int fd, struct event_loop *loop,
-		 const struct console_ops *ops, void *opaque);
+int console_open(struct console *c, enum serial_kind kind, const char *path, int fd,
+		 struct event_loop *loop, const struct console_ops *ops, void *opaque);
 void console_write(struct console *c, const uint8_t *data, size_t len);
 /* Offers held-back input again; the main loop calls it while input is paused. */
 void console_resume_input(struct console *c);

@@ -82,7 +82,8 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	int r;
 
 	if (vm_stopping(c->vm))
-		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_SHUTTING_DOWN, "The VM is stopping");
+		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_SHUTTING_DOWN,
+					"The VM is stopping");
 	r = vm_pause(c->vm);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, -r, "Cannot pause: %s", strerror(-r));
@@ -106,8 +107,9 @@ static int method_power_button(sd_bus_message *m, void *userdata, sd_bus_error *
 	struct control *c = userdata;
 
 	if (vm_paused(c->vm))
-		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_PAUSED,
-					"The VM is paused: a paused guest cannot see the power button");
+		return sd_bus_error_set(
+		    error, PHYLLOME_VMM1_ERROR_PAUSED,
+		    "The VM is paused: a paused guest cannot see the power button");
 	vm_press_power_button(c->vm, "control channel");
 	control_state_changed(c);
 	return sd_bus_reply_method_return(m, NULL);
@@ -131,38 +133,42 @@ static int method_quit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_state(sd_bus *bus, const char *path, const char *interface,
+			  const char *property, sd_bus_message *reply, void *userdata,
+			  sd_bus_error *error)
 {
 	struct control *c = userdata;
 
 	return sd_bus_message_append(reply, "s", vm_state_name(c->vm));
 }
 
-static int property_vcpus(sd_bus *bus, const char *path, const char *interface, const char *property,
-			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_vcpus(sd_bus *bus, const char *path, const char *interface,
+			  const char *property, sd_bus_message *reply, void *userdata,
+			  sd_bus_error *error)
 {
 	struct control *c = userdata;
 
 	return sd_bus_message_append(reply, "u", c->vm->vcpu_count);
 }
 
-static int property_memory(sd_bus *bus, const char *path, const char *interface, const char *property,
-			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_memory(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
 {
 	struct control *c = userdata;
 
 	return sd_bus_message_append(reply, "t", (uint64_t)c->vm->config->memory);
 }
 
-static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
-			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_devices(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
 {
 	struct control *c = userdata;
 	int r = sd_bus_message_open_container(reply, 'a', "s");
 
-	/* The platform's port-decoding devices (the host bridge among them, by its config ports), then the
-	 * PCI functions behind it (fixed once the VM runs). */
+	/* The platform's port-decoding devices (the host bridge among them, by its config ports),
+	 * then the PCI functions behind it (fixed once the VM runs). */
 	for (unsigned i = 0; r >= 0 && i < c->vm->io.count; i++)
 		r = sd_bus_message_append(reply, "s", c->vm->io.ranges[i].name);
 	for (unsigned slot = 1; r >= 0 && slot < PCI_SLOTS; slot++)
@@ -171,8 +177,9 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-static int property_panicked(sd_bus *bus, const char *path, const char *interface, const char *property,
-			     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_panicked(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
 {
 	struct control *c = userdata;
 
@@ -203,9 +210,10 @@ void control_state_changed(struct control *c)
 
 		if (!conn->bus)
 			continue;
-		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "StateChanged", "s",
-					 vm_state_name(c->vm));
-		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "State", NULL);
+		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
+					 "StateChanged", "s", vm_state_name(c->vm));
+		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH,
+						     PHYLLOME_VMM1_INTERFACE, "State", NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
 	}
 }
@@ -217,10 +225,10 @@ void control_guest_panicked(struct control *c, bool crash_kernel_loaded)
 
 		if (!conn->bus)
 			continue;
-		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "GuestPanicked", "b",
-					 (int)crash_kernel_loaded);
-		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, "Panicked",
-						     NULL);
+		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
+					 "GuestPanicked", "b", (int)crash_kernel_loaded);
+		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH,
+						     PHYLLOME_VMM1_INTERFACE, "Panicked", NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
 	}
 }
@@ -238,7 +246,8 @@ static int connection_add(struct control *c, int fd)
 		if (!c->connections[i].bus)
 			conn = &c->connections[i];
 	if (!conn)
-		return log_warning_errno(EBUSY, "Refusing a control connection: %d are open already",
+		return log_warning_errno(EBUSY,
+					 "Refusing a control connection: %d are open already",
 					 CONTROL_MAX_CONNECTIONS);
 	r = sd_id128_randomize(&id);
 	if (r >= 0)
@@ -251,7 +260,8 @@ static int connection_add(struct control *c, int fd)
 	if (r >= 0)
 		r = sd_bus_set_server(bus, 1, id);
 	if (r >= 0)
-		r = sd_bus_add_object_vtable(bus, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE, vmm_vtable, c);
+		r = sd_bus_add_object_vtable(bus, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
+					     vmm_vtable, c);
 	if (r >= 0)
 		r = sd_bus_start(bus);
 	if (r < 0) {
@@ -290,7 +300,8 @@ static int listen_on(struct control *c, int fd)
 	return event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
 }
 
-int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path, int fd)
+int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path,
+		 int fd)
 {
 	bool listening = true;
 	int r;

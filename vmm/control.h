@@ -31,7 +31,8 @@ struct control {
 };
 
 /* path: a socket to create; fd: an inherited listening or connected socket (-1: none). */
-int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path, int fd);
+int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path,
+		 int fd);
 void control_close(struct control *c);
 /* Emits StateChanged with the VM's current state to every peer. */
 void control_state_changed(struct control *c);

@@ -17,15 +17,21 @@ int io_bus_register(struct io_bus *bus, const char *name, uint16_t base, uint16_
 		const struct io_port_range *r = &bus->ranges[i];
 
 		if (base < (uint32_t)r->base + r->length && r->base < end)
-			return log_error_errno(EEXIST, "I/O ports of %s overlap those of %s", name, r->name);
+			return log_error_errno(EEXIST, "I/O ports of %s overlap those of %s", name,
+					       r->name);
 	}
 	bus->ranges[bus->count++] = (struct io_port_range){
-		.name = name, .base = base, .length = length, .ops = ops, .opaque = opaque,
+		.name = name,
+		.base = base,
+		.length = length,
+		.ops = ops,
+		.opaque = opaque,
 	};
 	return 0;
 }
 
-void io_bus_access(const struct io_bus *bus, uint16_t port, uint8_t *data, unsigned size, int is_write)
+void io_bus_access(const struct io_bus *bus, uint16_t port, uint8_t *data, unsigned size,
+		   int is_write)
 {
 	for (unsigned i = 0; i < bus->count; i++) {
 		const struct io_port_range *r = &bus->ranges[i];

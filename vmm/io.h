@@ -30,4 +30,5 @@ struct io_bus {
 
 int io_bus_register(struct io_bus *bus, const char *name, uint16_t base, uint16_t length,
 		    const struct io_port_ops *ops, void *opaque);
-void io_bus_access(const struct io_bus *bus, uint16_t port, uint8_t *data, unsigned size, int is_write);
+void io_bus_access(const struct io_bus *bus, uint16_t port, uint8_t *data, unsigned size,
+		   int is_write);

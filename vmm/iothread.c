@@ -30,7 +30,7 @@ int iothread_init(struct iothread *t, const struct sandbox_config *sandbox,
 	t->failed = failed;
 	t->opaque = opaque;
 	t->stop_watch =
-	    (struct watch){.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready};
+	    (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready };
 	if (t->stop_watch.fd < 0)
 		return log_error_errno(errno, "eventfd: %m");
 	r = event_loop_init(&t->loop);
@@ -71,7 +71,8 @@ int iothread_start(struct iothread *t)
 	if (r != 0)
 		return log_error_errno(r, "Cannot start the device thread: %m");
 	t->started = true;
-	/* Named like the vCPUs' threads, so that tests and ps tell our threads from the kernel's. */
+	/* Named like the vCPUs' threads, so that tests and ps tell our threads from the kernel's.
+	 */
 	(void)pthread_setname_np(t->thread, "device");
 	return 0;
 }

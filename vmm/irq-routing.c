@@ -32,9 +32,9 @@ static int commit(struct irq_routing *r)
 static void add_irqchip(struct irq_routing *r, unsigned gsi, unsigned chip, unsigned pin)
 {
 	r->entries[r->count++] = (struct kvm_irq_routing_entry){
-	    .gsi = gsi,
-	    .type = KVM_IRQ_ROUTING_IRQCHIP,
-	    .u.irqchip = {.irqchip = chip, .pin = pin},
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = chip, .pin = pin },
 	};
 }
 
@@ -82,11 +82,11 @@ int irq_routing_allocate(struct irq_routing *r, unsigned *ret_gsi)
 int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data)
 {
 	struct kvm_irq_routing_entry entry = {
-	    .gsi = gsi,
-	    .type = KVM_IRQ_ROUTING_MSI,
-	    .u.msi = {.address_lo = (uint32_t)address,
-		      .address_hi = (uint32_t)(address >> 32),
-		      .data = data},
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (uint32_t)address,
+			   .address_hi = (uint32_t)(address >> 32),
+			   .data = data },
 	};
 	struct kvm_irq_routing_entry *slot = NULL;
 	int ret = 0;
@@ -116,7 +116,7 @@ out:
 int irqfd_create(int vm_fd, unsigned gsi)
 {
 	_cleanup_close_ int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct kvm_irqfd irqfd = {.gsi = gsi};
+	struct kvm_irqfd irqfd = { .gsi = gsi };
 
 	if (fd < 0)
 		return -errno;

@@ -13,7 +13,7 @@ int log_get_max_level(void);
 
 /* Returns -abs(error), so callers can write "return log_error_errno(r, ...)". */
 int log_internal(int level, int error, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)

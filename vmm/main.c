@@ -21,7 +21,8 @@ static int block_signals(void)
 {
 	sigset_t mask;
 
-	/* Blocked in every thread: the main loop takes them from a signalfd, vCPUs unblock only their kick. */
+	/* Blocked in every thread: the main loop takes them from a signalfd, vCPUs unblock only
+	 * their kick. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -81,7 +82,8 @@ int main(int argc, char **argv)
 	if (config.sandbox) {
 		int keep[OPTIONS_MAX_FDS];
 
-		/* Before anything is opened: what we did not ask for, the guest's monitor never holds. */
+		/* Before anything is opened: what we did not ask for, the guest's monitor never
+		 * holds. */
 		if (sandbox_close_other_fds(keep, options_inherited_fds(&config, keep)) < 0)
 			return VMM_EXIT_ERROR;
 	}

@@ -18,7 +18,8 @@ int guest_memory_init(struct guest_memory *mem, uint64_t size)
 	if (size % 4096)
 		return -EINVAL;
 
-	/* NORESERVE: the guest's RAM is committed as it touches it, like a real machine's page cache. */
+	/* NORESERVE: the guest's RAM is committed as it touches it, like a real machine's page
+	 * cache. */
 	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		    -1, 0);
 	if (host == MAP_FAILED)
@@ -50,16 +51,16 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 {
 	struct kvm_userspace_memory_region regions[2] = {
 		{
-			.slot = 0,
-			.guest_phys_addr = 0,
-			.memory_size = mem->low_size,
-			.userspace_addr = (uintptr_t)mem->host,
+		    .slot = 0,
+		    .guest_phys_addr = 0,
+		    .memory_size = mem->low_size,
+		    .userspace_addr = (uintptr_t)mem->host,
 		},
 		{
-			.slot = 1,
-			.guest_phys_addr = GUEST_MMIO_HOLE_END,
-			.memory_size = guest_memory_high_size(mem),
-			.userspace_addr = (uintptr_t)(mem->host + mem->low_size),
+		    .slot = 1,
+		    .guest_phys_addr = GUEST_MMIO_HOLE_END,
+		    .memory_size = guest_memory_high_size(mem),
+		    .userspace_addr = (uintptr_t)(mem->host + mem->low_size),
 		},
 	};
 
@@ -67,7 +68,8 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 		if (regions[i].memory_size == 0)
 			continue;
 		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &regions[i]) < 0)
-			return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION (slot %zu): %m", i);
+			return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION (slot %zu): %m",
+					       i);
 	}
 	return 0;
 }

@@ -27,5 +27,6 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd);
 /* NULL when [gpa, gpa+len) is not entirely guest RAM of one region. */
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len);
 uint64_t guest_memory_high_size(const struct guest_memory *mem);
-/* The first guest-physical address above RAM and the 32-bit hole, aligned to 1 GiB: where 64-bit BARs go. */
+/* The first guest-physical address above RAM and the 32-bit hole, aligned to 1 GiB: where 64-bit
+ * BARs go. */
 uint64_t guest_memory_mmio64_base(const struct guest_memory *mem);

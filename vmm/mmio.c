@@ -20,18 +20,24 @@ int mmio_bus_register(struct mmio_bus *bus, const char *name, uint64_t base, uin
 			return log_error_errno(EEXIST, "MMIO region %s overlaps %s", name, r->name);
 	}
 	bus->regions[bus->count++] = (struct mmio_region){
-		.name = name, .base = base, .length = length, .ops = ops, .opaque = opaque,
+		.name = name,
+		.base = base,
+		.length = length,
+		.ops = ops,
+		.opaque = opaque,
 	};
 	return 0;
 }
 
-void mmio_bus_access(const struct mmio_bus *bus, uint64_t addr, uint8_t *data, unsigned size, int is_write)
+void mmio_bus_access(const struct mmio_bus *bus, uint64_t addr, uint8_t *data, unsigned size,
+		     int is_write)
 {
 	for (unsigned i = 0; i < bus->count; i++) {
 		const struct mmio_region *r = &bus->regions[i];
 
 		/* The whole access inside the region: one that straddles its end is nobody's. */
-		if (addr < r->base || addr - r->base >= r->length || size > r->length - (addr - r->base))
+		if (addr < r->base || addr - r->base >= r->length ||
+		    size > r->length - (addr - r->base))
 			continue;
 		if (is_write)
 			r->ops->write(r->opaque, addr - r->base, data, size);

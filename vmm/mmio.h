@@ -32,4 +32,5 @@ struct mmio_bus {
 /* Only before the vCPUs run: dispatch reads the table without a lock. */
 int mmio_bus_register(struct mmio_bus *bus, const char *name, uint64_t base, uint64_t length,
 		      const struct mmio_ops *ops, void *opaque);
-void mmio_bus_access(const struct mmio_bus *bus, uint64_t addr, uint8_t *data, unsigned size, int is_write);
+void mmio_bus_access(const struct mmio_bus *bus, uint64_t addr, uint8_t *data, unsigned size,
+		     int is_write);

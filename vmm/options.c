@@ -79,12 +79,14 @@ int parse_disk(const char *s, struct disk_config *ret, const char **ret_error)
 			}
 			for (const char *c = item + 7; c < end; c++)
 				if (*c < 0x21 || *c > 0x7e) {
-					*ret_error = "serial=ID takes printable ASCII without spaces";
+					*ret_error =
+					    "serial=ID takes printable ASCII without spaces";
 					return -EINVAL;
 				}
 			memcpy(d.serial, item + 7, len - 7);
 		} else {
-			*ret_error = "unknown option after the path: expected readonly, serial=ID or direct";
+			*ret_error =
+			    "unknown option after the path: expected readonly, serial=ID or direct";
 			return -EINVAL;
 		}
 	}
@@ -101,7 +103,8 @@ static int parse_mac(const char *s, size_t len, uint8_t mac[6])
 		return -EINVAL;
 	memcpy(buf, s, 17);
 	buf[17] = '\0';
-	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)v[i];
@@ -165,8 +168,10 @@ int parse_vfio(const char *s, struct vfio_config *ret, const char **ret_error)
 		if (len > 9 && strncmp(item, "group-fd=", 9) == 0 && v.group_fd < 0) {
 			char num[16] = {};
 
-			if (len - 9 >= sizeof(num) || (memcpy(num, item + 9, len - 9), parse_fd(num, &v.group_fd)) < 0) {
-				*ret_error = "group-fd= takes an open file descriptor number above 2";
+			if (len - 9 >= sizeof(num) ||
+			    (memcpy(num, item + 9, len - 9), parse_fd(num, &v.group_fd)) < 0) {
+				*ret_error =
+				    "group-fd= takes an open file descriptor number above 2";
 				return -EINVAL;
 			}
 		} else if (len > 7 && strncmp(item, "device=", 7) == 0 && !v.bdf[0]) {
@@ -207,7 +212,9 @@ int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 			char num[16] = {};
 			unsigned fd;
 
-			if (len - 3 >= sizeof(num) || (memcpy(num, item + 3, len - 3), parse_unsigned(num, INT_MAX, &fd)) < 0 ||
+			if (len - 3 >= sizeof(num) ||
+			    (memcpy(num, item + 3, len - 3), parse_unsigned(num, INT_MAX, &fd)) <
+				0 ||
 			    fd <= 2 || fcntl((int)fd, F_GETFD) < 0) {
 				*ret_error = "fd=N takes an open file descriptor number above 2";
 				return -EINVAL;
@@ -222,8 +229,10 @@ int parse_net(const char *s, struct net_config *ret, const char **ret_error)
 		} else if (len > 9 && strncmp(item, "vhost-fd=", 9) == 0) {
 			char num[16] = {};
 
-			if (len - 9 >= sizeof(num) || (memcpy(num, item + 9, len - 9), parse_fd(num, &n.vhost_fd)) < 0) {
-				*ret_error = "vhost-fd=N takes an open file descriptor number above 2";
+			if (len - 9 >= sizeof(num) ||
+			    (memcpy(num, item + 9, len - 9), parse_fd(num, &n.vhost_fd)) < 0) {
+				*ret_error =
+				    "vhost-fd=N takes an open file descriptor number above 2";
 				return -EINVAL;
 			}
 		} else if (len == 8 && strncmp(item, "vhost=on", 8) == 0) {
@@ -315,64 +324,80 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 
 void options_help(const char *program)
 {
-	printf("Usage: %s --kernel PATH [OPTIONS]\n"
-	       "\n"
-	       "Run one virtual machine under KVM: boot a 64-bit Linux bzImage.\n"
-	       "\n"
-	       "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= 2.06);\n"
-	       "                               fd:N reads it from the inherited file descriptor N\n"
-	       "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
-	       "  -a, --cmdline STRING         kernel command line\n"
-	       "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
-	       "  -m, --memory SIZE            guest RAM with K/M/G suffix, a bare number is MiB\n"
-	       "                               (default 512M, at least 8M)\n"
-	       "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
-	       "                               socket:PATH (unix socket to connect to), fd:N (such\n"
-	       "                               a socket, listening, inherited as N), none\n"
-	       "  -d, --disk PATH[,readonly][,serial=ID][,direct]\n"
-	       "                               a virtio-blk disk on a raw image file or block device\n"
-	       "                               (or fd:N, inherited open)\n"
-	       "                               (repeatable, up to %d); serial= is what the guest reads\n"
-	       "                               as its ID (1-20 characters); direct bypasses the host's\n"
-	       "                               page cache (O_DIRECT)\n"
-	       "      --net tap=NAME|fd=N[,mac=MAC][,vhost=on|off][,vhost-fd=N]\n"
-	       "                               a virtio-net NIC on a tap interface (or an inherited tap\n"
-	       "                               fd); repeatable, up to %d. vhost-net moves packets in the\n"
-	       "                               kernel when /dev/vhost-net can be used (default), vhost=on\n"
-	       "                               insists, vhost=off never; mac= defaults to one made from\n"
-	       "                               the name; vhost-fd= an inherited /dev/vhost-net\n"
-	       "      --vsock cid=N[,vhost-fd=N]\n"
-	       "                               a virtio-vsock device through vhost-vsock (or an\n"
-	       "                               inherited /dev/vhost-vsock fd), the guest's context\n"
-	       "                               ID N (3 to 4294967294)\n"
-	       "      --vfio ADDRESS|group-fd=N,device=ADDRESS\n"
-	       "                               give the host PCI device ADDRESS (bound to vfio-pci)\n"
-	       "                               to the guest, its IOMMU group opened here or inherited\n"
-	       "                               as fd N (repeatable, up to 8)\n"
-	       "      --console KIND           a virtio-console (the guest's hvc0) beside COM1, its host\n"
-	       "                               end as --serial's: stdio, file:PATH, socket:PATH, fd:N\n"
-	       "  -n, --name NAME              name of the VM, for logs\n"
-	       "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
-	       "      --vfio-container-fd N    use the inherited /dev/vfio/vfio file descriptor N\n"
-	       "      --control PATH           serve the control API (org.phyllome.VMM1, peer-to-peer\n"
-	       "                               D-Bus) on a unix socket created at PATH\n"
-	       "      --control-fd N           serve it on the inherited socket N (listening or connected)\n"
-	       "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
-	       "                               guest has to power off before a hard stop (default %d)\n"
-	       "      --sandbox on|off         confine the monitor before the guest runs: close other\n"
-	       "                               fds, drop capabilities, no_new_privs, seccomp allow-lists\n"
-	       "                               (default on; off only to debug, e.g. under strace)\n"
-	       "  -v, --verbose                log more (repeat for debug messages)\n"
-	       "  -h, --help                   show this help\n"
-	       "  -V, --version                show the version\n"
-	       "\n"
-	       "On a terminal, Ctrl-A x stops the VM at once and Ctrl-A Ctrl-A sends Ctrl-A.\n"
-	       "SIGTERM presses the ACPI power button; a second SIGTERM stops the VM at once.\n"
-	       "\n"
-	       "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
-	       "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard,\n"
-	       "6 guest kernel panicked (pvpanic).\n",
-	       program, VM_MAX_CPUS, VM_MAX_DISKS, VM_MAX_NICS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
+	printf(
+	    "Usage: %s --kernel PATH [OPTIONS]\n"
+	    "\n"
+	    "Run one virtual machine under KVM: boot a 64-bit Linux bzImage.\n"
+	    "\n"
+	    "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= "
+	    "2.06);\n"
+	    "                               fd:N reads it from the inherited file descriptor N\n"
+	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
+	    "  -a, --cmdline STRING         kernel command line\n"
+	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
+	    "  -m, --memory SIZE            guest RAM with K/M/G suffix, a bare number is MiB\n"
+	    "                               (default 512M, at least 8M)\n"
+	    "  -s, --serial KIND            the COM1 console: stdio (default), file:PATH,\n"
+	    "                               socket:PATH (unix socket to connect to), fd:N (such\n"
+	    "                               a socket, listening, inherited as N), none\n"
+	    "  -d, --disk PATH[,readonly][,serial=ID][,direct]\n"
+	    "                               a virtio-blk disk on a raw image file or block device\n"
+	    "                               (or fd:N, inherited open)\n"
+	    "                               (repeatable, up to %d); serial= is what the guest "
+	    "reads\n"
+	    "                               as its ID (1-20 characters); direct bypasses the "
+	    "host's\n"
+	    "                               page cache (O_DIRECT)\n"
+	    "      --net tap=NAME|fd=N[,mac=MAC][,vhost=on|off][,vhost-fd=N]\n"
+	    "                               a virtio-net NIC on a tap interface (or an inherited "
+	    "tap\n"
+	    "                               fd); repeatable, up to %d. vhost-net moves packets in "
+	    "the\n"
+	    "                               kernel when /dev/vhost-net can be used (default), "
+	    "vhost=on\n"
+	    "                               insists, vhost=off never; mac= defaults to one made "
+	    "from\n"
+	    "                               the name; vhost-fd= an inherited /dev/vhost-net\n"
+	    "      --vsock cid=N[,vhost-fd=N]\n"
+	    "                               a virtio-vsock device through vhost-vsock (or an\n"
+	    "                               inherited /dev/vhost-vsock fd), the guest's context\n"
+	    "                               ID N (3 to 4294967294)\n"
+	    "      --vfio ADDRESS|group-fd=N,device=ADDRESS\n"
+	    "                               give the host PCI device ADDRESS (bound to vfio-pci)\n"
+	    "                               to the guest, its IOMMU group opened here or "
+	    "inherited\n"
+	    "                               as fd N (repeatable, up to 8)\n"
+	    "      --console KIND           a virtio-console (the guest's hvc0) beside COM1, its "
+	    "host\n"
+	    "                               end as --serial's: stdio, file:PATH, socket:PATH, "
+	    "fd:N\n"
+	    "  -n, --name NAME              name of the VM, for logs\n"
+	    "      --kvm-fd N               use the inherited /dev/kvm file descriptor N\n"
+	    "      --vfio-container-fd N    use the inherited /dev/vfio/vfio file descriptor N\n"
+	    "      --control PATH           serve the control API (org.phyllome.VMM1, "
+	    "peer-to-peer\n"
+	    "                               D-Bus) on a unix socket created at PATH\n"
+	    "      --control-fd N           serve it on the inherited socket N (listening or "
+	    "connected)\n"
+	    "      --shutdown-timeout SEC   after SIGTERM pressed the power button, how long the\n"
+	    "                               guest has to power off before a hard stop (default "
+	    "%d)\n"
+	    "      --sandbox on|off         confine the monitor before the guest runs: close "
+	    "other\n"
+	    "                               fds, drop capabilities, no_new_privs, seccomp "
+	    "allow-lists\n"
+	    "                               (default on; off only to debug, e.g. under strace)\n"
+	    "  -v, --verbose                log more (repeat for debug messages)\n"
+	    "  -h, --help                   show this help\n"
+	    "  -V, --version                show the version\n"
+	    "\n"
+	    "On a terminal, Ctrl-A x stops the VM at once and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	    "SIGTERM presses the ACPI power button; a second SIGTERM stops the VM at once.\n"
+	    "\n"
+	    "Exit status: 0 guest powered off, 1 VMM error, 2 usage or boot file error,\n"
+	    "3 guest rebooted, 4 guest crashed (triple fault, KVM error), 5 stopped hard,\n"
+	    "6 guest kernel panicked (pvpanic).\n",
+	    program, VM_MAX_CPUS, VM_MAX_DISKS, VM_MAX_NICS, VM_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
 enum {
@@ -460,13 +485,15 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		case 'c':
 			r = parse_unsigned(optarg, VM_MAX_CPUS, &c.cpus);
 			if (r < 0 || c.cpus == 0)
-				return usage_error(program, "vCPU count", optarg, "expected a number from 1 to 254");
+				return usage_error(program, "vCPU count", optarg,
+						   "expected a number from 1 to 254");
 			break;
 		case 'm':
 			r = parse_size(optarg, &c.memory);
 			if (r == -EINVAL)
-				return usage_error(program, "memory size", optarg,
-						   "expected a number with an optional K, M, G or T suffix");
+				return usage_error(
+				    program, "memory size", optarg,
+				    "expected a number with an optional K, M, G or T suffix");
 			if (r < 0 || c.memory < GUEST_MEMORY_MIN || c.memory > GUEST_MEMORY_MAX)
 				return usage_error(program, "memory size", optarg,
 						   "the VM needs at least 8M and at most 1T");
@@ -476,12 +503,14 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			break;
 		case 's':
 			if (parse_serial(optarg, &c.serial, &c.serial_path) < 0)
-				return usage_error(program, "serial console", optarg,
-						   "expected stdio, file:PATH, socket:PATH, fd:N or none");
+				return usage_error(
+				    program, "serial console", optarg,
+				    "expected stdio, file:PATH, socket:PATH, fd:N or none");
 			if (c.serial == SERIAL_SOCKET_FD) {
 				if (parse_fd(c.serial_path, &c.serial_fd) < 0)
-					return usage_error(program, "serial console", optarg,
-							   "expected an open file descriptor number above 2");
+					return usage_error(
+					    program, "serial console", optarg,
+					    "expected an open file descriptor number above 2");
 				c.serial_path = NULL;
 			}
 			break;
@@ -489,7 +518,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			const char *why = NULL;
 
 			if (c.disk_count == VM_MAX_DISKS)
-				return usage_error(program, "disk", optarg, "a VM takes at most 16 disks");
+				return usage_error(program, "disk", optarg,
+						   "a VM takes at most 16 disks");
 			if (parse_disk(optarg, &c.disks[c.disk_count], &why) < 0)
 				return usage_error(program, "disk", optarg, why);
 			c.disk_count++;
@@ -499,7 +529,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			const char *why = NULL;
 
 			if (c.nic_count == VM_MAX_NICS)
-				return usage_error(program, "network device", optarg, "a VM takes at most 8");
+				return usage_error(program, "network device", optarg,
+						   "a VM takes at most 8");
 			if (parse_net(optarg, &c.nics[c.nic_count], &why) < 0)
 				return usage_error(program, "network device", optarg, why);
 			c.nic_count++;
@@ -509,28 +540,34 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			const char *why = NULL;
 
 			if (c.vfio_count == VM_MAX_VFIO)
-				return usage_error(program, "VFIO device", optarg, "a VM takes at most 8");
+				return usage_error(program, "VFIO device", optarg,
+						   "a VM takes at most 8");
 			if (parse_vfio(optarg, &c.vfio[c.vfio_count], &why) < 0)
 				return usage_error(program, "VFIO device", optarg, why);
 			for (unsigned i = 0; i < c.vfio_count; i++)
 				if (strcmp(c.vfio[i].bdf, c.vfio[c.vfio_count].bdf) == 0)
-					return usage_error(program, "VFIO device", optarg, "is given twice");
+					return usage_error(program, "VFIO device", optarg,
+							   "is given twice");
 			c.vfio_count++;
 			break;
 		}
 		case OPT_VSOCK:
 			if (parse_vsock(optarg, &c.vsock_cid, &c.vsock_vhost_fd) < 0)
 				return usage_error(program, "vsock device", optarg,
-						   "expected cid=N with N from 3 to 4294967294, then [,vhost-fd=N]");
+						   "expected cid=N with N from 3 to 4294967294, "
+						   "then [,vhost-fd=N]");
 			break;
 		case OPT_CONSOLE:
-			if (parse_serial(optarg, &c.hvc_kind, &c.hvc_path) < 0 || c.hvc_kind == SERIAL_NONE)
-				return usage_error(program, "console", optarg,
-						   "expected stdio, file:PATH, socket:PATH or fd:N");
+			if (parse_serial(optarg, &c.hvc_kind, &c.hvc_path) < 0 ||
+			    c.hvc_kind == SERIAL_NONE)
+				return usage_error(
+				    program, "console", optarg,
+				    "expected stdio, file:PATH, socket:PATH or fd:N");
 			if (c.hvc_kind == SERIAL_SOCKET_FD) {
 				if (parse_fd(c.hvc_path, &c.hvc_fd) < 0)
-					return usage_error(program, "console", optarg,
-							   "expected an open file descriptor number above 2");
+					return usage_error(
+					    program, "console", optarg,
+					    "expected an open file descriptor number above 2");
 				c.hvc_path = NULL;
 			}
 			c.hvc = true;
@@ -547,32 +584,39 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			break;
 		case OPT_VFIO_CONTAINER_FD:
 			if (parse_fd(optarg, &c.vfio_container_fd) < 0)
-				return usage_error(program, "VFIO container file descriptor", optarg,
-						   "expected an open file descriptor number above 2");
+				return usage_error(
+				    program, "VFIO container file descriptor", optarg,
+				    "expected an open file descriptor number above 2");
 			break;
 		case OPT_KVM_FD:
 			if (parse_fd(optarg, &c.kvm_fd) < 0)
-				return usage_error(program, "KVM file descriptor", optarg,
-						   "expected an open file descriptor number above 2");
+				return usage_error(
+				    program, "KVM file descriptor", optarg,
+				    "expected an open file descriptor number above 2");
 			break;
 		case OPT_CONTROL:
 			if (!*optarg)
-				return usage_error(program, "control socket", optarg, "must not be empty");
+				return usage_error(program, "control socket", optarg,
+						   "must not be empty");
 			c.control_path = optarg;
 			break;
 		case OPT_CONTROL_FD:
 			if (parse_fd(optarg, &c.control_fd) < 0)
-				return usage_error(program, "control file descriptor", optarg,
-						   "expected an open file descriptor number above 2");
+				return usage_error(
+				    program, "control file descriptor", optarg,
+				    "expected an open file descriptor number above 2");
 			break;
 		case OPT_SANDBOX:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-				return usage_error(program, "sandbox setting", optarg, "expected on or off");
+				return usage_error(program, "sandbox setting", optarg,
+						   "expected on or off");
 			c.sandbox = strcmp(optarg, "on") == 0;
 			break;
 		case OPT_TEST_FORBIDDEN_SYSCALL:
-			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0 && strcmp(optarg, "io") != 0)
-				return usage_error(program, "test hook", optarg, "expected main, vcpu or io");
+			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0 &&
+			    strcmp(optarg, "io") != 0)
+				return usage_error(program, "test hook", optarg,
+						   "expected main, vcpu or io");
 			c.test_forbidden_syscall = optarg;
 			break;
 		case 'v':
@@ -590,18 +634,21 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'. Try '%s --help'.\n", program, argv[optind],
-			program);
+		fprintf(stderr, "%s: unexpected argument '%s'. Try '%s --help'.\n", program,
+			argv[optind], program);
 		return -EINVAL;
 	}
 	if (c.hvc && c.hvc_kind == SERIAL_STDIO && c.serial == SERIAL_STDIO) {
-		fprintf(stderr, "%s: --serial and --console cannot both use stdio; give one of them --serial none, a file "
-				"or a socket\n",
+		fprintf(stderr,
+			"%s: --serial and --console cannot both use stdio; give one of them "
+			"--serial none, a file "
+			"or a socket\n",
 			program);
 		return -EINVAL;
 	}
 	if (!c.kernel) {
-		fprintf(stderr, "%s: no kernel given: use --kernel PATH. Try '%s --help'.\n", program, program);
+		fprintf(stderr, "%s: no kernel given: use --kernel PATH. Try '%s --help'.\n",
+			program, program);
 		return -EINVAL;
 	}
 	*ret = c;

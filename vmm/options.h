@@ -18,7 +18,7 @@ enum serial_kind {
 
 struct disk_config {
 	char path[4096]; /* or "fd:N" */
-	int fd;          /* an inherited image fd (fd:N), or -1 */
+	int fd;		 /* an inherited image fd (fd:N), or -1 */
 	bool readonly;
 	bool direct; /* O_DIRECT: the host's page cache is bypassed */
 	char serial[DISK_SERIAL_MAX + 1];
@@ -34,7 +34,7 @@ enum vhost_mode {
 
 struct net_config {
 	char tap[16]; /* interface name (IFNAMSIZ), or empty when fd is set */
-	int fd;       /* an inherited tap file descriptor, or -1 */
+	int fd;	      /* an inherited tap file descriptor, or -1 */
 	uint8_t mac[6];
 	bool mac_set;
 	enum vhost_mode vhost;
@@ -47,7 +47,7 @@ struct net_config {
 /* A host PCI device given to the guest through VFIO. */
 struct vfio_config {
 	char bdf[PCI_BDF_MAX + 1]; /* domain:bus:slot.function, normalized */
-	int group_fd;              /* an inherited /dev/vfio/N, or -1 to open it */
+	int group_fd;		   /* an inherited /dev/vfio/N, or -1 to open it */
 };
 
 struct vm_config {
@@ -60,11 +60,11 @@ struct vm_config {
 	enum serial_kind serial;
 	const char *serial_path;
 	int serial_fd;
-	int kvm_fd; /* inherited /dev/kvm, or -1 to open it */
-	const char *control_path; /* control socket to create, or NULL */
-	int control_fd;           /* inherited control socket, or -1 */
+	int kvm_fd;		   /* inherited /dev/kvm, or -1 to open it */
+	const char *control_path;  /* control socket to create, or NULL */
+	int control_fd;		   /* inherited control socket, or -1 */
 	unsigned shutdown_timeout; /* seconds between the power button and a hard stop */
-	bool sandbox;              /* confine the monitor before the guest runs (--sandbox) */
+	bool sandbox;		   /* confine the monitor before the guest runs (--sandbox) */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned disk_count;
 	struct net_config nics[VM_MAX_NICS];
@@ -74,7 +74,7 @@ struct vm_config {
 	struct vfio_config vfio[VM_MAX_VFIO];
 	unsigned vfio_count;
 	int vfio_container_fd; /* an inherited /dev/vfio/vfio, or -1 to open it */
-	bool hvc; /* a virtio-console (--console), with its host end: */
+	bool hvc;	       /* a virtio-console (--console), with its host end: */
 	enum serial_kind hvc_kind;
 	const char *hvc_path;
 	int hvc_fd;

@@ -90,7 +90,8 @@ int vm_pause(struct vm *vm)
 	if (!p->clock_saved)
 		log_warning("KVM_GET_CLOCK: %m; the guest's clock will jump over the pause");
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
-		/* Tells a kvmclock guest it was stopped, so its watchdogs stay quiet; others ignore it. */
+		/* Tells a kvmclock guest it was stopped, so its watchdogs stay quiet; others ignore
+		 * it. */
 		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
 			log_debug("vCPU %u: KVM_KVMCLOCK_CTRL: %m", i);
 	log_info("Paused");

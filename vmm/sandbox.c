@@ -32,12 +32,27 @@
  * signals it was sent, the clock, and ending.
  */
 static const int common_syscalls[] = {
-	SCMP_SYS(read),		 SCMP_SYS(write),	 SCMP_SYS(writev),	  SCMP_SYS(close),
-	SCMP_SYS(futex),	 SCMP_SYS(sched_yield),	 SCMP_SYS(nanosleep),	  SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(restart_syscall), SCMP_SYS(munmap),
-	SCMP_SYS(madvise),	 SCMP_SYS(mremap),	 SCMP_SYS(brk),		  SCMP_SYS(getpid),
-	SCMP_SYS(gettid),	 SCMP_SYS(exit),	 SCMP_SYS(exit_group),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(writev),
+	SCMP_SYS(close),
+	SCMP_SYS(futex),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(restart_syscall),
+	SCMP_SYS(munmap),
+	SCMP_SYS(madvise),
+	SCMP_SYS(mremap),
+	SCMP_SYS(brk),
+	SCMP_SYS(getpid),
+	SCMP_SYS(gettid),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
 };
 
 /* A vCPU thread runs the guest and the device models its exits reach. */
@@ -50,22 +65,37 @@ static const int vcpu_syscalls[] = {
 
 /* The device thread: its event loop, the disks' io_uring rings (set up before), virtio-rng. */
 static const int io_syscalls[] = {
-	SCMP_SYS(epoll_wait),
-	SCMP_SYS(epoll_pwait),
-	SCMP_SYS(io_uring_enter),
-	SCMP_SYS(getrandom),
-	SCMP_SYS(readv),  /* frames from a tap */
-	SCMP_SYS(sendto), /* virtio-console output to socket clients */
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(io_uring_enter),
+	SCMP_SYS(getrandom),  SCMP_SYS(readv), /* frames from a tap */
+	SCMP_SYS(sendto),		       /* virtio-console output to socket clients */
 };
 
 /* The main thread: the event loop, console and control clients, pause, and tearing down. */
 static const int main_syscalls[] = {
-	SCMP_SYS(epoll_wait),  SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(ppoll),
-	SCMP_SYS(poll),	       SCMP_SYS(accept4),     SCMP_SYS(recvmsg),    SCMP_SYS(sendmsg),
-	SCMP_SYS(recvfrom),    SCMP_SYS(sendto),      SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
-	SCMP_SYS(shutdown),    SCMP_SYS(fcntl),	      SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),
-	SCMP_SYS(timerfd_settime), SCMP_SYS(getuid), SCMP_SYS(geteuid),    SCMP_SYS(getgid),
-	SCMP_SYS(getegid),     SCMP_SYS(getrandom),   SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(poll),
+	SCMP_SYS(accept4),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(shutdown),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(timerfd_settime),
+	SCMP_SYS(getuid),
+	SCMP_SYS(geteuid),
+	SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername),
 	SCMP_SYS(io_uring_enter), /* at exit: the disks' last I/O */
 };
 
@@ -82,12 +112,30 @@ static const int remove_file_syscalls[] = {
  * /proc. Release builds never allow any of this.
  */
 static const int sanitizer_syscalls[] = {
-	SCMP_SYS(clone),    SCMP_SYS(clone3),	   SCMP_SYS(ptrace),	     SCMP_SYS(wait4),
-	SCMP_SYS(prctl),    SCMP_SYS(open),	   SCMP_SYS(openat),	     SCMP_SYS(getdents64),
-	SCMP_SYS(readlink), SCMP_SYS(readlinkat),  SCMP_SYS(sigaltstack),   SCMP_SYS(rt_sigaction),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(tgkill),
-	SCMP_SYS(kill),     SCMP_SYS(uname),	   SCMP_SYS(getppid),	     SCMP_SYS(mincore),
-	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(pipe2),	     SCMP_SYS(dup2),
+	SCMP_SYS(clone),
+	SCMP_SYS(clone3),
+	SCMP_SYS(ptrace),
+	SCMP_SYS(wait4),
+	SCMP_SYS(prctl),
+	SCMP_SYS(open),
+	SCMP_SYS(openat),
+	SCMP_SYS(getdents64),
+	SCMP_SYS(readlink),
+	SCMP_SYS(readlinkat),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(lseek),
+	SCMP_SYS(pread64),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(kill),
+	SCMP_SYS(uname),
+	SCMP_SYS(getppid),
+	SCMP_SYS(mincore),
+	SCMP_SYS(getrlimit),
+	SCMP_SYS(prlimit64),
+	SCMP_SYS(pipe2),
+	SCMP_SYS(dup2),
 };
 #endif
 
@@ -107,48 +155,38 @@ int __lsan_is_turned_off(void)
 #endif
 
 static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN,
-	KVM_IRQ_LINE,	     /* device interrupts */
+	KVM_RUN, KVM_IRQ_LINE, /* device interrupts */
 	KVM_SIGNAL_MSI,
 	KVM_SET_GSI_ROUTING, /* a driver unmasked an MSI-X vector that had an interrupt waiting */
 	KVM_IOEVENTFD,	     /* a driver moved a virtio device's BAR */
-	/* A virtio-net driver starts or resets its device: the tap's offloads, vhost-net's rings. */
-	TUNSETOFFLOAD,
-	VHOST_SET_FEATURES,
-	VHOST_SET_VRING_NUM,
-	VHOST_SET_VRING_BASE,
-	VHOST_SET_VRING_ADDR,
-	VHOST_SET_VRING_KICK,
-	VHOST_SET_VRING_CALL,
-	VHOST_GET_VRING_BASE,
-	VHOST_NET_SET_BACKEND,
-	VHOST_VSOCK_SET_RUNNING,
+	/* A virtio-net driver starts or resets its device: the tap's offloads, vhost-net's rings.
+	 */
+	TUNSETOFFLOAD, VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_GET_VRING_BASE,
+	VHOST_NET_SET_BACKEND, VHOST_VSOCK_SET_RUNNING,
 	/* A host device's driver moved a BAR or switched interrupts (INTx, MSI, MSI-X). */
-	KVM_SET_USER_MEMORY_REGION,
-	VFIO_DEVICE_SET_IRQS,
-	KVM_GET_REGS,  /* the registers of a guest that crashed, for the log */
-	KVM_GET_SREGS,
-	TCGETS,        /* isatty(): the log's format */
+	KVM_SET_USER_MEMORY_REGION, VFIO_DEVICE_SET_IRQS,
+	KVM_GET_REGS,	       /* the registers of a guest that crashed, for the log */
+	KVM_GET_SREGS, TCGETS, /* isatty(): the log's format */
 };
 
 static const unsigned long io_ioctls[] = {
-	KVM_SET_GSI_ROUTING, /* an MSI-X vector's first interrupt, or one the driver moved */
-	KVM_SIGNAL_MSI,
-	TCGETS, /* isatty(): the log's format */
+	KVM_SET_GSI_ROUTING,	/* an MSI-X vector's first interrupt, or one the driver moved */
+	KVM_SIGNAL_MSI, TCGETS, /* isatty(): the log's format */
 };
 
 static const unsigned long main_ioctls[] = {
-	KVM_IRQ_LINE,	     /* console input, the power button */
+	KVM_IRQ_LINE, /* console input, the power button */
 	KVM_SIGNAL_MSI,
 	KVM_SET_GSI_ROUTING, /* console input for the virtio-console */
-	KVM_GET_CLOCK,	   /* pause */
-	KVM_SET_CLOCK,	   /* resume */
-	KVM_KVMCLOCK_CTRL, /* pause: tell the guest */
+	KVM_GET_CLOCK,	     /* pause */
+	KVM_SET_CLOCK,	     /* resume */
+	KVM_KVMCLOCK_CTRL,   /* pause: tell the guest */
 	/* At exit: host devices quiet and reset for their next user. */
 	KVM_SET_USER_MEMORY_REGION,
 	VFIO_DEVICE_SET_IRQS,
 	VFIO_DEVICE_RESET,
-	TCGETS,		   /* the terminal: raw mode, restored at exit */
+	TCGETS, /* the terminal: raw mode, restored at exit */
 	TCSETS,
 	TCSETSW,
 	TCSETSF,
@@ -196,15 +234,18 @@ static void forbidden_syscall(int sig, siginfo_t *info, void *context)
 	write_str(thread_role);
 	write_str(" thread made system call ");
 	write_str(number);
-	write_str(" (scmp_sys_resolver names it), which its allow-list forbids; killing the monitor");
+	write_str(
+	    " (scmp_sys_resolver names it), which its allow-list forbids; killing the monitor");
 	write_str(stderr_is_tty ? "\r\n" : "\n");
-	syscall(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
+	syscall(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8],
+		r[REG_R9]);
 	_exit(EXIT_FAILURE);
 }
 
 static int install_sigsys_handler(void)
 {
-	struct sigaction sa = { .sa_sigaction = forbidden_syscall, .sa_flags = SA_SIGINFO | SA_RESETHAND };
+	struct sigaction sa = { .sa_sigaction = forbidden_syscall,
+				.sa_flags = SA_SIGINFO | SA_RESETHAND };
 	sigset_t sigsys;
 
 	sigemptyset(&sa.sa_mask);
@@ -251,10 +292,12 @@ static int allow_memory(scmp_filter_ctx ctx)
 
 static int allow_signal(scmp_filter_ctx ctx, int sig)
 {
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)sig));
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)sig));
 }
 
-static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config, enum sandbox_role role)
+static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config,
+			enum sandbox_role role)
 {
 	int r;
 
@@ -268,12 +311,12 @@ static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config
 #endif
 	if (role == SANDBOX_VCPU)
 		return (r = allow_all(ctx, vcpu_syscalls, ARRAY_LEN(vcpu_syscalls))) < 0
-			       ? r
-			       : allow_ioctls(ctx, vcpu_ioctls, ARRAY_LEN(vcpu_ioctls));
+			   ? r
+			   : allow_ioctls(ctx, vcpu_ioctls, ARRAY_LEN(vcpu_ioctls));
 	if (role == SANDBOX_IO)
 		return (r = allow_all(ctx, io_syscalls, ARRAY_LEN(io_syscalls))) < 0
-			       ? r
-			       : allow_ioctls(ctx, io_ioctls, ARRAY_LEN(io_ioctls));
+			   ? r
+			   : allow_ioctls(ctx, io_ioctls, ARRAY_LEN(io_ioctls));
 
 	if ((r = allow_all(ctx, main_syscalls, ARRAY_LEN(main_syscalls))) < 0 ||
 	    (r = allow_ioctls(ctx, main_ioctls, ARRAY_LEN(main_ioctls))) < 0 ||
@@ -300,8 +343,12 @@ int sandbox_enter(const struct sandbox_config *config, enum sandbox_role role)
 {
 	/* libseccomp keeps global state while it builds and loads; vCPU threads enter at once. */
 	static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
-	static const char *const names[] = { [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vCPU", [SANDBOX_IO] = "device" };
-	static const char *const hooks[] = { [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io" };
+	static const char *const names[] = {
+		[SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vCPU", [SANDBOX_IO] = "device"
+	};
+	static const char *const hooks[] = {
+		[SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io"
+	};
 	const char *name = names[role];
 	scmp_filter_ctx ctx;
 	int r;
@@ -333,7 +380,8 @@ int sandbox_enter(const struct sandbox_config *config, enum sandbox_role role)
 	if (r < 0)
 		return r;
 
-	if (config->test_forbidden_syscall && strcmp(config->test_forbidden_syscall, hooks[role]) == 0)
+	if (config->test_forbidden_syscall &&
+	    strcmp(config->test_forbidden_syscall, hooks[role]) == 0)
 		try_forbidden_syscall();
 	return 0;
 }
@@ -343,11 +391,13 @@ int sandbox_drop_privileges(void)
 	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
 
-	/* The bounding set shrinks only with CAP_SETPCAP; without it we hold no capability to lose. */
+	/* The bounding set shrinks only with CAP_SETPCAP; without it we hold no capability to lose.
+	 */
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EPERM)
-			return log_error_errno(errno, "Sandbox: cannot drop capability %d from the bounding set: %m",
-					       cap);
+			return log_error_errno(
+			    errno, "Sandbox: cannot drop capability %d from the bounding set: %m",
+			    cap);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return log_error_errno(errno, "Sandbox: cannot clear the ambient capabilities: %m");
 	if (syscall(SYS_capset, &header, none) < 0)

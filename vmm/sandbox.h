@@ -10,8 +10,8 @@
  * it holds no capabilities, it cannot gain privileges through exec, and each
  * thread runs under a seccomp allow-list of the system calls its job needs:
  * one for vCPU threads, one for the device thread (virtqueues, disk I/O
- * through io_uring), one for the main thread (console, control channel). Any other system call kills the process with SIGSYS, after one
- * line on stderr that names it.
+ * through io_uring), one for the main thread (console, control channel). Any other system call
+ * kills the process with SIGSYS, after one line on stderr that names it.
  */
 enum sandbox_role {
 	SANDBOX_MAIN,
@@ -21,9 +21,11 @@ enum sandbox_role {
 
 struct sandbox_config {
 	bool enabled;
-	/* The monitor created socket files (--control PATH, --serial or --console socket:PATH) and removes them at exit. */
+	/* The monitor created socket files (--control PATH, --serial or --console socket:PATH) and
+	 * removes them at exit. */
 	bool removes_files;
-	/* Test builds only: main|vcpu|io, make a forbidden system call once that thread is confined (NULL: never). */
+	/* Test builds only: main|vcpu|io, make a forbidden system call once that thread is confined
+	 * (NULL: never). */
 	const char *test_forbidden_syscall;
 };
 

@@ -20,7 +20,8 @@ int unix_socket_listen(const char *what, const char *path, int backlog, char **r
 	struct stat st;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
-		return log_error_errno(ENAMETOOLONG, "The %s socket path %s is too long", what, path);
+		return log_error_errno(ENAMETOOLONG, "The %s socket path %s is too long", what,
+				       path);
 	strcpy(addr.sun_path, path);
 	/* A socket left by an earlier run is ours to replace; any other file is not. */
 	if (lstat(path, &st) == 0) {
@@ -33,10 +34,12 @@ int unix_socket_listen(const char *what, const char *path, int backlog, char **r
 		return log_error_errno(errno, "socket(AF_UNIX): %m");
 	/* (addr.sun_path from here on: GCC's sanitizer builds cannot see that path is not NULL.) */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return log_error_errno(errno, "Cannot create the %s socket %s: %m", what, addr.sun_path);
+		return log_error_errno(errno, "Cannot create the %s socket %s: %m", what,
+				       addr.sun_path);
 	/* Whoever connects may drive the VM: only its own user (and root). */
 	if (chmod(addr.sun_path, 0600) < 0 || listen(fd, backlog) < 0) {
-		int r = log_error_errno(errno, "Cannot listen on the %s socket %s: %m", what, addr.sun_path);
+		int r = log_error_errno(errno, "Cannot listen on the %s socket %s: %m", what,
+					addr.sun_path);
 		(void)unlink(addr.sun_path);
 		return r;
 	}
@@ -63,9 +66,11 @@ int unix_socket_adopt(const char *what, int fd, bool *ret_listening)
 	socklen_t len = sizeof(accepting);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0)
-		return log_error_errno(errno, "The %s file descriptor %d is not a socket: %m", what, fd);
+		return log_error_errno(errno, "The %s file descriptor %d is not a socket: %m", what,
+				       fd);
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_error_errno(errno, "The %s file descriptor %d: %m", what, fd);
 	*ret_listening = accepting != 0;
 	return fd;

@@ -55,8 +55,10 @@ static void log_crash_state(struct vcpu *vcpu)
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return;
-	log_error("vCPU %u: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx",
-		  vcpu->index, regs.rip, regs.rsp, regs.rflags, sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer);
+	log_error("vCPU %u: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx "
+		  "efer=0x%llx",
+		  vcpu->index, regs.rip, regs.rsp, regs.rflags, sregs.cr0, sregs.cr3, sregs.cr4,
+		  sregs.efer);
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -72,9 +74,11 @@ static void handle_io(struct vcpu *vcpu)
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	unsigned len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : sizeof(run->mmio.data);
+	unsigned len =
+	    run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : sizeof(run->mmio.data);
 
-	mmio_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+	mmio_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
+			run->mmio.is_write);
 }
 
 static void handle_system_event(struct vcpu *vcpu)
@@ -118,12 +122,14 @@ static bool handle_exit(struct vcpu *vcpu)
 		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		log_error("vCPU %u: KVM internal error, suberror %u", vcpu->index, run->internal.suberror);
+		log_error("vCPU %u: KVM internal error, suberror %u", vcpu->index,
+			  run->internal.suberror);
 		log_crash_state(vcpu);
 		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
-		log_error("vCPU %u: KVM could not enter the guest, hardware reason 0x%llx", vcpu->index,
+		log_error("vCPU %u: KVM could not enter the guest, hardware reason 0x%llx",
+			  vcpu->index,
 			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		log_crash_state(vcpu);
 		vm_request_stop(vcpu->vm, VM_STOP_CRASH);

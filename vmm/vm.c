@@ -147,8 +147,8 @@ static int serial_device_init(struct vm *vm)
 static int i8042_device_init(struct vm *vm)
 {
 	vm->i8042 = (struct i8042){ .reset = guest_reset, .opaque = vm };
-	return io_bus_register(&vm->io, "i8042", PORT_I8042_DATA, PORT_I8042_COMMAND - PORT_I8042_DATA + 1,
-			       &i8042_io_ops, &vm->i8042);
+	return io_bus_register(&vm->io, "i8042", PORT_I8042_DATA,
+			       PORT_I8042_COMMAND - PORT_I8042_DATA + 1, &i8042_io_ops, &vm->i8042);
 }
 
 static int acpi_pm_device_init(struct vm *vm)
@@ -160,7 +160,8 @@ static int acpi_pm_device_init(struct vm *vm)
 		.opaque = vm,
 	};
 	return io_bus_register(&vm->io, "ACPI PM", PORT_ACPI_SLEEP_CONTROL,
-			       PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops, &vm->pm);
+			       PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops,
+			       &vm->pm);
 }
 
 /* On the vCPU thread that took the write: the main loop tells the control channel's clients. */
@@ -215,7 +216,9 @@ static int virtio_init(struct vm *vm)
 
 static struct virtio_host virtio_host(struct vm *vm)
 {
-	return (struct virtio_host){ .vm_fd = vm->vm_fd, .mem = &vm->mem, .irq = &vm->irq, .io = &vm->iothread };
+	return (struct virtio_host){
+		.vm_fd = vm->vm_fd, .mem = &vm->mem, .irq = &vm->irq, .io = &vm->iothread
+	};
 }
 
 static int rng_device_init(struct vm *vm)
@@ -329,19 +332,21 @@ static int check_kvm(struct vm *vm)
 
 	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION_REQUIRED)
-		return log_error_errno(ENOTSUP, "/dev/kvm speaks KVM API %d; phyllome-vmm needs %d", version,
-				       KVM_API_VERSION_REQUIRED);
+		return log_error_errno(ENOTSUP, "/dev/kvm speaks KVM API %d; phyllome-vmm needs %d",
+				       version, KVM_API_VERSION_REQUIRED);
 	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++)
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
-			return log_error_errno(ENOTSUP, "This host's KVM lacks %s", required_caps[i].name);
+			return log_error_errno(ENOTSUP, "This host's KVM lacks %s",
+					       required_caps[i].name);
 
 	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max_vcpus <= 0)
 		max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max_vcpus > 0 && vm->config->cpus > (unsigned)max_vcpus) {
 		vm->config_error = true;
-		return log_error_errno(E2BIG, "This host's KVM runs at most %d vCPUs in a VM; %u were asked for",
-				       max_vcpus, vm->config->cpus);
+		return log_error_errno(
+		    E2BIG, "This host's KVM runs at most %d vCPUs in a VM; %u were asked for",
+		    max_vcpus, vm->config->cpus);
 	}
 
 	vm->run_size = (size_t)ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -363,7 +368,8 @@ static int create_platform(struct vm *vm)
 	for (size_t i = 0; i < ARRAY_SIZE(platform_devices); i++) {
 		int r = platform_devices[i].init(vm);
 		if (r < 0)
-			return log_error_errno(r, "Cannot set up the %s: %m", platform_devices[i].name);
+			return log_error_errno(r, "Cannot set up the %s: %m",
+					       platform_devices[i].name);
 	}
 	return 0;
 }
@@ -387,7 +393,8 @@ static int load_guest(struct vm *vm, const struct boot_files *files, struct boot
 
 static int create_vcpus(struct vm *vm, const struct boot_layout *layout)
 {
-	size_t cpuid_size = sizeof(struct kvm_cpuid2) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
+	size_t cpuid_size =
+	    sizeof(struct kvm_cpuid2) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
 	_cleanup_free_ struct kvm_cpuid2 *cpuid = malloc(cpuid_size);
 	int r;
 
@@ -474,7 +481,8 @@ static void shutdown_timer_ready(struct watch *w, uint32_t events)
 	uint64_t expirations;
 
 	(void)read(w->fd, &expirations, sizeof(expirations));
-	log_notice("The guest did not power off within %u s; stopping it", vm->config->shutdown_timeout);
+	log_notice("The guest did not power off within %u s; stopping it",
+		   vm->config->shutdown_timeout);
 	vm_request_stop(vm, VM_STOP_HOST);
 }
 
@@ -493,10 +501,13 @@ static int setup_main_loop(struct vm *vm)
 	sigaddset(&mask, SIGHUP);
 	vm->signal_watch = (struct watch){ .fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK),
 					   .ready = signal_ready };
-	vm->stop_watch = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready };
-	vm->shutdown_timer = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
-					     .ready = shutdown_timer_ready };
-	vm->panic_watch = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = panic_ready };
+	vm->stop_watch =
+	    (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = stop_ready };
+	vm->shutdown_timer =
+	    (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+			    .ready = shutdown_timer_ready };
+	vm->panic_watch =
+	    (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .ready = panic_ready };
 	if (vm->signal_watch.fd < 0 || vm->stop_watch.fd < 0 || vm->shutdown_timer.fd < 0 ||
 	    vm->panic_watch.fd < 0)
 		return log_error_errno(errno, "Cannot create the main loop's fds: %m");
@@ -508,8 +519,10 @@ static int setup_main_loop(struct vm *vm)
 	return 0;
 }
 
-/* Everything that depends only on the configuration comes first: its errors are the user's to fix. */
-static int prepare_guest(struct vm *vm, const struct boot_files *files, struct boot_layout *ret_layout)
+/* Everything that depends only on the configuration comes first: its errors are the user's to fix.
+ */
+static int prepare_guest(struct vm *vm, const struct boot_files *files,
+			 struct boot_layout *ret_layout)
 {
 	int r;
 
@@ -520,17 +533,18 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 	r = load_guest(vm, files, ret_layout);
 	if (r < 0)
 		return r;
-	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path, vm->config->serial_fd, &vm->loop,
-			 &vm_console_ops, vm);
+	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path,
+			 vm->config->serial_fd, &vm->loop, &vm_console_ops, vm);
 	if (r < 0)
 		return r;
 	if (vm->config->hvc) {
-		r = console_open(&vm->hvc_console, vm->config->hvc_kind, vm->config->hvc_path, vm->config->hvc_fd,
-				 &vm->loop, &vm_hvc_ops, vm);
+		r = console_open(&vm->hvc_console, vm->config->hvc_kind, vm->config->hvc_path,
+				 vm->config->hvc_fd, &vm->loop, &vm_hvc_ops, vm);
 		if (r < 0)
 			return r;
 	}
-	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path, vm->config->control_fd);
+	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path,
+			 vm->config->control_fd);
 	if (r < 0)
 		return r;
 	if (vm->config->disk_count) {
@@ -550,13 +564,15 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files, struct b
 			return -ENOMEM;
 	}
 	for (unsigned i = 0; i < vm->config->nic_count; i++) {
-		r = virtio_net_open(&vm->nics[i], &vm->config->nics[i], vm->config->name, i, &vm->mem);
+		r = virtio_net_open(&vm->nics[i], &vm->config->nics[i], vm->config->name, i,
+				    &vm->mem);
 		vm->nics_open++;
 		if (r < 0)
 			return r;
 	}
 	if (vm->config->vsock_cid) {
-		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, vm->config->vsock_vhost_fd, &vm->mem);
+		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, vm->config->vsock_vhost_fd,
+				      &vm->mem);
 		vm->vsock_open = true;
 		if (r < 0)
 			return r;
@@ -593,8 +609,9 @@ static int open_kvm(struct vm *vm)
 	} else {
 		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		if (vm->kvm_fd < 0)
-			return log_error_errno(errno,
-					       "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
+			return log_error_errno(
+			    errno,
+			    "Cannot open /dev/kvm: %m (is KVM enabled, and may this user use it?)");
 	}
 	r = check_kvm(vm);
 	if (r < 0)
@@ -681,7 +698,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		vm_request_stop(vm, VM_STOP_ERROR);
 
 	while (!vm_stopping(vm)) {
-		int timeout = vm->console.input_paused || vm->hvc_console.input_paused ? INPUT_RETRY_MS : -1;
+		int timeout =
+		    vm->console.input_paused || vm->hvc_console.input_paused ? INPUT_RETRY_MS : -1;
 
 		if (event_loop_dispatch(&vm->loop, timeout) < 0) {
 			vm_request_stop(vm, VM_STOP_ERROR);

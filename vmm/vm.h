@@ -90,7 +90,8 @@ struct vm {
 	atomic_uint panic_events;    /* what it reported (PVPANIC_*), 0 before any panic */
 	bool panic_announced;
 	bool power_button_pressed;
-	bool config_error; /* vm_create() failed because of what was asked, not because of the host */
+	bool config_error; /* vm_create() failed because of what was asked, not because of the host
+			    */
 	atomic_int stop_reason;
 	struct pause_state pause;
 	struct sandbox_config sandbox;

@@ -52,7 +52,8 @@ int main(int argc, char **argv)
 	g_ptr_array_add(granted, NULL);
 	for (int i = sep + 1; i < argc; i++)
 		g_ptr_array_add(args, g_strdup(argv[i]));
-	if (!passthrough_take(argv[1], "test", (const char *const *)granted->pdata, fds, args, moved, &error)) {
+	if (!passthrough_take(argv[1], "test", (const char *const *)granted->pdata, fds, args,
+			      moved, &error)) {
 		printf("PASSTHROUGH take-failed: %s\n", error->message);
 		return 1;
 	}
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		status = 127 << 8;
 	passthrough_give_back(argv[1], "test", (const char *const *)moved->pdata);
-	printf("PASSTHROUGH monitor-status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	printf("PASSTHROUGH monitor-status %d\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

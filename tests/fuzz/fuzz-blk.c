@@ -20,8 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (int round = 0; round < 2 * VIRTQUEUE_MAX_SIZE; round++) {
 		static struct blk_op op;
-		struct blk_disk disk = {
-		    .sectors = 64, .readonly = data[8] & 4, .serial = "fuzz-disk"};
+		struct blk_disk disk = { .sectors = 64,
+					 .readonly = data[8] & 4,
+					 .serial = "fuzz-disk" };
 		uint64_t moved = 0;
 		int r = virtqueue_pop(&vq, &req);
 

@@ -38,8 +38,9 @@ static inline bool fuzz_ring_setup(const uint8_t *data, size_t size, struct gues
 	n = size - FUZZ_SETUP_BYTES < FUZZ_GUEST_RAM ? size - FUZZ_SETUP_BYTES : FUZZ_GUEST_RAM;
 	memset(ram, 0, FUZZ_GUEST_RAM);
 	memcpy(ram, data + FUZZ_SETUP_BYTES, n);
-	*mem =
-	    (struct guest_memory){.host = ram, .size = FUZZ_GUEST_RAM, .low_size = FUZZ_GUEST_RAM};
+	*mem = (struct guest_memory){ .host = ram,
+				      .size = FUZZ_GUEST_RAM,
+				      .low_size = FUZZ_GUEST_RAM };
 
 	virtqueue_reset(vq, mem, VIRTQUEUE_MAX_SIZE);
 	vq->size = fuzz_u16(data);

@@ -128,7 +128,7 @@ static uint16_t fadt_port(unsigned gas_offset)
 {
 	const uint8_t *fadt = acpi_table("FACP");
 
-	return fadt ? (uint16_t)*(const uint64_t *)(fadt + gas_offset + 4) : 0;
+	return fadt ? (uint16_t) * (const uint64_t *)(fadt + gas_offset + 4) : 0;
 }
 
 static void acpi_power_off(void)
@@ -195,7 +195,8 @@ static void interrupts_init(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
 
-	/* The 8259s would deliver ISA interrupts through LINT0 (ExtINT): mask them, as an OS does. */
+	/* The 8259s would deliver ISA interrupts through LINT0 (ExtINT): mask them, as an OS does.
+	 */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
 	for (unsigned v = 0; v < 256; v++)
@@ -203,7 +204,7 @@ static void interrupts_init(void)
 	set_gate(VECTOR_SERIAL, isr_serial);
 	set_gate(VECTOR_POWER_BUTTON, isr_power_button);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
-	mmio_write(LAPIC + 0x80, 0);     /* TPR: accept everything */
+	mmio_write(LAPIC + 0x80, 0);	 /* TPR: accept everything */
 	mmio_write(LAPIC + 0xf0, 0x1ff); /* software-enable, spurious vector 0xff */
 }
 
@@ -220,7 +221,8 @@ static void lapic_eoi(void)
 	mmio_write(LAPIC + 0xb0, 0);
 }
 
-/* Received bytes, from the interrupt handler to the echo loop; none is dropped while a line is handled. */
+/* Received bytes, from the interrupt handler to the echo loop; none is dropped while a line is
+ * handled. */
 #define RX_RING_SIZE 256
 static volatile char rx_ring[RX_RING_SIZE];
 static volatile unsigned rx_head, rx_tail;

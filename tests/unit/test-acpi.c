@@ -43,7 +43,8 @@ static const uint8_t *build(unsigned ncpus)
 	size_t size = 0;
 
 	memset(tables, 0xaa, sizeof(tables));
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, MMIO64, &size), ==, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, MMIO64, &size), ==,
+			0);
 	g_assert_cmpuint(size, <, sizeof(tables));
 	return tables;
 }
@@ -99,7 +100,8 @@ static void test_madt(void)
 		for (uint32_t off = 44; off < len; off += madt[off + 1]) {
 			g_assert_cmpuint(madt[off + 1], >, 0);
 			if (madt[off] == 0) {
-				g_assert_cmpuint(madt[off + 3], ==, cpus); /* APIC IDs 0..n-1, as CPUID says */
+				g_assert_cmpuint(madt[off + 3], ==,
+						 cpus); /* APIC IDs 0..n-1, as CPUID says */
 				g_assert_cmpuint(madt[off + 4] & 1, ==, 1);
 				cpus++;
 			} else if (madt[off] == 1) {
@@ -136,8 +138,8 @@ static void test_pci_routing(void)
 	uint32_t len = get_le32(dsdt + 4);
 	const uint8_t *prt = memmem(dsdt, len, "_PRT", 4);
 	/* Package (4) { 0x0003FFFF, 1 (pin B), Zero, GSI } */
-	const uint8_t slot3_pin_b[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00, 0x01, 0x00, 0x0a,
-					(uint8_t)pci_intx_gsi(3, 2) };
+	const uint8_t slot3_pin_b[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff,
+					0x03, 0x00, 0x01, 0x00, 0x0a, (uint8_t)pci_intx_gsi(3, 2) };
 
 	g_assert_nonnull(prt);
 	g_assert_cmpuint(prt[4], ==, 0x12);   /* PackageOp */
@@ -146,10 +148,12 @@ static void test_pci_routing(void)
 	g_assert_nonnull(memmem(prt, len - (size_t)(prt - dsdt), slot3_pin_b, sizeof(slot3_pin_b)));
 	g_assert_cmpuint(pci_intx_gsi(3, 2), >=, 20);
 	g_assert_cmpuint(pci_intx_gsi(3, 2), <=, 23);
-	g_assert_cmpuint(pci_intx_gsi(1, 1), !=, pci_intx_gsi(2, 1)); /* slots spread over the four lines */
+	g_assert_cmpuint(pci_intx_gsi(1, 1), !=,
+			 pci_intx_gsi(2, 1)); /* slots spread over the four lines */
 }
 
-/* MCFG names ECAM for bus 0; the DSDT has the host bridge with its windows and the ECAM reservation. */
+/* MCFG names ECAM for bus 0; the DSDT has the host bridge with its windows and the ECAM
+ * reservation. */
 static void test_pci(void)
 {
 	const uint8_t *rsdp = build(1);
@@ -201,8 +205,10 @@ static void test_aml_terms(void)
 {
 	struct aml a;
 	const uint8_t eisa[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x0c };
-	const uint8_t ints[] = { 0x00, 0x01, 0x0a, 0x10, 0x0b, 0x34, 0x12, 0x0c, 0x78, 0x56, 0x34, 0x12 };
-	const uint8_t names[] = { '\\', 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B', 'C', 'O', 'M', '1' };
+	const uint8_t ints[] = { 0x00, 0x01, 0x0a, 0x10, 0x0b, 0x34,
+				 0x12, 0x0c, 0x78, 0x56, 0x34, 0x12 };
+	const uint8_t names[] = { '\\', 0x2e, '_', 'S', 'B', '_', 'P',
+				  'W',	'R',  'B', 'C', 'O', 'M', '1' };
 	const uint8_t scope[] = { 0x10, 0x07, '\\', '_', 'S', 'B', '_', 0x01 };
 
 	aml_init(&a);

@@ -178,7 +178,9 @@ static void test_load(void)
 	memset(img + 1024, 0x90, IMAGE_SIZE - 1024);
 	g_assert_cmpint(bzimage_parse(img, IMAGE_SIZE, &k, &reason), ==, 0);
 	g_assert_cmpint(guest_memory_init(&mem, 64ULL << 20), ==, 0);
-	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 1 << 20, "console=ttyS0", GUEST_ACPI_ADDR, &layout), ==, 0);
+	g_assert_cmpint(
+	    x86_load_linux(&mem, &k, fd, 1 << 20, "console=ttyS0", GUEST_ACPI_ADDR, &layout), ==,
+	    0);
 
 	g_assert_cmpuint(layout.entry, ==, GUEST_KERNEL_ADDR + 0x200);
 	g_assert_cmpuint(layout.initrd_addr % 4096, ==, 0);
@@ -187,7 +189,8 @@ static void test_load(void)
 	g_assert_cmpmem(guest_memory_ptr(&mem, GUEST_KERNEL_ADDR, 4), 4, img + 1024, 4);
 	g_assert_cmpstr(guest_memory_ptr(&mem, GUEST_CMDLINE_ADDR, 1), ==, "console=ttyS0");
 	/* The reset vector writes the ACPI reset register: mov dx, 0x602; mov al, 1; out dx, al. */
-	g_assert_cmpmem(guest_memory_ptr(&mem, GUEST_RESET_VECTOR, 6), 6, "\xba\x02\x06\xb0\x01\xee", 6);
+	g_assert_cmpmem(guest_memory_ptr(&mem, GUEST_RESET_VECTOR, 6), 6,
+			"\xba\x02\x06\xb0\x01\xee", 6);
 
 	bp = guest_memory_ptr(&mem, GUEST_BOOT_PARAMS_ADDR, 4096);
 	g_assert_cmpmem(bp + 0x202, 4, "HdrS", 4);
@@ -199,16 +202,20 @@ static void test_load(void)
 	g_assert_cmpuint(bp[0x1e8], ==, 4);
 
 	/* Too big an initrd, too long a command line, too little RAM for the kernel. */
-	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 80ULL << 20, "", GUEST_ACPI_ADDR, &layout), ==, -ENOSPC);
+	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 80ULL << 20, "", GUEST_ACPI_ADDR, &layout), ==,
+			-ENOSPC);
 	g_autofree char *longline = g_strnfill(3000, 'x');
-	g_assert_cmpint(x86_load_linux(&mem, &k, -1, 0, longline, GUEST_ACPI_ADDR, &layout), ==, -E2BIG);
+	g_assert_cmpint(x86_load_linux(&mem, &k, -1, 0, longline, GUEST_ACPI_ADDR, &layout), ==,
+			-E2BIG);
 	put_le32(img + 0x260, 0x4000000);
 	g_assert_cmpint(bzimage_parse(img, IMAGE_SIZE, &k, &reason), ==, 0);
 	g_assert_cmpint(x86_load_linux(&mem, &k, -1, 0, "", GUEST_ACPI_ADDR, &layout), ==, -ENOSPC);
-	/* An initrd file shorter than its announced size is an I/O error, not garbage in the guest. */
+	/* An initrd file shorter than its announced size is an I/O error, not garbage in the guest.
+	 */
 	put_le32(img + 0x260, 0x200000);
 	g_assert_cmpint(bzimage_parse(img, IMAGE_SIZE, &k, &reason), ==, 0);
-	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 2 << 20, "", GUEST_ACPI_ADDR, &layout), ==, -EIO);
+	g_assert_cmpint(x86_load_linux(&mem, &k, fd, 2 << 20, "", GUEST_ACPI_ADDR, &layout), ==,
+			-EIO);
 
 	close(fd);
 	guest_memory_done(&mem);

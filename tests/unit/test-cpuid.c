@@ -9,8 +9,14 @@ static struct kvm_cpuid2 *table(void)
 {
 	static const struct kvm_cpuid_entry2 entries[] = {
 		{ .function = 0x1, .ebx = 0x00000800, .ecx = 0, .edx = 0 },
-		{ .function = 0x4, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x121 },
-		{ .function = 0x4, .index = 3, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x163 },
+		{ .function = 0x4,
+		  .index = 0,
+		  .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		  .eax = 0x121 },
+		{ .function = 0x4,
+		  .index = 3,
+		  .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		  .eax = 0x163 },
 		{ .function = 0xb, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX },
 		{ .function = 0xb, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX },
 		{ .function = 0xb, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX },
@@ -47,7 +53,8 @@ static void test_apic_ids_and_counts(void)
 			e = cpuid_find(c, 0xb, 0);
 			g_assert_cmpuint(e->ebx, ==, 1);
 			e = cpuid_find(c, 0xb, 2);
-			g_assert_cmpuint((e->ecx >> 8) & 0xff, ==, 0); /* invalid level ends the walk */
+			g_assert_cmpuint((e->ecx >> 8) & 0xff, ==,
+					 0); /* invalid level ends the walk */
 
 			e = cpuid_find(c, 0x4, 0);
 			g_assert_cmpuint(e->eax >> 26, ==, count - 1);

@@ -11,7 +11,8 @@
 static void test_names(void)
 {
 	const char *good[] = { "desktop", "a", "win-11", "vm.example", "A0", NULL };
-	const char *bad[] = { "", ".", "..", "-x", ".x", "x.", "a..b", "a/b", "../etc", "a b", "a_b", "é", NULL };
+	const char *bad[] = { "",    ".",      "..",  "-x",  ".x", "x.", "a..b",
+			      "a/b", "../etc", "a b", "a_b", "é",  NULL };
 	g_autofree char *long_name = g_strnfill(65, 'a');
 	g_autofree char *max_name = g_strnfill(64, 'a');
 
@@ -67,14 +68,15 @@ static MachineConfig *parse(const char *text, GError **error)
 static void test_parse(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(MachineConfig) c = parse("[Machine]\nKernel=/boot/vmlinuz\nInitrd=/boot/initrd.img\n"
-					   "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
-					   "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
-					   "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
-					   "Devices=0000:01:00.0;0000:01:00.1\nReturnDevices=false\n"
-					   "StopOnLogout=false\nStopOnLogoutDelay=120\n"
-					   "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
-					   &error);
+	g_autoptr(MachineConfig) c =
+	    parse("[Machine]\nKernel=/boot/vmlinuz\nInitrd=/boot/initrd.img\n"
+		  "Cmdline=console=ttyS0 quiet\nCPUs=4\nMemory=2G\nOwner=1000\n"
+		  "Autostart=login\nDisks=/var/lib/vm.img;/srv/cd.iso,readonly,serial=cd\n"
+		  "Networks=tap=vm0,mac=52:54:00:12:34:56\nVSockCID=42\n"
+		  "Devices=0000:01:00.0;0000:01:00.1\nReturnDevices=false\n"
+		  "StopOnLogout=false\nStopOnLogoutDelay=120\n"
+		  "[Resources]\nMemoryMax=3G\nCPUWeight=200\nTasksMax=64\n",
+		  &error);
 
 	g_assert_no_error(error);
 	g_assert_cmpstr(c->kernel, ==, "/boot/vmlinuz");
@@ -144,19 +146,26 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nMemory=2T\n", "must be 16M to 1T" },
 		{ "[Machine]\nKernel=/k\nMemory=much\n", "Memory=much" },
 		{ "[Machine]\nKernel=/k\nAutostart=sometimes\n", "Autostart=sometimes" },
-		{ "[Machine]\nKernel=/k\nOwner=no-such-user-here\n", "Owner=no-such-user-here: no such user" },
+		{ "[Machine]\nKernel=/k\nOwner=no-such-user-here\n",
+		  "Owner=no-such-user-here: no such user" },
 		{ "[Machine]\nKernel=/k\n[Resources]\nCPUWeight=20000\n", "CPUWeight=20000" },
-		{ "[Machine]\nKernel=/k\nDisks=vm.img\n", "Disks=vm.img: expected an absolute PATH" },
-		{ "[Machine]\nKernel=/k\nDisks=/vm.img,fast\n", "Disks=/vm.img,fast: unknown option" },
-		{ "[Machine]\nKernel=/k\nDisks=/vm.img,serial=123456789012345678901\n", "unknown option" },
+		{ "[Machine]\nKernel=/k\nDisks=vm.img\n",
+		  "Disks=vm.img: expected an absolute PATH" },
+		{ "[Machine]\nKernel=/k\nDisks=/vm.img,fast\n",
+		  "Disks=/vm.img,fast: unknown option" },
+		{ "[Machine]\nKernel=/k\nDisks=/vm.img,serial=123456789012345678901\n",
+		  "unknown option" },
 		{ "[Machine]\nKernel=/k\nNetworks=br0\n", "Networks=br0: expected tap=NAME" },
 		{ "[Machine]\nKernel=/k\nNetworks=tap=a b\n", "expected tap=NAME" },
 		{ "[Machine]\nKernel=/k\nNetworks=tap=vm0,mac=01:00:5e:00:00:01\n", "unicast MAC" },
 		{ "[Machine]\nKernel=/k\nVSockCID=2\n", "VSockCID=2" },
-		{ "[Machine]\nKernel=/k\nDevices=01:00.0\n", "Devices=01:00.0: expected a PCI address" },
+		{ "[Machine]\nKernel=/k\nDevices=01:00.0\n",
+		  "Devices=01:00.0: expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nDevices=/dev/vfio/3\n", "expected a PCI address" },
-		{ "[Machine]\nKernel=/k\nReturnDevices=maybe\n", "ReturnDevices=maybe: expected true or false" },
-		{ "[Machine]\nKernel=/k\nStopOnLogout=later\n", "StopOnLogout=later: expected true or false" },
+		{ "[Machine]\nKernel=/k\nReturnDevices=maybe\n",
+		  "ReturnDevices=maybe: expected true or false" },
+		{ "[Machine]\nKernel=/k\nStopOnLogout=later\n",
+		  "StopOnLogout=later: expected true or false" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=86401\n", "StopOnLogoutDelay=86401" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=-1\n", "StopOnLogoutDelay=-1" },
 	};

@@ -16,8 +16,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 }
 
 /* A device as sysfs has it: attribute files, and links to its driver and IOMMU group. */
-static void add_device(const char *address, const char *vendor, const char *device, const char *class_code,
-		       const char *driver, const char *group)
+static void add_device(const char *address, const char *vendor, const char *device,
+		       const char *class_code, const char *driver, const char *group)
 {
 	g_autofree char *dir = g_build_filename(fixture, "bus/pci/devices", address, NULL);
 
@@ -26,15 +26,18 @@ static void add_device(const char *address, const char *vendor, const char *devi
 	write_file(dir, "device", device);
 	write_file(dir, "class", class_code);
 	if (driver) {
-		g_autofree char *target = g_build_filename(fixture, "bus/pci/drivers", driver, NULL);
+		g_autofree char *target =
+		    g_build_filename(fixture, "bus/pci/drivers", driver, NULL);
 		g_autofree char *link = g_build_filename(dir, "driver", NULL);
 
 		g_assert_cmpint(g_mkdir_with_parents(target, 0755), ==, 0);
 		g_assert_cmpint(symlink(target, link), ==, 0);
 	}
 	if (group) {
-		g_autofree char *members = g_build_filename(fixture, "kernel/iommu_groups", group, "devices", NULL);
-		g_autofree char *target = g_build_filename(fixture, "kernel/iommu_groups", group, NULL);
+		g_autofree char *members =
+		    g_build_filename(fixture, "kernel/iommu_groups", group, "devices", NULL);
+		g_autofree char *target =
+		    g_build_filename(fixture, "kernel/iommu_groups", group, NULL);
 		g_autofree char *link = g_build_filename(dir, "iommu_group", NULL);
 		g_autofree char *member = g_build_filename(members, address, NULL);
 
@@ -79,7 +82,8 @@ static void test_get(void)
 	g_assert_cmpstr(d->iommu_group, ==, "7");
 	g_assert_null(host_device_get(fixture, "0000:00:09.0"));
 	g_assert_null(host_device_get(fixture, "../../../etc"));
-	g_assert_null(host_device_get(fixture, "0000:00:1f.7")); /* a directory without attributes */
+	g_assert_null(
+	    host_device_get(fixture, "0000:00:1f.7")); /* a directory without attributes */
 }
 
 /* Names from the system's pci.ids (Debian's pci.ids package), as lspci shows them. */

@@ -9,7 +9,8 @@
 #define KILLED(sig) (sig)
 
 static void check_panicked(gboolean known, int status, gboolean stop_requested, gboolean panicked,
-			   MachineState state, const char *result, gboolean restart, int exit_status)
+			   MachineState state, const char *result, gboolean restart,
+			   int exit_status)
 {
 	MachineOutcome o = machine_outcome(known, status, stop_requested, panicked);
 
@@ -19,8 +20,8 @@ static void check_panicked(gboolean known, int status, gboolean stop_requested, 
 	g_assert_cmpint(o.exit_status, ==, exit_status);
 }
 
-static void check(gboolean known, int status, gboolean stop_requested, MachineState state, const char *result,
-		  gboolean restart, int exit_status)
+static void check(gboolean known, int status, gboolean stop_requested, MachineState state,
+		  const char *result, gboolean restart, int exit_status)
 {
 	check_panicked(known, status, stop_requested, FALSE, state, result, restart, exit_status);
 }
@@ -46,7 +47,8 @@ static void test_outcomes(void)
 	check(TRUE, KILLED(SIGKILL), TRUE, MACHINE_STOPPED, "success", FALSE, -1);
 	check(TRUE, KILLED(SIGKILL), FALSE, MACHINE_FAILED, "signal", FALSE, -1);
 	check(TRUE, KILLED(SIGSEGV), FALSE, MACHINE_FAILED, "signal", FALSE, -1);
-	/* A guest kernel panic: the monitor's status 6, or its GuestPanicked signal, whatever the end. */
+	/* A guest kernel panic: the monitor's status 6, or its GuestPanicked signal, whatever the
+	 * end. */
 	check(TRUE, EXITED(6), FALSE, MACHINE_FAILED, "panic", FALSE, 6);
 	check_panicked(TRUE, EXITED(6), FALSE, TRUE, MACHINE_FAILED, "panic", FALSE, 6);
 	check_panicked(TRUE, EXITED(0), TRUE, TRUE, MACHINE_FAILED, "panic", FALSE, 0);

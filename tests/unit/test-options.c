@@ -59,8 +59,9 @@ static void test_serial(void)
 
 static void test_defaults_and_values(void)
 {
-	char *argv[] = { "vmm", "--kernel", "k", "--cpus", "4", "-m", "1G", "--serial", "none",
-			 "--name", "desktop", "--shutdown-timeout", "5", "-v", NULL };
+	char *argv[] = { "vmm", "--kernel", "k",    "--cpus", "4",	 "-m",
+			 "1G",	"--serial", "none", "--name", "desktop", "--shutdown-timeout",
+			 "5",	"-v",	    NULL };
 	struct vm_config c;
 	enum options_action action;
 
@@ -218,23 +219,29 @@ static void test_vfio(void)
 	g_assert_cmpint(options_parse(G_N_ELEMENTS(twice) - 1, twice, &c, &action), ==, -EINVAL);
 	{
 		g_autofree char *fd_text = g_strdup_printf("%d", fd);
-		char *with_container[] = { "vmm", "-k", "k", "--vfio", by_fd, "--vfio-container-fd", fd_text, NULL };
+		char *with_container[] = { "vmm",    "-k",  "k",
+					   "--vfio", by_fd, "--vfio-container-fd",
+					   fd_text,  NULL };
 		char *bad_container[] = { "vmm", "-k", "k", "--vfio-container-fd", "1", NULL };
 		int fds[OPTIONS_MAX_FDS];
 
-		g_assert_cmpint(options_parse(G_N_ELEMENTS(with_container) - 1, with_container, &c, &action), ==, 0);
+		g_assert_cmpint(
+		    options_parse(G_N_ELEMENTS(with_container) - 1, with_container, &c, &action),
+		    ==, 0);
 		g_assert_cmpint(c.vfio_container_fd, ==, fd);
 		/* The group and the container are both kept open by the sandbox. */
 		g_assert_cmpuint(options_inherited_fds(&c, fds), ==, 2);
-		g_assert_cmpint(options_parse(G_N_ELEMENTS(bad_container) - 1, bad_container, &c, &action), ==, -EINVAL);
+		g_assert_cmpint(
+		    options_parse(G_N_ELEMENTS(bad_container) - 1, bad_container, &c, &action), ==,
+		    -EINVAL);
 	}
 	close(fd);
 }
 
 static void test_vsock_and_console(void)
 {
-	char *ok[] = { "vmm", "-k", "k", "--vsock", "cid=42", "--console", "socket:/run/hvc", "--serial", "none",
-		       NULL };
+	char *ok[] = { "vmm",	   "-k",   "k", "--vsock", "cid=42", "--console", "socket:/run/hvc",
+		       "--serial", "none", NULL };
 	char *cid2[] = { "vmm", "-k", "k", "--vsock", "cid=2", NULL };
 	char *cidx[] = { "vmm", "-k", "k", "--vsock", "42", NULL };
 	char *two_stdio[] = { "vmm", "-k", "k", "--console", "stdio", NULL };
@@ -250,8 +257,10 @@ static void test_vsock_and_console(void)
 	/* Usage errors print to stderr; the status is what counts here. */
 	g_assert_cmpint(options_parse(G_N_ELEMENTS(cid2) - 1, cid2, &c, &action), ==, -EINVAL);
 	g_assert_cmpint(options_parse(G_N_ELEMENTS(cidx) - 1, cidx, &c, &action), ==, -EINVAL);
-	g_assert_cmpint(options_parse(G_N_ELEMENTS(two_stdio) - 1, two_stdio, &c, &action), ==, -EINVAL);
-	g_assert_cmpint(options_parse(G_N_ELEMENTS(hvc_none) - 1, hvc_none, &c, &action), ==, -EINVAL);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(two_stdio) - 1, two_stdio, &c, &action), ==,
+			-EINVAL);
+	g_assert_cmpint(options_parse(G_N_ELEMENTS(hvc_none) - 1, hvc_none, &c, &action), ==,
+			-EINVAL);
 }
 
 /* The fds the options name are the ones the sandbox keeps open. */

@@ -91,7 +91,8 @@ static int allowed_work(enum sandbox_role role)
 	char *buf;
 	struct timespec ts;
 
-	if (pipe(pipe_fds) < 0 || sandbox_drop_privileges() < 0 || sandbox_enter(&confined, role) < 0)
+	if (pipe(pipe_fds) < 0 || sandbox_drop_privileges() < 0 ||
+	    sandbox_enter(&confined, role) < 0)
 		return 1;
 	buf = g_malloc(8 << 20); /* large enough for its own mmap */
 	memset(buf, 1, 8 << 20);

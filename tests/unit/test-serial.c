@@ -51,7 +51,7 @@ static void test_transmit_and_thri(void)
 	setup(&s);
 	g_assert_cmpuint(rd(&s, 5) & 0x60, ==, 0x60); /* THRE and TEMT */
 	g_assert_cmpuint(rd(&s, 2) & 0x01, ==, 0x01); /* no interrupt pending */
-	wr(&s, 1, 0x02);                              /* enable THRI: pending at once */
+	wr(&s, 1, 0x02);			      /* enable THRI: pending at once */
 	g_assert_cmpint(irq_level, ==, 1);
 	g_assert_cmpuint(rd(&s, 2) & 0x0f, ==, 0x02);
 	g_assert_cmpint(irq_level, ==, 0); /* reading IIR acknowledged it */

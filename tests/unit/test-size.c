@@ -37,8 +37,8 @@ static void test_bare_numbers(void)
 
 static void test_refused(void)
 {
-	const char *bad[] = { "", " 1M", "1M ", "-1M", "+1M", "1.5G", "12Q", "1Gx", "1GiBB", "1BiB", "1BB",
-			      "M", "0x10", "1 G", "1iB" };
+	const char *bad[] = { "",      " 1M",  "1M ", "-1M", "+1M",  "1.5G", "12Q", "1Gx",
+			      "1GiBB", "1BiB", "1BB", "M",   "0x10", "1 G",  "1iB" };
 	uint64_t v = 42;
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

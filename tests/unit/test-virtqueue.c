@@ -21,7 +21,8 @@ static uint8_t *gpa(uint64_t a)
 	return guest_memory_ptr(&mem, a, 1);
 }
 
-static void put_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+static void put_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
 {
 	uint8_t *p = gpa(table + 16 * i);
 
@@ -63,7 +64,7 @@ static void test_chain(void)
 
 	setup();
 	g_assert_cmpint(virtqueue_pop(&vq, &req), ==, 0);
-	put_desc(DESC, 0, DATA, 16, 1, 1);      /* readable, NEXT */
+	put_desc(DESC, 0, DATA, 16, 1, 1);	/* readable, NEXT */
 	put_desc(DESC, 1, DATA + 16, 32, 2, 0); /* writable */
 	offer(0);
 	g_assert_cmpint(virtqueue_pop(&vq, &req), ==, 1);

@@ -28,8 +28,9 @@ static void acpi_pm_write(void *opaque, uint16_t offset, const uint8_t *data, un
 		if (SLEEP_TYPE(data[0]) == ACPI_SLEEP_TYPE_S5)
 			pm->power_off(pm->opaque);
 		else
-			log_warning("The guest asked for sleep type %u, which this VM does not offer",
-				    SLEEP_TYPE(data[0]));
+			log_warning(
+			    "The guest asked for sleep type %u, which this VM does not offer",
+			    SLEEP_TYPE(data[0]));
 		break;
 	case RESET_OFFSET:
 		if (data[0] == ACPI_RESET_VALUE)

@@ -4,8 +4,8 @@
 #include <string.h>
 
 /* Register offsets and bits, as in Linux's include/uapi/linux/serial_reg.h. */
-#define UART_RX 0  /* in: receive buffer */
-#define UART_TX 0  /* out: transmit holding */
+#define UART_RX 0 /* in: receive buffer */
+#define UART_TX 0 /* out: transmit holding */
 #define UART_IER 1
 #define UART_IIR 2 /* in */
 #define UART_FCR 2 /* out */
@@ -165,7 +165,8 @@ static void write_register(struct serial *s, uint16_t offset, uint8_t value)
 			rx_push(s, &value, 1);
 			s->thr_interrupt = 1;
 		} else {
-			/* Output may block on a slow sink: only this UART's lock is held meanwhile. */
+			/* Output may block on a slow sink: only this UART's lock is held meanwhile.
+			 */
 			s->output(s->opaque, &value, 1);
 			s->thr_interrupt = 1;
 		}
@@ -175,7 +176,8 @@ static void write_register(struct serial *s, uint16_t offset, uint8_t value)
 			s->dlm = value;
 			break;
 		}
-		/* Enabling THRI with an empty transmitter raises the interrupt at once, as a 16550A does. */
+		/* Enabling THRI with an empty transmitter raises the interrupt at once, as a 16550A
+		 * does. */
 		if ((value & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 			s->thr_interrupt = 1;
 		s->ier = value & 0x0f;

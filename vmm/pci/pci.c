@@ -11,8 +11,9 @@
 #define HEADER_SIZE 0x40
 #define BAR_REGISTER(bar) ((bar) == PCI_ROM_BAR ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * (bar))
 
-void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
-		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque)
+void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device,
+		     uint32_t class_code, uint16_t subsystem_vendor, uint16_t subsystem,
+		     const struct pci_device_ops *ops, void *opaque)
 {
 	memset(dev, 0, sizeof(*dev));
 	dev->name = name;
@@ -28,7 +29,8 @@ void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, 
 	put_le16(dev->config + PCI_SUBSYSTEM_ID, subsystem);
 	/* No INTx: our devices interrupt through MSI-X only. */
 	dev->config[PCI_INTERRUPT_PIN] = 0;
-	put_le16(dev->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	put_le16(dev->wmask + PCI_COMMAND,
+		 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 }
 
 static uint8_t bar_type(const struct pci_bar *b)
@@ -41,10 +43,12 @@ int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsi
 	uint64_t mask = ~(size - 1);
 	bool is_64 = flags & PCI_BAR_MEM_64;
 
-	if (bar >= PCI_BARS || (is_64 && bar == PCI_BARS - 1) || size < 4096 || (size & (size - 1)) ||
-	    dev->bars[bar].size || (is_64 && dev->bars[bar + 1].size))
+	if (bar >= PCI_BARS || (is_64 && bar == PCI_BARS - 1) || size < 4096 ||
+	    (size & (size - 1)) || dev->bars[bar].size || (is_64 && dev->bars[bar + 1].size))
 		return -EINVAL;
-	dev->bars[bar] = (struct pci_bar){ .size = size, .is_64 = is_64, .prefetchable = flags & PCI_BAR_MEM_PREFETCH };
+	dev->bars[bar] = (struct pci_bar){ .size = size,
+					   .is_64 = is_64,
+					   .prefetchable = flags & PCI_BAR_MEM_PREFETCH };
 	dev->config[BAR_REGISTER(bar)] = bar_type(&dev->bars[bar]);
 	/* The guest sizes a BAR by writing all ones: only the address bits above its size stick. */
 	put_le32(dev->wmask + BAR_REGISTER(bar), (uint32_t)mask & ~0xfu);
@@ -55,11 +59,13 @@ int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsi
 
 int pci_device_add_rom(struct pci_device *dev, uint64_t size)
 {
-	if (size < 4096 || (size & (size - 1)) || size > (1ULL << 31) || dev->bars[PCI_ROM_BAR].size)
+	if (size < 4096 || (size & (size - 1)) || size > (1ULL << 31) ||
+	    dev->bars[PCI_ROM_BAR].size)
 		return -EINVAL;
 	dev->bars[PCI_ROM_BAR] = (struct pci_bar){ .size = size };
 	/* Address bits above its size, and the enable bit. */
-	put_le32(dev->wmask + PCI_ROM_ADDRESS, ((uint32_t)~(size - 1) & 0xfffff800u) | PCI_ROM_ENABLE);
+	put_le32(dev->wmask + PCI_ROM_ADDRESS,
+		 ((uint32_t) ~(size - 1) & 0xfffff800u) | PCI_ROM_ENABLE);
 	return 0;
 }
 
@@ -72,7 +78,8 @@ int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len)
 	dev->config[offset] = id;
 	dev->config[offset + 1] = dev->config[PCI_CAPABILITY_LIST];
 	dev->config[PCI_CAPABILITY_LIST] = (uint8_t)offset;
-	put_le16(dev->config + PCI_STATUS, get_le16(dev->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+	put_le16(dev->config + PCI_STATUS,
+		 get_le16(dev->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
 	dev->next_cap = offset + len;
 	return (int)offset;
 }
@@ -85,8 +92,8 @@ uint64_t pci_device_bar_address(const struct pci_device *dev, unsigned bar)
 		return 0;
 	if (bar == PCI_ROM_BAR)
 		return (get_le32(dev->config + PCI_ROM_ADDRESS) & PCI_ROM_ENABLE)
-			       ? get_le32(dev->config + PCI_ROM_ADDRESS) & 0xfffff800u
-			       : 0;
+			   ? get_le32(dev->config + PCI_ROM_ADDRESS) & 0xfffff800u
+			   : 0;
 	addr = get_le32(dev->config + BAR_REGISTER(bar)) & ~0xfull;
 	if (dev->bars[bar].is_64)
 		addr |= (uint64_t)get_le32(dev->config + BAR_REGISTER(bar + 1)) << 32;
@@ -137,7 +144,8 @@ int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev)
 
 /* ---- config space ---- */
 
-static struct pci_device *device_at(struct pci_bus *bus, unsigned busno, unsigned slot, unsigned function)
+static struct pci_device *device_at(struct pci_bus *bus, unsigned busno, unsigned slot,
+				    unsigned function)
 {
 	if (busno != 0 || function != 0 || slot >= PCI_SLOTS)
 		return NULL;
@@ -154,7 +162,8 @@ static void config_read(struct pci_device *dev, unsigned reg, uint8_t *data, uns
 		memcpy(data, dev->config + reg, size);
 }
 
-void pci_device_config_store(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
+void pci_device_config_store(struct pci_device *dev, unsigned reg, const uint8_t *data,
+			     unsigned size)
 {
 	for (unsigned i = 0; i < size; i++)
 		dev->config[reg + i] = (uint8_t)((dev->config[reg + i] & ~dev->wmask[reg + i]) |
@@ -188,8 +197,9 @@ static void ecam_read(void *opaque, uint64_t offset, uint8_t *data, unsigned siz
 		return;
 	}
 	pthread_mutex_lock(&bus->lock);
-	config_read(device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
-		    offset & 0xfff, data, size);
+	config_read(
+	    device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
+	    offset & 0xfff, data, size);
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -200,8 +210,9 @@ static void ecam_write(void *opaque, uint64_t offset, const uint8_t *data, unsig
 	if (!config_access_ok(offset, size))
 		return;
 	pthread_mutex_lock(&bus->lock);
-	config_write(device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
-		     offset & 0xfff, data, size);
+	config_write(
+	    device_at(bus, (unsigned)(offset >> 20), (offset >> 15) & 31, (offset >> 12) & 7),
+	    offset & 0xfff, data, size);
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -257,8 +268,8 @@ static const struct io_port_ops cf8_ops = { .read = cf8_read, .write = cf8_write
 
 /* ---- BARs ---- */
 
-static struct pci_device *bar_at(struct pci_bus *bus, uint64_t addr, unsigned size, unsigned *ret_bar,
-				 uint64_t *ret_offset)
+static struct pci_device *bar_at(struct pci_bus *bus, uint64_t addr, unsigned size,
+				 unsigned *ret_bar, uint64_t *ret_offset)
 {
 	for (unsigned slot = 0; slot < PCI_SLOTS; slot++) {
 		struct pci_device *dev = bus->devices[slot];
@@ -318,7 +329,8 @@ static const struct mmio_ops window_ops = { .read = window_read, .write = window
 
 static const struct pci_device_ops host_bridge_ops = { 0 };
 
-int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, uint64_t mmio64_base)
+int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio,
+		 uint64_t mmio64_base)
 {
 	int r;
 
@@ -329,8 +341,9 @@ int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, 
 	 * check of the 0xcf8 mechanism looks for it, and says "PCI: Fatal: No config
 	 * space access function found" when there is none.
 	 */
-	pci_device_init(&bus->host_bridge, "PCIe host bridge", PCI_VENDOR_REDHAT, PCI_DEVICE_REDHAT_PCIE_HOST,
-			PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_REDHAT, 0x1100, &host_bridge_ops, bus);
+	pci_device_init(&bus->host_bridge, "PCIe host bridge", PCI_VENDOR_REDHAT,
+			PCI_DEVICE_REDHAT_PCIE_HOST, PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_REDHAT,
+			0x1100, &host_bridge_ops, bus);
 	bus->host_bridge.bus = bus;
 	bus->devices[0] = &bus->host_bridge;
 	bus->mmio32_next = GUEST_PCI_MMIO32_START;
@@ -339,12 +352,15 @@ int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, 
 	bus->mmio64_end = mmio64_base + GUEST_PCI_MMIO64_SIZE;
 	bus->window32 = (struct pci_window){ .bus = bus, .base = GUEST_PCI_MMIO32_START };
 	bus->window64 = (struct pci_window){ .bus = bus, .base = mmio64_base };
-	if ((r = mmio_bus_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE, &ecam_ops, bus)) < 0 ||
+	if ((r = mmio_bus_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE,
+				   &ecam_ops, bus)) < 0 ||
 	    (r = mmio_bus_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
-				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops, &bus->window32)) < 0 ||
-	    (r = mmio_bus_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE, &window_ops,
-				   &bus->window64)) < 0 ||
-	    (r = io_bus_register(io, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops, bus)) < 0)
+				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops,
+				   &bus->window32)) < 0 ||
+	    (r = mmio_bus_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE,
+				   &window_ops, &bus->window64)) < 0 ||
+	    (r = io_bus_register(io, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops,
+				 bus)) < 0)
 		return r;
 	return 0;
 }

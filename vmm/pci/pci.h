@@ -53,8 +53,10 @@ struct pci_device;
 
 struct pci_device_ops {
 	/* An access inside one of its BARs; offset from the BAR's start. */
-	void (*bar_read)(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data, unsigned size);
-	void (*bar_write)(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data, unsigned size);
+	void (*bar_read)(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data,
+			 unsigned size);
+	void (*bar_write)(struct pci_device *dev, unsigned bar, uint64_t offset,
+			  const uint8_t *data, unsigned size);
 	/* The guest wrote [offset, offset+size) of config space; already stored. */
 	void (*config_written)(struct pci_device *dev, unsigned offset, unsigned size);
 	/*
@@ -62,7 +64,8 @@ struct pci_device_ops {
 	 * takes over every access; the others are served from dev->config under wmask.
 	 */
 	void (*config_read)(struct pci_device *dev, unsigned offset, uint8_t *data, unsigned size);
-	void (*config_write)(struct pci_device *dev, unsigned offset, const uint8_t *data, unsigned size);
+	void (*config_write)(struct pci_device *dev, unsigned offset, const uint8_t *data,
+			     unsigned size);
 };
 
 struct pci_bar {
@@ -78,9 +81,9 @@ struct pci_device {
 	struct pci_bus *bus;
 	unsigned slot;
 	uint8_t config[PCI_CONFIG_SIZE];
-	uint8_t wmask[PCI_CONFIG_SIZE]; /* bits the guest may change */
+	uint8_t wmask[PCI_CONFIG_SIZE];	   /* bits the guest may change */
 	struct pci_bar bars[PCI_BARS + 1]; /* and the expansion ROM */
-	unsigned next_cap; /* where the next capability goes */
+	unsigned next_cap;		   /* where the next capability goes */
 	const struct pci_device_ops *ops;
 	void *opaque;
 };
@@ -100,18 +103,23 @@ struct pci_bus {
 	uint64_t mmio64_next, mmio64_end;
 };
 
-int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio, uint64_t mmio64_base);
+int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio,
+		 uint64_t mmio64_base);
 void pci_bus_done(struct pci_bus *bus);
 
 /* Fills in the header of a type-0 function; the device then adds BARs and capabilities. */
-void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
-		     uint16_t subsystem_vendor, uint16_t subsystem, const struct pci_device_ops *ops, void *opaque);
-/* A memory BAR of size bytes (a power of two, at least 4 KiB); flags: PCI_BAR_MEM_64, PCI_BAR_MEM_PREFETCH. */
+void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device,
+		     uint32_t class_code, uint16_t subsystem_vendor, uint16_t subsystem,
+		     const struct pci_device_ops *ops, void *opaque);
+/* A memory BAR of size bytes (a power of two, at least 4 KiB); flags: PCI_BAR_MEM_64,
+ * PCI_BAR_MEM_PREFETCH. */
 int pci_device_add_bar(struct pci_device *dev, unsigned bar, uint64_t size, unsigned flags);
-/* An expansion ROM of size bytes (a power of two, at least 4 KiB), in the 32-bit window; read-only. */
+/* An expansion ROM of size bytes (a power of two, at least 4 KiB), in the 32-bit window; read-only.
+ */
 int pci_device_add_rom(struct pci_device *dev, uint64_t size);
 /* Stores what the guest wrote, as far as wmask lets it. */
-void pci_device_config_store(struct pci_device *dev, unsigned offset, const uint8_t *data, unsigned size);
+void pci_device_config_store(struct pci_device *dev, unsigned offset, const uint8_t *data,
+			     unsigned size);
 /* Links a capability of len bytes into the list; returns its offset in config space, or -ENOSPC. */
 int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len);
 /* Puts the device in the first free slot and its BARs in the windows. */

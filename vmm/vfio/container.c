@@ -50,28 +50,32 @@ static int open_group(const char *bdf, int inherited_fd)
 
 	snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s", bdf);
 	if (access(path, F_OK) < 0 && inherited_fd < 0)
-		return log_error_errno(ENODEV, "There is no PCI device %s on this host (see lspci -D)", bdf);
+		return log_error_errno(
+		    ENODEV, "There is no PCI device %s on this host (see lspci -D)", bdf);
 	if (access(path, F_OK) == 0) {
 		sysfs_link_name(bdf, "driver", driver, sizeof(driver));
 		if (strcmp(driver, "vfio-pci") != 0)
-			return log_error_errno(EBUSY,
-					       "PCI device %s is %s%s, not vfio-pci: bind it to vfio-pci first "
-					       "(echo vfio-pci > %s/driver_override, unbind, echo %s > "
-					       "/sys/bus/pci/drivers_probe), or let phyllomed do it",
-					       bdf, driver[0] ? "bound to " : "without a driver", driver, path, bdf);
+			return log_error_errno(
+			    EBUSY,
+			    "PCI device %s is %s%s, not vfio-pci: bind it to vfio-pci first "
+			    "(echo vfio-pci > %s/driver_override, unbind, echo %s > "
+			    "/sys/bus/pci/drivers_probe), or let phyllomed do it",
+			    bdf, driver[0] ? "bound to " : "without a driver", driver, path, bdf);
 	}
 	if (inherited_fd >= 0)
 		return fcntl(inherited_fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : inherited_fd;
 	sysfs_link_name(bdf, "iommu_group", group, sizeof(group));
 	if (!group[0])
-		return log_error_errno(ENODEV,
-				       "PCI device %s has no IOMMU group: is the IOMMU enabled (intel_iommu=on, "
-				       "or AMD-Vi in the firmware)?",
-				       bdf);
+		return log_error_errno(
+		    ENODEV,
+		    "PCI device %s has no IOMMU group: is the IOMMU enabled (intel_iommu=on, "
+		    "or AMD-Vi in the firmware)?",
+		    bdf);
 	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return log_error_errno(errno, "Cannot open %s, the IOMMU group of %s: %m", path, bdf);
+		return log_error_errno(errno, "Cannot open %s, the IOMMU group of %s: %m", path,
+				       bdf);
 	return fd;
 }
 
@@ -81,12 +85,14 @@ static int check_viable(int group_fd, const char *bdf)
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 
 	if (ioctl(group_fd, VFIO_GROUP_GET_STATUS, &status) < 0)
-		return log_error_errno(errno, "VFIO_GROUP_GET_STATUS for %s: %m (is this a VFIO group?)", bdf);
+		return log_error_errno(
+		    errno, "VFIO_GROUP_GET_STATUS for %s: %m (is this a VFIO group?)", bdf);
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return log_error_errno(EBUSY,
-				       "The IOMMU group of %s is not viable: every device in it must be bound to "
-				       "vfio-pci or to no driver (see %s/%s/iommu_group/devices)",
-				       bdf, SYSFS_PCI_DEVICES, bdf);
+		return log_error_errno(
+		    EBUSY,
+		    "The IOMMU group of %s is not viable: every device in it must be bound to "
+		    "vfio-pci or to no driver (see %s/%s/iommu_group/devices)",
+		    bdf, SYSFS_PCI_DEVICES, bdf);
 	return 0;
 }
 
@@ -103,12 +109,14 @@ int vfio_container_add_device(struct vfio_container *c, const char *bdf, int inh
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISCHR(st.st_mode))
-		return log_error_errno(EINVAL, "The group file descriptor for %s is not /dev/vfio/N", bdf);
+		return log_error_errno(EINVAL,
+				       "The group file descriptor for %s is not /dev/vfio/N", bdf);
 	for (unsigned i = 0; i < c->group_count; i++)
 		if (c->groups[i].rdev == st.st_rdev) {
 			/* A second device of a group we have: the group is in already. */
 			if (fd == inherited_fd)
-				TAKE_FD(fd); /* the caller passed the same group twice; it stays open */
+				TAKE_FD(
+				    fd); /* the caller passed the same group twice; it stays open */
 			return c->groups[i].fd;
 		}
 	r = check_viable(fd, bdf);
@@ -120,15 +128,19 @@ int vfio_container_add_device(struct vfio_container *c, const char *bdf, int inh
 		else if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0)
 			return log_error_errno(errno, "The inherited VFIO container: %m");
 		if (c->fd < 0)
-			return log_error_errno(errno, "Cannot open /dev/vfio/vfio: %m (is the vfio module loaded?)");
+			return log_error_errno(
+			    errno, "Cannot open /dev/vfio/vfio: %m (is the vfio module loaded?)");
 		if (ioctl(c->fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-			return log_error_errno(ENOTSUP, "/dev/vfio/vfio speaks another VFIO API version");
+			return log_error_errno(ENOTSUP,
+					       "/dev/vfio/vfio speaks another VFIO API version");
 		if (ioctl(c->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
-			return log_error_errno(ENOTSUP, "This host's VFIO lacks the type 1 (v2) IOMMU");
+			return log_error_errno(ENOTSUP,
+					       "This host's VFIO lacks the type 1 (v2) IOMMU");
 		c->checked = true;
 	}
 	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &c->fd) < 0)
-		return log_error_errno(errno, "Cannot add the IOMMU group of %s to our container: %m", bdf);
+		return log_error_errno(
+		    errno, "Cannot add the IOMMU group of %s to our container: %m", bdf);
 	/* The IOMMU model is chosen once the first group is in, as VFIO requires. */
 	if (!c->iommu_set) {
 		if (ioctl(c->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
@@ -153,11 +165,12 @@ static int map_dma(struct vfio_container *c, void *host, uint64_t gpa, uint64_t 
 	if (!size)
 		return 0;
 	if (ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map) < 0)
-		return log_error_errno(errno, "Cannot map guest RAM at 0x%llx (%llu MiB) for device DMA: %m%s",
-				       (unsigned long long)gpa, (unsigned long long)(size >> 20),
-				       errno == ENOMEM ? " (VFIO pins guest RAM: raise RLIMIT_MEMLOCK, or "
-							 "LimitMEMLOCK= for a service)"
-						       : "");
+		return log_error_errno(
+		    errno, "Cannot map guest RAM at 0x%llx (%llu MiB) for device DMA: %m%s",
+		    (unsigned long long)gpa, (unsigned long long)(size >> 20),
+		    errno == ENOMEM ? " (VFIO pins guest RAM: raise RLIMIT_MEMLOCK, or "
+				      "LimitMEMLOCK= for a service)"
+				    : "");
 	return 0;
 }
 

@@ -30,7 +30,8 @@ static bool overlaps(unsigned a, unsigned a_len, unsigned b, unsigned b_len)
 
 /* ---- interrupts ---- */
 
-static int set_irqs(struct vfio_pci *vp, unsigned index, uint32_t action, unsigned count, const int *fds)
+static int set_irqs(struct vfio_pci *vp, unsigned index, uint32_t action, unsigned count,
+		    const int *fds)
 {
 	uint8_t buf[sizeof(struct vfio_irq_set) + sizeof(int32_t) * VFIO_MSIX_MAX_VECTORS];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
@@ -46,7 +47,8 @@ static int set_irqs(struct vfio_pci *vp, unsigned index, uint32_t action, unsign
 	return ioctl(vp->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 }
 
-static int enable_vectors(struct vfio_pci *vp, unsigned index, const struct vfio_vector *v, unsigned count)
+static int enable_vectors(struct vfio_pci *vp, unsigned index, const struct vfio_vector *v,
+			  unsigned count)
 {
 	int fds[VFIO_MSIX_MAX_VECTORS];
 
@@ -77,9 +79,11 @@ static void switch_irqs(struct vfio_pci *vp, enum vfio_irq_mode mode, unsigned c
 	case VFIO_IRQ_NONE:
 		return;
 	case VFIO_IRQ_INTX:
-		r = set_irqs(vp, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &vp->intx_fd);
+		r = set_irqs(vp, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1,
+			     &vp->intx_fd);
 		if (r == 0)
-			r = set_irqs(vp, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1, &vp->intx_resample_fd);
+			r = set_irqs(vp, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1,
+				     &vp->intx_resample_fd);
 		break;
 	case VFIO_IRQ_MSI:
 		r = enable_vectors(vp, VFIO_PCI_MSI_IRQ_INDEX, vp->msi, count);
@@ -110,7 +114,8 @@ static void msi_update(struct vfio_pci *vp)
 		want = vp->msi_vectors;
 	/* With several messages the device puts the vector number in the data's low bits. */
 	for (unsigned v = 0; v < want; v++)
-		if (irq_routing_set_msi(vp->irq, vp->msi[v].gsi, address, (data & ~(want - 1)) | v) < 0)
+		if (irq_routing_set_msi(vp->irq, vp->msi[v].gsi, address,
+					(data & ~(want - 1)) | v) < 0)
 			log_warning("%s: cannot route MSI vector %u", vp->name, v);
 	if (want == vp->msi_enabled)
 		return;
@@ -133,10 +138,11 @@ static void msix_route(struct vfio_pci *vp, unsigned v)
 	const uint8_t *e = vp->msix_table + 16 * v;
 	uint16_t control = msix_control(vp);
 
-	if (!(control & MSIX_CONTROL_ENABLE) || (control & MSIX_CONTROL_MASK_ALL) || (e[12] & MSIX_ENTRY_MASKED))
+	if (!(control & MSIX_CONTROL_ENABLE) || (control & MSIX_CONTROL_MASK_ALL) ||
+	    (e[12] & MSIX_ENTRY_MASKED))
 		return;
-	if (irq_routing_set_msi(vp->irq, vp->msix[v].gsi, get_le32(e) | (uint64_t)get_le32(e + 4) << 32,
-				get_le32(e + 8)) < 0)
+	if (irq_routing_set_msi(vp->irq, vp->msix[v].gsi,
+				get_le32(e) | (uint64_t)get_le32(e + 4) << 32, get_le32(e + 8)) < 0)
 		log_warning("%s: cannot route MSI-X vector %u", vp->name, v);
 }
 
@@ -176,8 +182,8 @@ static int intx_init(struct vfio_pci *vp)
 	struct kvm_irqfd irqfd = { .flags = KVM_IRQFD_FLAG_RESAMPLE };
 
 	vp->intx_pin = vp->pci.config[PCI_INTERRUPT_PIN];
-	if (vp->intx_pin < 1 || vp->intx_pin > 4 || ioctl(vp->device_fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 ||
-	    info.count < 1) {
+	if (vp->intx_pin < 1 || vp->intx_pin > 4 ||
+	    ioctl(vp->device_fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 || info.count < 1) {
 		vp->intx_pin = 0;
 		vp->pci.config[PCI_INTERRUPT_PIN] = 0;
 		return 0;
@@ -190,7 +196,8 @@ static int intx_init(struct vfio_pci *vp)
 	irqfd.resamplefd = (uint32_t)vp->intx_resample_fd;
 	irqfd.gsi = pci_intx_gsi(vp->pci.slot, vp->intx_pin);
 	if (ioctl(vp->vm_fd, KVM_IRQFD, &irqfd) < 0)
-		return log_error_errno(errno, "%s: cannot connect INTx to GSI %u: %m", vp->name, irqfd.gsi);
+		return log_error_errno(errno, "%s: cannot connect INTx to GSI %u: %m", vp->name,
+				       irqfd.gsi);
 	vp->pci.config[PCI_INTERRUPT_LINE] = (uint8_t)irqfd.gsi;
 	switch_irqs(vp, VFIO_IRQ_INTX, 1);
 	return 0;
@@ -229,12 +236,13 @@ static void bar_map(struct vfio_pci *vp, unsigned bar, uint64_t gpa)
 
 		if (start >= end)
 			continue;
-		r = set_memslot(vp, vp->first_memslot + 2 * bar + piece, gpa + start, end - start, b->map + start);
+		r = set_memslot(vp, vp->first_memslot + 2 * bar + piece, gpa + start, end - start,
+				b->map + start);
 		if (r < 0) {
 			/* The guest put the BAR over something else (while sizing it, say): trapped
 			 * until it moves. */
-			log_debug("%s: BAR %u at 0x%llx not mapped: %s", vp->name, bar, (unsigned long long)gpa,
-				  strerror(-r));
+			log_debug("%s: BAR %u at 0x%llx not mapped: %s", vp->name, bar,
+				  (unsigned long long)gpa, strerror(-r));
 			bar_unmap(vp, bar);
 			return;
 		}
@@ -260,26 +268,31 @@ static bool in_range(uint64_t offset, unsigned size, uint64_t start, uint64_t le
 	return offset >= start && offset - start < len && size <= len - (offset - start);
 }
 
-static void vfio_bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data, unsigned size)
+static void vfio_bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data,
+			  unsigned size)
 {
 	struct vfio_pci *vp = dev->opaque;
 	uint64_t table_len = 16ULL * vp->msix_vectors;
 
-	if (vp->msix_cap && bar == vp->msix_table_bar && in_range(offset, size, vp->msix_table_offset, table_len)) {
+	if (vp->msix_cap && bar == vp->msix_table_bar &&
+	    in_range(offset, size, vp->msix_table_offset, table_len)) {
 		memcpy(data, vp->msix_table + (offset - vp->msix_table_offset), size);
 		return;
 	}
 	if (vp->msix_cap && bar == vp->msix_pba_bar &&
 	    in_range(offset, size, vp->msix_pba_offset, (vp->msix_vectors + 63) / 64 * 8)) {
-		memset(data, 0, size); /* nothing waits: masked vectors are not held back (see msix_route) */
+		memset(data, 0,
+		       size); /* nothing waits: masked vectors are not held back (see msix_route) */
 		return;
 	}
 	if (offset + size > vp->bars[bar].size ||
-	    pread(vp->device_fd, data, size, (off_t)(vp->bars[bar].offset + offset)) != (ssize_t)size)
+	    pread(vp->device_fd, data, size, (off_t)(vp->bars[bar].offset + offset)) !=
+		(ssize_t)size)
 		memset(data, 0xff, size);
 }
 
-static void vfio_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data, unsigned size)
+static void vfio_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset,
+			   const uint8_t *data, unsigned size)
 {
 	struct vfio_pci *vp = dev->opaque;
 	uint64_t table_len = 16ULL * vp->msix_vectors;
@@ -287,7 +300,8 @@ static void vfio_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset
 	if (bar == PCI_ROM_BAR)
 		return;
 
-	if (vp->msix_cap && bar == vp->msix_table_bar && in_range(offset, size, vp->msix_table_offset, table_len)) {
+	if (vp->msix_cap && bar == vp->msix_table_bar &&
+	    in_range(offset, size, vp->msix_table_offset, table_len)) {
 		uint64_t at = offset - vp->msix_table_offset;
 
 		memcpy(vp->msix_table + at, data, size);
@@ -299,8 +313,10 @@ static void vfio_bar_write(struct pci_device *dev, unsigned bar, uint64_t offset
 	    in_range(offset, size, vp->msix_pba_offset, (vp->msix_vectors + 63) / 64 * 8))
 		return;
 	if (offset + size > vp->bars[bar].size ||
-	    pwrite(vp->device_fd, data, size, (off_t)(vp->bars[bar].offset + offset)) != (ssize_t)size)
-		log_debug("%s: a write to BAR %u at 0x%llx went nowhere", vp->name, bar, (unsigned long long)offset);
+	    pwrite(vp->device_fd, data, size, (off_t)(vp->bars[bar].offset + offset)) !=
+		(ssize_t)size)
+		log_debug("%s: a write to BAR %u at 0x%llx went nowhere", vp->name, bar,
+			  (unsigned long long)offset);
 }
 
 /* ---- config space ---- */
@@ -310,7 +326,8 @@ static void vfio_config_read(struct pci_device *dev, unsigned reg, uint8_t *data
 	struct vfio_pci *vp = dev->opaque;
 	uint8_t device[4];
 
-	/* Only what the device owns is read from it: BAR sizing and MSI setup never leave the monitor. */
+	/* Only what the device owns is read from it: BAR sizing and MSI setup never leave the
+	 * monitor. */
 	if (memchr(vp->emulated + reg, 0, size) &&
 	    (reg + size > vp->config_size ||
 	     pread(vp->device_fd, device, size, (off_t)(vp->config_offset + reg)) != (ssize_t)size))
@@ -319,7 +336,8 @@ static void vfio_config_read(struct pci_device *dev, unsigned reg, uint8_t *data
 		data[i] = vp->emulated[reg + i] ? dev->config[reg + i] : device[i];
 }
 
-static void vfio_config_write(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
+static void vfio_config_write(struct pci_device *dev, unsigned reg, const uint8_t *data,
+			      unsigned size)
 {
 	struct vfio_pci *vp = dev->opaque;
 
@@ -331,8 +349,9 @@ static void vfio_config_write(struct pci_device *dev, unsigned reg, const uint8_
 			;
 		if (ours)
 			pci_device_config_store(dev, reg + i, data + i, j - i);
-		else if (reg + j > vp->config_size || pwrite(vp->device_fd, data + i, j - i,
-							     (off_t)(vp->config_offset + reg + i)) != (ssize_t)(j - i))
+		else if (reg + j > vp->config_size ||
+			 pwrite(vp->device_fd, data + i, j - i,
+				(off_t)(vp->config_offset + reg + i)) != (ssize_t)(j - i))
 			log_debug("%s: config write at 0x%x failed", vp->name, reg + i);
 	}
 	/* The command register is the device's, and ours too: memory decoding decides where BARs
@@ -343,7 +362,8 @@ static void vfio_config_write(struct pci_device *dev, unsigned reg, const uint8_
 
 		pci_device_config_store(dev, from, data + (from - reg), to - from);
 	}
-	if (overlaps(reg, size, PCI_COMMAND, 2) || overlaps(reg, size, PCI_BASE_ADDRESS_0, 4 * PCI_BARS))
+	if (overlaps(reg, size, PCI_COMMAND, 2) ||
+	    overlaps(reg, size, PCI_BASE_ADDRESS_0, 4 * PCI_BARS))
 		update_bar_maps(vp);
 	if (vp->msi_cap && overlaps(reg, size, vp->msi_cap + 2, vp->msi_size - 2))
 		msi_update(vp);
@@ -367,7 +387,8 @@ static void emulate(struct vfio_pci *vp, unsigned reg, unsigned len)
 static unsigned find_capability(const struct vfio_pci *vp, uint8_t id)
 {
 	const uint8_t *c = vp->pci.config;
-	unsigned at = (get_le16(c + PCI_STATUS) & PCI_STATUS_CAP_LIST) ? c[PCI_CAPABILITY_LIST] & ~3u : 0;
+	unsigned at =
+	    (get_le16(c + PCI_STATUS) & PCI_STATUS_CAP_LIST) ? c[PCI_CAPABILITY_LIST] & ~3u : 0;
 
 	for (unsigned hops = 0; at >= 0x40 && at < 0x100 && hops < 48; hops++) {
 		if (c[at] == id)
@@ -387,7 +408,8 @@ static void msi_init(struct vfio_pci *vp)
 		return;
 	cap = vp->pci.config + vp->msi_cap;
 	control = get_le16(cap + 2);
-	vp->msi_size = 10 + (control & MSI_CONTROL_64BIT ? 4 : 0) + (control & MSI_CONTROL_MASKBIT ? 10 : 0);
+	vp->msi_size =
+	    10 + (control & MSI_CONTROL_64BIT ? 4 : 0) + (control & MSI_CONTROL_MASKBIT ? 10 : 0);
 	vp->msi_vectors = 1u << ((control >> 1) & 7);
 	if (vp->msi_vectors > VFIO_MSI_MAX_VECTORS)
 		vp->msi_vectors = VFIO_MSI_MAX_VECTORS;
@@ -401,7 +423,8 @@ static void msi_init(struct vfio_pci *vp)
 		put_le32(vp->pci.wmask + vp->msi_cap + 8, 0xffffffff);
 	put_le16(vp->pci.wmask + vp->msi_cap + (control & MSI_CONTROL_64BIT ? 12 : 8), 0xffff);
 	if (control & MSI_CONTROL_MASKBIT)
-		put_le32(vp->pci.wmask + vp->msi_cap + (control & MSI_CONTROL_64BIT ? 16 : 12), 0xffffffff);
+		put_le32(vp->pci.wmask + vp->msi_cap + (control & MSI_CONTROL_64BIT ? 16 : 12),
+			 0xffffffff);
 }
 
 static int msix_init(struct vfio_pci *vp)
@@ -421,15 +444,17 @@ static int msix_init(struct vfio_pci *vp)
 	size = (control & 0x7ff) + 1u;
 	vp->msix_vectors = size < VFIO_MSIX_MAX_VECTORS ? size : VFIO_MSIX_MAX_VECTORS;
 	if (size > vp->msix_vectors)
-		log_notice("%s: the guest gets %u of its %u MSI-X vectors", vp->name, vp->msix_vectors, size);
+		log_notice("%s: the guest gets %u of its %u MSI-X vectors", vp->name,
+			   vp->msix_vectors, size);
 	vp->msix_table_bar = table & 7;
 	vp->msix_table_offset = table & ~7u;
 	vp->msix_pba_bar = pba & 7;
 	vp->msix_pba_offset = pba & ~7u;
-	if (vp->msix_table_bar >= PCI_BARS || vp->msix_pba_bar >= PCI_BARS || !vp->pci.bars[vp->msix_table_bar].size ||
-	    !vp->pci.bars[vp->msix_pba_bar].size)
-		return log_error_errno(ENOTSUP, "%s: its MSI-X table is not in a memory BAR we can give the guest",
-				       vp->name);
+	if (vp->msix_table_bar >= PCI_BARS || vp->msix_pba_bar >= PCI_BARS ||
+	    !vp->pci.bars[vp->msix_table_bar].size || !vp->pci.bars[vp->msix_pba_bar].size)
+		return log_error_errno(
+		    ENOTSUP, "%s: its MSI-X table is not in a memory BAR we can give the guest",
+		    vp->name);
 	put_le16(cap + 2, (uint16_t)(vp->msix_vectors - 1));
 	emulate(vp, vp->msix_cap + 2, 2);
 	vp->pci.wmask[vp->msix_cap + 3] = 0xc0; /* enable, mask all */
@@ -457,7 +482,8 @@ static void trap_pages(struct vfio_bar *b, uint64_t offset, uint64_t len)
 static int bars_init(struct vfio_pci *vp, const uint8_t *device_config)
 {
 	for (unsigned bar = 0; bar < PCI_BARS; bar++) {
-		struct vfio_region_info info = { .argsz = sizeof(info), .index = VFIO_PCI_BAR0_REGION_INDEX + bar };
+		struct vfio_region_info info = { .argsz = sizeof(info),
+						 .index = VFIO_PCI_BAR0_REGION_INDEX + bar };
 		uint32_t reg = get_le32(device_config + PCI_BASE_ADDRESS_0 + 4 * bar);
 		unsigned flags = reg & (PCI_BAR_MEM_64 | PCI_BAR_MEM_PREFETCH);
 		uint64_t size;
@@ -475,16 +501,17 @@ static int bars_init(struct vfio_pci *vp, const uint8_t *device_config)
 			;
 		r = pci_device_add_bar(&vp->pci, bar, size, flags);
 		if (r < 0)
-			return log_error_errno(r, "%s: cannot offer BAR %u (%llu bytes)", vp->name, bar,
-					       (unsigned long long)info.size);
+			return log_error_errno(r, "%s: cannot offer BAR %u (%llu bytes)", vp->name,
+					       bar, (unsigned long long)info.size);
 		vp->bars[bar] = (struct vfio_bar){ .offset = info.offset, .size = info.size };
 		if ((info.flags & VFIO_REGION_INFO_FLAG_MMAP) && info.size % PAGE_SIZE == 0) {
-			void *map = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, vp->device_fd,
-					 (off_t)info.offset);
+			void *map = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+					 vp->device_fd, (off_t)info.offset);
 			if (map != MAP_FAILED)
 				vp->bars[bar].map = map;
 			else
-				log_debug("%s: BAR %u cannot be mapped (%m): trapped", vp->name, bar);
+				log_debug("%s: BAR %u cannot be mapped (%m): trapped", vp->name,
+					  bar);
 		}
 		if (flags & PCI_BAR_MEM_64)
 			bar++;
@@ -495,7 +522,8 @@ static int bars_init(struct vfio_pci *vp, const uint8_t *device_config)
 /* The device's expansion ROM, when it has one: a read-only BAR whose reads VFIO serves. */
 static int rom_init(struct vfio_pci *vp)
 {
-	struct vfio_region_info info = { .argsz = sizeof(info), .index = VFIO_PCI_ROM_REGION_INDEX };
+	struct vfio_region_info info = { .argsz = sizeof(info),
+					 .index = VFIO_PCI_ROM_REGION_INDEX };
 	uint64_t size;
 	int r;
 
@@ -532,7 +560,8 @@ int vfio_pci_open(struct vfio_pci *vp, const char *bdf, int group_fd)
 	vp->device_fd = r;
 	if (ioctl(vp->device_fd, VFIO_DEVICE_GET_INFO, &info) < 0)
 		return log_error_errno(errno, "VFIO_DEVICE_GET_INFO for %s: %m", bdf);
-	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI) || info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX)
+	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX)
 		return log_error_errno(ENOTSUP, "%s is not a PCI device as VFIO sees it", bdf);
 	vp->can_reset = info.flags & VFIO_DEVICE_FLAGS_RESET;
 	/* Whatever its last user left running stops here. */
@@ -543,9 +572,11 @@ int vfio_pci_open(struct vfio_pci *vp, const char *bdf, int group_fd)
 	return 0;
 }
 
-int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq, unsigned first_memslot)
+int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq,
+		  unsigned first_memslot)
 {
-	struct vfio_region_info config = { .argsz = sizeof(config), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	struct vfio_region_info config = { .argsz = sizeof(config),
+					   .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	uint8_t device_config[PCI_CONFIG_SIZE];
 	int r;
 
@@ -557,7 +588,8 @@ int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct ir
 	vp->config_offset = config.offset;
 	vp->config_size = config.size < PCI_CONFIG_SIZE ? (unsigned)config.size : PCI_CONFIG_SIZE;
 	memset(device_config, 0, sizeof(device_config));
-	if (pread(vp->device_fd, device_config, vp->config_size, (off_t)vp->config_offset) != (ssize_t)vp->config_size)
+	if (pread(vp->device_fd, device_config, vp->config_size, (off_t)vp->config_offset) !=
+	    (ssize_t)vp->config_size)
 		return log_error_errno(EIO, "%s: cannot read its config space", vp->name);
 
 	pci_device_init(&vp->pci, vp->name, get_le16(device_config + PCI_VENDOR_ID),
@@ -583,8 +615,10 @@ int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct ir
 	if (r < 0)
 		return r;
 	if (vp->msix_cap) {
-		trap_pages(&vp->bars[vp->msix_table_bar], vp->msix_table_offset, 16ULL * vp->msix_vectors);
-		trap_pages(&vp->bars[vp->msix_pba_bar], vp->msix_pba_offset, (vp->msix_vectors + 63) / 64 * 8);
+		trap_pages(&vp->bars[vp->msix_table_bar], vp->msix_table_offset,
+			   16ULL * vp->msix_vectors);
+		trap_pages(&vp->bars[vp->msix_pba_bar], vp->msix_pba_offset,
+			   (vp->msix_vectors + 63) / 64 * 8);
 	}
 	if ((r = make_vectors(vp, vp->msi, vp->msi_cap ? vp->msi_vectors : 0)) < 0 ||
 	    (r = make_vectors(vp, vp->msix, vp->msix_vectors)) < 0)
@@ -595,16 +629,18 @@ int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct ir
 	r = intx_init(vp);
 	if (r < 0)
 		return r;
-	log_info("%s (%04x:%04x) at 00:%02x.0: %s%s%s", vp->name, get_le16(device_config + PCI_VENDOR_ID),
-		 get_le16(device_config + PCI_DEVICE_ID), vp->pci.slot, vp->intx_pin ? "INTx " : "",
-		 vp->msi_cap ? "MSI " : "", vp->msix_cap ? "MSI-X" : "");
+	log_info("%s (%04x:%04x) at 00:%02x.0: %s%s%s", vp->name,
+		 get_le16(device_config + PCI_VENDOR_ID), get_le16(device_config + PCI_DEVICE_ID),
+		 vp->pci.slot, vp->intx_pin ? "INTx " : "", vp->msi_cap ? "MSI " : "",
+		 vp->msix_cap ? "MSI-X" : "");
 	for (unsigned bar = 0; bar < PCI_BARS; bar++)
 		if (vp->bars[bar].size)
 			log_info("%s: BAR %u, %llu KiB, %s", vp->name, bar,
 				 (unsigned long long)(vp->bars[bar].size >> 10),
 				 vp->bars[bar].map ? "mapped into the guest" : "trapped");
 	if (vp->bars[PCI_ROM_BAR].size)
-		log_info("%s: expansion ROM, %llu bytes", vp->name, (unsigned long long)vp->bars[PCI_ROM_BAR].size);
+		log_info("%s: expansion ROM, %llu bytes", vp->name,
+			 (unsigned long long)vp->bars[PCI_ROM_BAR].size);
 	return 0;
 }
 

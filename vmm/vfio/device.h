@@ -56,7 +56,8 @@ struct vfio_pci {
 	unsigned first_memslot; /* two KVM memory slots per BAR */
 	uint64_t config_offset;
 	unsigned config_size;
-	struct vfio_bar bars[PCI_BARS + 1]; /* and the expansion ROM (never mapped: reads are trapped) */
+	struct vfio_bar
+	    bars[PCI_BARS + 1]; /* and the expansion ROM (never mapped: reads are trapped) */
 	uint8_t emulated[PCI_CONFIG_SIZE]; /* 1: the byte is ours, in pci.config; 0: the device's */
 	enum vfio_irq_mode irq_mode;
 
@@ -75,6 +76,7 @@ struct vfio_pci {
 /* Gets the device from its group and resets it; before the sandbox. */
 int vfio_pci_open(struct vfio_pci *vp, const char *bdf, int group_fd);
 /* Builds the guest's view, puts it on the bus and wires its interrupts. */
-int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq, unsigned first_memslot);
+int vfio_pci_init(struct vfio_pci *vp, struct pci_bus *bus, int vm_fd, struct irq_routing *irq,
+		  unsigned first_memslot);
 /* Interrupts off, the device reset for its next user. */
 void vfio_pci_done(struct vfio_pci *vp);

@@ -39,7 +39,7 @@ static unsigned gather(const struct virtqueue_request *req, bool writable, uint6
 			continue;
 		}
 		take = b->len - skip < len ? b->len - skip : len;
-		iov[n++] = (struct iovec){.iov_base = b->host + skip, .iov_len = take};
+		iov[n++] = (struct iovec){ .iov_base = b->host + skip, .iov_len = take };
 		len -= take;
 		skip = 0;
 	}

@@ -52,8 +52,8 @@ static struct virtio_blk *blk_of(struct virtio_pci *vp)
 
 static int lock_image(struct virtio_blk *blk)
 {
-	struct flock lock = {.l_type = blk->config->readonly ? F_RDLCK : F_WRLCK,
-			     .l_whence = SEEK_SET};
+	struct flock lock = { .l_type = blk->config->readonly ? F_RDLCK : F_WRLCK,
+			      .l_whence = SEEK_SET };
 
 	/* Open file description locks, as QEMU takes them: two writers on one image corrupt it. */
 	if (fcntl(blk->fd, F_OFD_SETLK, &lock) == 0)
@@ -75,16 +75,21 @@ static int open_image(struct virtio_blk *blk, int flags)
 	if (errno == ENOENT)
 		return log_error_errno(ENOENT, "Disk image %s does not exist", config->path);
 	if (errno == EISDIR)
-		return log_error_errno(EISDIR, "Disk image %s is a directory; a disk is a raw image file or a block device",
-				       config->path);
+		return log_error_errno(
+		    EISDIR,
+		    "Disk image %s is a directory; a disk is a raw image file or a block device",
+		    config->path);
 	if (!config->readonly && (errno == EACCES || errno == EROFS || errno == EPERM))
 		return log_error_errno(errno,
-				       "Disk image %s cannot be opened for writing (%m); add ,readonly to give it to the "
+				       "Disk image %s cannot be opened for writing (%m); add "
+				       ",readonly to give it to the "
 				       "guest read-only",
 				       config->path);
 	if (config->direct && errno == EINVAL)
-		return log_error_errno(EINVAL, "Disk image %s: its file system does not support O_DIRECT; drop ,direct",
-				       config->path);
+		return log_error_errno(
+		    EINVAL,
+		    "Disk image %s: its file system does not support O_DIRECT; drop ,direct",
+		    config->path);
 	return log_error_errno(errno, "Cannot open disk image %s: %m", config->path);
 }
 
@@ -98,9 +103,11 @@ static int adopt_image(struct virtio_blk *blk)
 	if (flags < 0 || fcntl(blk->fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_error_errno(errno, "Disk %s: %m", config->path);
 	if (!config->readonly && (flags & O_ACCMODE) != O_RDWR)
-		return log_error_errno(EBADF, "Disk %s is open read-only; add ,readonly", config->path);
+		return log_error_errno(EBADF, "Disk %s is open read-only; add ,readonly",
+				       config->path);
 	if (config->direct && !(flags & O_DIRECT) && fcntl(blk->fd, F_SETFL, flags | O_DIRECT) < 0)
-		return log_error_errno(errno, "Disk %s: cannot use O_DIRECT on it (%m); drop ,direct", config->path);
+		return log_error_errno(
+		    errno, "Disk %s: cannot use O_DIRECT on it (%m); drop ,direct", config->path);
 	return 0;
 }
 
@@ -167,11 +174,11 @@ int virtio_blk_open(struct virtio_blk *blk, const struct disk_config *config, un
 static void log_io_error(struct virtio_blk *blk, const struct blk_op *op, int res)
 {
 	static const char *const what[] = {
-	    [VIRTIO_BLK_T_IN] = "read",
-	    [VIRTIO_BLK_T_OUT] = "write",
-	    [VIRTIO_BLK_T_FLUSH] = "flush",
-	    [VIRTIO_BLK_T_DISCARD] = "discard",
-	    [VIRTIO_BLK_T_WRITE_ZEROES] = "write-zeroes",
+		[VIRTIO_BLK_T_IN] = "read",
+		[VIRTIO_BLK_T_OUT] = "write",
+		[VIRTIO_BLK_T_FLUSH] = "flush",
+		[VIRTIO_BLK_T_DISCARD] = "discard",
+		[VIRTIO_BLK_T_WRITE_ZEROES] = "write-zeroes",
 	};
 	const char *name = op->type < sizeof(what) / sizeof(what[0]) && what[op->type]
 			       ? what[op->type]
@@ -421,27 +428,27 @@ static void blk_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *dat
 }
 
 static const struct virtio_device_ops blk_ops = {
-    .device_type = VIRTIO_ID_BLOCK,
-    .pci_class = PCI_CLASS_STORAGE_SCSI,
-    .features = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH |
-		VIRTIO_BLK_F_DISCARD | VIRTIO_BLK_F_WRITE_ZEROES,
-    .num_queues = 1,
-    .queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = CONFIG_SIZE,
-    .config_read = blk_config_read,
-    .queue_notify = blk_notify,
-    .reset = blk_reset,
+	.device_type = VIRTIO_ID_BLOCK,
+	.pci_class = PCI_CLASS_STORAGE_SCSI,
+	.features = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH |
+		    VIRTIO_BLK_F_DISCARD | VIRTIO_BLK_F_WRITE_ZEROES,
+	.num_queues = 1,
+	.queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
+	.config_size = CONFIG_SIZE,
+	.config_read = blk_config_read,
+	.queue_notify = blk_notify,
+	.reset = blk_reset,
 };
 
 /* The ring may touch only the image, and only to read, write, sync and allocate. */
 static int restrict_ring(struct virtio_blk *blk)
 {
 	struct io_uring_restriction res[] = {
-	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV},
-	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV},
-	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC},
-	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FALLOCATE},
-	    {.opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED, .sqe_flags = IOSQE_FIXED_FILE},
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FALLOCATE },
+		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED, .sqe_flags = IOSQE_FIXED_FILE },
 	};
 	int r;
 
@@ -463,8 +470,8 @@ int virtio_blk_init(struct virtio_blk *blk, const struct virtio_host *host)
 
 	for (unsigned i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		release(blk, &blk->requests[i]);
-	blk->completions = (struct watch){.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
-					  .ready = completions_ready};
+	blk->completions = (struct watch){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+					   .ready = completions_ready };
 	if (blk->completions.fd < 0)
 		return log_error_errno(errno, "eventfd: %m");
 	r = io_uring_queue_init(VIRTIO_BLK_QUEUE_SIZE, &blk->ring, IORING_SETUP_R_DISABLED);

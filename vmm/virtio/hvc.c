@@ -112,13 +112,13 @@ static void console_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t 
 }
 
 static const struct virtio_device_ops console_ops = {
-    .device_type = VIRTIO_ID_CONSOLE,
-    .pci_class = PCI_CLASS_COMMUNICATION_OTHER,
-    .num_queues = 2,
-    .queue_max_size = CONSOLE_QUEUE_SIZE,
-    .config_size = CONFIG_SIZE,
-    .config_read = console_config_read,
-    .queue_notify = console_notify,
+	.device_type = VIRTIO_ID_CONSOLE,
+	.pci_class = PCI_CLASS_COMMUNICATION_OTHER,
+	.num_queues = 2,
+	.queue_max_size = CONSOLE_QUEUE_SIZE,
+	.config_size = CONFIG_SIZE,
+	.config_read = console_config_read,
+	.queue_notify = console_notify,
 };
 
 int virtio_console_init(struct virtio_console *vc, struct console *host,

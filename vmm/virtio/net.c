@@ -122,8 +122,8 @@ static unsigned to_iovec(const struct virtqueue_request *req, bool writable, str
 
 	for (unsigned i = 0; i < req->count; i++)
 		if (req->buf[i].writable == writable && req->buf[i].len)
-			iov[n++] = (struct iovec){.iov_base = req->buf[i].host,
-						  .iov_len = req->buf[i].len};
+			iov[n++] = (struct iovec){ .iov_base = req->buf[i].host,
+						   .iov_len = req->buf[i].len };
 	return n;
 }
 
@@ -157,7 +157,7 @@ static void transmit(struct virtio_net *net)
 
 static void set_num_buffers(struct iovec *iov, unsigned n)
 {
-	uint8_t one[2] = {1, 0};
+	uint8_t one[2] = { 1, 0 };
 	size_t skip = NUM_BUFFERS_OFFSET;
 
 	/* Without mergeable buffers every frame is one buffer; the field is still there in
@@ -272,7 +272,7 @@ static int net_driver_ok(struct virtio_pci *vp)
 	if (r < 0)
 		return r;
 	for (unsigned q = 0; q < 2; q++) {
-		struct vhost_vring_file backend = {.index = q, .fd = net->tap_fd};
+		struct vhost_vring_file backend = { .index = q, .fd = net->tap_fd };
 
 		if (ioctl(net->vhost.fd, VHOST_NET_SET_BACKEND, &backend) < 0)
 			return log_error_errno(errno, "NIC %s: VHOST_NET_SET_BACKEND: %m",
@@ -290,7 +290,7 @@ static void net_reset(struct virtio_pci *vp)
 		return; /* virtio_pci_init() resets before we are set up */
 	if (net->vhost_running) {
 		for (unsigned q = 0; q < 2; q++) {
-			struct vhost_vring_file backend = {.index = q, .fd = -1};
+			struct vhost_vring_file backend = { .index = q, .fd = -1 };
 			(void)ioctl(net->vhost.fd, VHOST_NET_SET_BACKEND, &backend);
 		}
 		vhost_stop(&net->vhost, RX_QUEUE, 2);
@@ -313,19 +313,19 @@ static void net_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *dat
 }
 
 static const struct virtio_device_ops net_ops = {
-    .device_type = VIRTIO_ID_NET,
-    .pci_class = PCI_CLASS_NETWORK_ETHERNET,
-    .features = VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC |
-		VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 | VIRTIO_NET_F_GUEST_ECN |
-		VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6 | VIRTIO_NET_F_HOST_ECN |
-		VIRTIO_NET_F_STATUS,
-    .num_queues = 2,
-    .queue_max_size = NET_QUEUE_SIZE,
-    .config_size = CONFIG_SIZE,
-    .config_read = net_config_read,
-    .queue_notify = net_notify,
-    .driver_ok = net_driver_ok,
-    .reset = net_reset,
+	.device_type = VIRTIO_ID_NET,
+	.pci_class = PCI_CLASS_NETWORK_ETHERNET,
+	.features = VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC |
+		    VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 | VIRTIO_NET_F_GUEST_ECN |
+		    VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6 | VIRTIO_NET_F_HOST_ECN |
+		    VIRTIO_NET_F_STATUS,
+	.num_queues = 2,
+	.queue_max_size = NET_QUEUE_SIZE,
+	.config_size = CONFIG_SIZE,
+	.config_read = net_config_read,
+	.queue_notify = net_notify,
+	.driver_ok = net_driver_ok,
+	.reset = net_reset,
 };
 
 int virtio_net_init(struct virtio_net *net, const struct virtio_host *host)
@@ -337,7 +337,7 @@ int virtio_net_init(struct virtio_net *net, const struct virtio_host *host)
 	r = virtio_pci_init(&net->vp, "virtio-net", &net_ops, net, host);
 	if (r < 0)
 		return r;
-	net->tap_watch = (struct watch){.fd = net->tap_fd, .ready = tap_ready};
+	net->tap_watch = (struct watch){ .fd = net->tap_fd, .ready = tap_ready };
 	r = event_loop_add(&host->io->loop, &net->tap_watch, EPOLLIN | EPOLLET);
 	if (r < 0)
 		return log_error_errno(r, "NIC %s: cannot watch the tap: %m", net->ifname);

@@ -57,7 +57,8 @@ enum {
 
 static uint64_t offered_features(const struct virtio_pci *vp)
 {
-	return vp->features | VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_INDIRECT_DESC;
+	return vp->features | VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX |
+	       VIRTIO_F_RING_INDIRECT_DESC;
 }
 
 static unsigned vector_count(const struct virtio_pci *vp)
@@ -98,14 +99,15 @@ static void msix_update_routes(struct virtio_pci *vp)
 		const uint8_t *e = vp->msix_table + 16 * v;
 
 		if (vp->vectors[v].irqfd >= 0 && !(e[12] & MSIX_ENTRY_MASKED))
-			vp->vectors[v].routed = irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi,
-								    msix_address(vp, v), get_le32(e + 8)) == 0;
+			vp->vectors[v].routed =
+			    irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi,
+						msix_address(vp, v), get_le32(e + 8)) == 0;
 	}
 }
 
 /*
- * Through the vector's irqfd: msix_update_routes() set its route when the driver wrote the table, so
- * an interrupt costs one eventfd write. KVM_SIGNAL_MSI when the vector has no route.
+ * Through the vector's irqfd: msix_update_routes() set its route when the driver wrote the table,
+ * so an interrupt costs one eventfd write. KVM_SIGNAL_MSI when the vector has no route.
  */
 static void msix_send(struct virtio_pci *vp, unsigned vector)
 {
@@ -131,7 +133,8 @@ static void msix_notify(struct virtio_pci *vp, uint16_t vector)
 	if (vector == NO_VECTOR || vector >= vector_count(vp) || !(control & MSIX_CONTROL_ENABLE))
 		return;
 	/* Masked: remembered in the PBA, sent when the driver unmasks. */
-	if ((control & MSIX_CONTROL_MASK_ALL) || (vp->msix_table[16 * vector + 12] & MSIX_ENTRY_MASKED)) {
+	if ((control & MSIX_CONTROL_MASK_ALL) ||
+	    (vp->msix_table[16 * vector + 12] & MSIX_ENTRY_MASKED)) {
 		vp->msix_pending |= 1ULL << vector;
 		return;
 	}
@@ -172,12 +175,13 @@ static void common_snapshot(struct virtio_pci *vp, uint8_t *c)
 	memset(c, 0, COMMON_SIZE);
 	put_le32(c + DEVICE_FEATURE_SELECT, vp->device_feature_select);
 	put_le32(c + DEVICE_FEATURE, vp->device_feature_select == 0   ? (uint32_t)features
-					: vp->device_feature_select == 1 ? (uint32_t)(features >> 32)
-									 : 0);
+				     : vp->device_feature_select == 1 ? (uint32_t)(features >> 32)
+								      : 0);
 	put_le32(c + DRIVER_FEATURE_SELECT, vp->driver_feature_select);
-	put_le32(c + DRIVER_FEATURE, vp->driver_feature_select < 2
-						? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select))
-						: 0);
+	put_le32(c + DRIVER_FEATURE,
+		 vp->driver_feature_select < 2
+		     ? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select))
+		     : 0);
 	put_le16(c + CONFIG_MSIX_VECTOR, vp->config_msix_vector);
 	put_le16(c + NUM_QUEUES, (uint16_t)vp->ops->num_queues);
 	c[DEVICE_STATUS] = vp->status;
@@ -206,7 +210,8 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 	}
 	if (newly & VIRTIO_STATUS_FEATURES_OK) {
 		/* Only what we offered, and the modern interface. */
-		if ((vp->driver_features & ~offered_features(vp)) || !(vp->driver_features & VIRTIO_F_VERSION_1))
+		if ((vp->driver_features & ~offered_features(vp)) ||
+		    !(vp->driver_features & VIRTIO_F_VERSION_1))
 			status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 		for (unsigned q = 0; q < vp->ops->num_queues; q++) {
 			vp->queues[q].event_idx = vp->driver_features & VIRTIO_F_RING_EVENT_IDX;
@@ -214,7 +219,8 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 		}
 	}
 	/* NEEDS_RESET is ours to set; the driver clears it only by resetting. */
-	vp->status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
+	vp->status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) |
+			       (vp->status & VIRTIO_STATUS_NEEDS_RESET));
 	if ((newly & VIRTIO_STATUS_DRIVER_OK) && vp->ops->driver_ok && vp->ops->driver_ok(vp) < 0)
 		virtio_pci_needs_reset(vp);
 }
@@ -250,7 +256,8 @@ static void common_write(struct virtio_pci *vp, unsigned offset, const uint8_t *
 			vp->driver_feature_select = get_le32(data);
 		break;
 	case DRIVER_FEATURE:
-		if (size == 4 && vp->driver_feature_select < 2 && !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
+		if (size == 4 && vp->driver_feature_select < 2 &&
+		    !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
 			unsigned shift = 32 * vp->driver_feature_select;
 			vp->driver_features = (vp->driver_features & ~(0xffffffffULL << shift)) |
 					      ((uint64_t)get_le32(data) << shift);
@@ -279,7 +286,8 @@ static void common_write(struct virtio_pci *vp, unsigned offset, const uint8_t *
 	case QUEUE_ENABLE:
 		if (size == 2 && v16 == 1 && queue_configurable(vp, vq)) {
 			if (virtqueue_check(vq) < 0) {
-				log_warning("%s: the driver enabled queue %u with a bad size or ring address",
+				log_warning("%s: the driver enabled queue %u with a bad size or "
+					    "ring address",
 					    vp->pci.name, vp->queue_select);
 				virtio_pci_needs_reset(vp);
 				break;
@@ -309,7 +317,8 @@ static void common_write(struct virtio_pci *vp, unsigned offset, const uint8_t *
 
 /* ---- BAR 0 ---- */
 
-static void bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data, unsigned size)
+static void bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint8_t *data,
+		     unsigned size)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)dev;
 	uint8_t common[COMMON_SIZE];
@@ -327,30 +336,37 @@ static void bar_read(struct pci_device *dev, unsigned bar, uint64_t offset, uint
 	} else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + vp->ops->config_size) {
 		if (offset + size <= DEVICE_OFFSET + vp->ops->config_size && vp->ops->config_read)
 			vp->ops->config_read(vp, (uint32_t)(offset - DEVICE_OFFSET), data, size);
-	} else if (offset >= MSIX_TABLE_OFFSET && offset + size <= MSIX_TABLE_OFFSET + 16 * vector_count(vp)) {
+	} else if (offset >= MSIX_TABLE_OFFSET &&
+		   offset + size <= MSIX_TABLE_OFFSET + 16 * vector_count(vp)) {
 		memcpy(data, vp->msix_table + (offset - MSIX_TABLE_OFFSET), size);
 	} else if (offset >= MSIX_PBA_OFFSET && offset + size <= MSIX_PBA_OFFSET + 8) {
 		for (unsigned i = 0; i < size; i++)
-			data[i] = (uint8_t)(vp->msix_pending >> (8 * (offset - MSIX_PBA_OFFSET + i)));
+			data[i] =
+			    (uint8_t)(vp->msix_pending >> (8 * (offset - MSIX_PBA_OFFSET + i)));
 	}
 }
 
-static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data, unsigned size)
+static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, const uint8_t *data,
+		      unsigned size)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)dev;
 
 	if (offset < COMMON_OFFSET + COMMON_SIZE) {
 		common_write(vp, (unsigned)offset, data, size);
-	} else if (offset >= NOTIFY_OFFSET && offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * vp->ops->num_queues) {
-		/* KVM took no ioeventfd here (or not yet): the device thread still does the work. */
+	} else if (offset >= NOTIFY_OFFSET &&
+		   offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * vp->ops->num_queues) {
+		/* KVM took no ioeventfd here (or not yet): the device thread still does the work.
+		 */
 		uint64_t one = 1;
 
-		(void)!write(vp->kicks[(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER].watch.fd, &one, sizeof(one));
+		(void)!write(vp->kicks[(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER].watch.fd, &one,
+			     sizeof(one));
 	} else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + vp->ops->config_size) {
 		if (offset + size <= DEVICE_OFFSET + vp->ops->config_size && vp->ops->config_write)
 			vp->ops->config_write(vp, (uint32_t)(offset - DEVICE_OFFSET), data, size);
-	} else if (offset >= MSIX_TABLE_OFFSET && offset + size <= MSIX_TABLE_OFFSET + 16 * vector_count(vp) &&
-		   size == 4 && !(offset & 3)) {
+	} else if (offset >= MSIX_TABLE_OFFSET &&
+		   offset + size <= MSIX_TABLE_OFFSET + 16 * vector_count(vp) && size == 4 &&
+		   !(offset & 3)) {
 		memcpy(vp->msix_table + (offset - MSIX_TABLE_OFFSET), data, size);
 		msix_update_routes(vp);
 		/* An unmasked vector gets what waited for it. */
@@ -372,7 +388,8 @@ static int ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t base, bool assi
 	return ioctl(vp->host.vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
-/* The notify structure follows BAR 0 wherever the guest puts it; none while memory decoding is off. */
+/* The notify structure follows BAR 0 wherever the guest puts it; none while memory decoding is off.
+ */
 static void update_ioeventfds(struct virtio_pci *vp)
 {
 	uint64_t bar = pci_device_bar_address(&vp->pci, 0);
@@ -434,7 +451,8 @@ static const struct pci_device_ops virtio_pci_ops = {
 };
 
 /* struct virtio_pci_cap (4.1.4), with the notify multiplier after it when asked. */
-static int add_virtio_cap(struct pci_device *dev, uint8_t type, uint32_t offset, uint32_t length, bool notify)
+static int add_virtio_cap(struct pci_device *dev, uint8_t type, uint32_t offset, uint32_t length,
+			  bool notify)
 {
 	int cap = pci_device_add_capability(dev, PCI_CAP_ID_VNDR, notify ? 20 : 16);
 
@@ -478,17 +496,19 @@ static int setup_notifications(struct virtio_pci *vp)
 	return 0;
 }
 
-static int init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		const struct virtio_host *host, bool kernel_kicks)
+static int init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
+		void *opaque, const struct virtio_host *host, bool kernel_kicks)
 {
 	struct pci_device *dev = &vp->pci;
 	int r, cap;
 
-	if (ops->num_queues == 0 || ops->num_queues > VIRTIO_PCI_MAX_QUEUES || ops->config_size > 0x1000)
+	if (ops->num_queues == 0 || ops->num_queues > VIRTIO_PCI_MAX_QUEUES ||
+	    ops->config_size > 0x1000)
 		return -EINVAL;
 	/* The pci_device comes first, so that its callbacks can find us. */
-	pci_device_init(dev, name, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_type),
-			ops->pci_class, VIRTIO_PCI_VENDOR, ops->device_type, &virtio_pci_ops, vp);
+	pci_device_init(dev, name, VIRTIO_PCI_VENDOR,
+			(uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_type), ops->pci_class,
+			VIRTIO_PCI_VENDOR, ops->device_type, &virtio_pci_ops, vp);
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->features = ops->features;
@@ -496,12 +516,15 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	vp->mem = host->mem;
 	vp->kernel_kicks = kernel_kicks;
 	for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
-		vp->kicks[q] = (struct virtio_kick){ .watch = { .fd = -1, .ready = kick_ready }, .vp = vp, .queue = q };
+		vp->kicks[q] = (struct virtio_kick){ .watch = { .fd = -1, .ready = kick_ready },
+						     .vp = vp,
+						     .queue = q };
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
 		vp->vectors[v].irqfd = -1;
 	r = setup_notifications(vp);
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot set up queue notifications and interrupts: %m", name);
+		return log_error_errno(
+		    r, "%s: cannot set up queue notifications and interrupts: %m", name);
 	memset(vp->msix_table, 0, sizeof(vp->msix_table));
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
 		vp->msix_table[16 * v + 12] = MSIX_ENTRY_MASKED;
@@ -511,8 +534,10 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	if ((r = pci_device_add_bar(dev, 0, BAR_SIZE, 0)) < 0 ||
 	    (r = add_virtio_cap(dev, CAP_COMMON, COMMON_OFFSET, COMMON_SIZE, false)) < 0 ||
 	    (r = add_virtio_cap(dev, CAP_ISR, ISR_OFFSET, 1, false)) < 0 ||
-	    (r = add_virtio_cap(dev, CAP_NOTIFY, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * ops->num_queues, true)) < 0 ||
-	    (ops->config_size && (r = add_virtio_cap(dev, CAP_DEVICE, DEVICE_OFFSET, ops->config_size, false)) < 0))
+	    (r = add_virtio_cap(dev, CAP_NOTIFY, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * ops->num_queues,
+				true)) < 0 ||
+	    (ops->config_size &&
+	     (r = add_virtio_cap(dev, CAP_DEVICE, DEVICE_OFFSET, ops->config_size, false)) < 0))
 		return r;
 	cap = pci_device_add_capability(dev, PCI_CAP_ID_MSIX, 12);
 	if (cap < 0)
@@ -525,14 +550,15 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	return 0;
 }
 
-int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		    const struct virtio_host *host)
+int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
+		    void *opaque, const struct virtio_host *host)
 {
 	return init(vp, name, ops, opaque, host, false);
 }
 
-int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
-			  void *opaque, const struct virtio_host *host)
+int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name,
+			  const struct virtio_device_ops *ops, void *opaque,
+			  const struct virtio_host *host)
 {
 	return init(vp, name, ops, opaque, host, true);
 }

@@ -46,7 +46,8 @@ struct virtio_host {
 };
 
 struct virtio_kick {
-	struct watch watch; /* an eventfd: KVM's ioeventfd, or our own write when that could not be set up */
+	struct watch
+	    watch; /* an eventfd: KVM's ioeventfd, or our own write when that could not be set up */
 	struct virtio_pci *vp;
 	unsigned queue;
 };
@@ -54,7 +55,8 @@ struct virtio_kick {
 struct virtio_vector {
 	int irqfd;
 	unsigned gsi;
-	bool routed; /* the GSI routes to what the table holds for this vector (kept by table writes) */
+	bool routed; /* the GSI routes to what the table holds for this vector (kept by table
+			writes) */
 };
 
 struct virtio_device_ops {
@@ -65,7 +67,8 @@ struct virtio_device_ops {
 	uint16_t queue_max_size;
 	uint32_t config_size;
 	void (*config_read)(struct virtio_pci *vp, uint32_t offset, uint8_t *data, unsigned size);
-	void (*config_write)(struct virtio_pci *vp, uint32_t offset, const uint8_t *data, unsigned size);
+	void (*config_write)(struct virtio_pci *vp, uint32_t offset, const uint8_t *data,
+			     unsigned size);
 	/* The driver notified queue q. */
 	void (*queue_notify)(struct virtio_pci *vp, unsigned q);
 	/* The driver set DRIVER_OK; features are final. Failing asks the driver for a reset. */
@@ -78,7 +81,8 @@ struct virtio_pci {
 	struct pci_device pci;
 	const struct virtio_device_ops *ops;
 	void *opaque;
-	uint64_t features; /* the device's own offer: ops->features, which a device may narrow before the guest runs */
+	uint64_t features; /* the device's own offer: ops->features, which a device may narrow
+			      before the guest runs */
 	struct virtio_host host;
 	const struct guest_memory *mem;
 
@@ -98,14 +102,17 @@ struct virtio_pci {
 
 	struct virtio_kick kicks[VIRTIO_PCI_MAX_QUEUES];
 	bool kernel_kicks; /* vhost in the kernel takes the notifications, not the device thread */
-	uint64_t ioeventfd_base; /* the notify structure's guest address the ioeventfds sit at; 0: none */
+	uint64_t ioeventfd_base; /* the notify structure's guest address the ioeventfds sit at; 0:
+				    none */
 };
 
-int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops, void *opaque,
-		    const struct virtio_host *host);
-/* The same, for a device whose queues vhost runs: their notifications and interrupts bypass the monitor. */
-int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
-			  void *opaque, const struct virtio_host *host);
+int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_device_ops *ops,
+		    void *opaque, const struct virtio_host *host);
+/* The same, for a device whose queues vhost runs: their notifications and interrupts bypass the
+ * monitor. */
+int virtio_pci_init_vhost(struct virtio_pci *vp, const char *name,
+			  const struct virtio_device_ops *ops, void *opaque,
+			  const struct virtio_host *host);
 /* The eventfd KVM signals when the driver notifies queue q, and the irqfd of MSI-X vector v. */
 int virtio_pci_kick_fd(const struct virtio_pci *vp, unsigned q);
 int virtio_pci_irqfd(const struct virtio_pci *vp, uint16_t vector);

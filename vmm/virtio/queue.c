@@ -34,7 +34,9 @@ static uint8_t *ring_ptr(const struct virtqueue *vq, uint64_t gpa, uint64_t len)
 
 void virtqueue_reset(struct virtqueue *vq, const struct guest_memory *mem, uint16_t max_size)
 {
-	*vq = (struct virtqueue){ .mem = mem, .max_size = max_size, .size = max_size, .msix_vector = 0xffff };
+	*vq = (struct virtqueue){
+		.mem = mem, .max_size = max_size, .size = max_size, .msix_vector = 0xffff
+	};
 }
 
 int virtqueue_check(const struct virtqueue *vq)
@@ -45,8 +47,8 @@ int virtqueue_check(const struct virtqueue *vq)
 		return -EINVAL;
 	if ((vq->desc_addr & 15) || (vq->avail_addr & 1) || (vq->used_addr & 3))
 		return -EINVAL;
-	if (!ring_ptr(vq, vq->desc_addr, n * DESC_SIZE) || !ring_ptr(vq, vq->avail_addr, 6 + 2 * n) ||
-	    !ring_ptr(vq, vq->used_addr, 6 + 8 * n))
+	if (!ring_ptr(vq, vq->desc_addr, n * DESC_SIZE) ||
+	    !ring_ptr(vq, vq->avail_addr, 6 + 2 * n) || !ring_ptr(vq, vq->used_addr, 6 + 8 * n))
 		return -EFAULT;
 	return 0;
 }
@@ -76,13 +78,14 @@ static int add_buffer(struct virtqueue *vq, struct virtqueue_request *req, const
 		if (!host)
 			return -EIO;
 	}
-	req->buf[req->count++] = (struct virtqueue_buffer){ .host = host, .len = d->len, .writable = writable };
+	req->buf[req->count++] =
+	    (struct virtqueue_buffer){ .host = host, .len = d->len, .writable = writable };
 	return 0;
 }
 
 /* Walks a chain in table (of n descriptors) from i; nested indirect tables are refused. */
-static int walk(struct virtqueue *vq, struct virtqueue_request *req, const uint8_t *table, uint16_t n, uint16_t i,
-		bool indirect)
+static int walk(struct virtqueue *vq, struct virtqueue_request *req, const uint8_t *table,
+		uint16_t n, uint16_t i, bool indirect)
 {
 	for (unsigned seen = 0;; seen++) {
 		struct desc d;
@@ -94,8 +97,9 @@ static int walk(struct virtqueue *vq, struct virtqueue_request *req, const uint8
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			const uint8_t *sub;
 
-			if (indirect || !vq->indirect || (d.flags & VRING_DESC_F_NEXT) || d.len == 0 ||
-			    d.len % DESC_SIZE || d.len / DESC_SIZE > VIRTQUEUE_MAX_SIZE)
+			if (indirect || !vq->indirect || (d.flags & VRING_DESC_F_NEXT) ||
+			    d.len == 0 || d.len % DESC_SIZE ||
+			    d.len / DESC_SIZE > VIRTQUEUE_MAX_SIZE)
 				return -EIO;
 			sub = guest_memory_ptr(vq->mem, d.addr, d.len);
 			if (!sub)

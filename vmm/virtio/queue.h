@@ -26,7 +26,7 @@ struct virtqueue {
 	uint64_t desc_addr, avail_addr, used_addr;
 	uint16_t msix_vector;
 	bool event_idx; /* VIRTIO_F_RING_EVENT_IDX negotiated */
-	bool indirect;  /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+	bool indirect;	/* VIRTIO_F_RING_INDIRECT_DESC negotiated */
 	/* Ours. */
 	uint16_t last_avail;
 	uint16_t used_idx;

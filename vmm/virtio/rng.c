@@ -37,7 +37,8 @@ static void rng_notify(struct virtio_pci *vp, unsigned q)
 	if (used)
 		virtio_pci_queue_done(vp, q);
 	if (r < 0) {
-		log_warning("virtio-rng: the guest's request queue is broken; the device needs a reset");
+		log_warning(
+		    "virtio-rng: the guest's request queue is broken; the device needs a reset");
 		virtio_pci_needs_reset(vp);
 	}
 }

@@ -28,15 +28,15 @@ int vhost_open(struct vhost *v, const char *path, int fd, const struct guest_mem
 	if (!table)
 		return -ENOMEM;
 	table->regions[table->nregions++] = (struct vhost_memory_region){
-	    .guest_phys_addr = 0,
-	    .memory_size = mem->low_size,
-	    .userspace_addr = (uintptr_t)mem->host,
+		.guest_phys_addr = 0,
+		.memory_size = mem->low_size,
+		.userspace_addr = (uintptr_t)mem->host,
 	};
 	if (high)
 		table->regions[table->nregions++] = (struct vhost_memory_region){
-		    .guest_phys_addr = GUEST_MMIO_HOLE_END,
-		    .memory_size = high,
-		    .userspace_addr = (uintptr_t)(mem->host + mem->low_size),
+			.guest_phys_addr = GUEST_MMIO_HOLE_END,
+			.memory_size = high,
+			.userspace_addr = (uintptr_t)(mem->host + mem->low_size),
 		};
 	if (ioctl(v->fd, VHOST_SET_OWNER) < 0 ||
 	    ioctl(v->fd, VHOST_GET_FEATURES, &v->features) < 0 ||
@@ -55,18 +55,19 @@ void vhost_close(struct vhost *v)
 static int start_queue(struct vhost *v, struct virtio_pci *vp, unsigned q, unsigned index)
 {
 	const struct virtqueue *vq = &vp->queues[q];
-	struct vhost_vring_state num = {.index = index, .num = vq->size};
-	struct vhost_vring_state base = {.index = index, .num = 0};
-	struct vhost_vring_file kick = {.index = index, .fd = virtio_pci_kick_fd(vp, q)};
-	struct vhost_vring_file call = {.index = index,
-					.fd = virtio_pci_irqfd(vp, vq->msix_vector)};
+	struct vhost_vring_state num = { .index = index, .num = vq->size };
+	struct vhost_vring_state base = { .index = index, .num = 0 };
+	struct vhost_vring_file kick = { .index = index, .fd = virtio_pci_kick_fd(vp, q) };
+	struct vhost_vring_file call = { .index = index,
+					 .fd = virtio_pci_irqfd(vp, vq->msix_vector) };
 	struct vhost_vring_addr addr = {
-	    .index = index,
-	    .desc_user_addr = (uintptr_t)guest_memory_ptr(vp->mem, vq->desc_addr, 16ull * vq->size),
-	    .avail_user_addr =
-		(uintptr_t)guest_memory_ptr(vp->mem, vq->avail_addr, 6 + 2ull * vq->size),
-	    .used_user_addr =
-		(uintptr_t)guest_memory_ptr(vp->mem, vq->used_addr, 6 + 8ull * vq->size),
+		.index = index,
+		.desc_user_addr =
+		    (uintptr_t)guest_memory_ptr(vp->mem, vq->desc_addr, 16ull * vq->size),
+		.avail_user_addr =
+		    (uintptr_t)guest_memory_ptr(vp->mem, vq->avail_addr, 6 + 2ull * vq->size),
+		.used_user_addr =
+		    (uintptr_t)guest_memory_ptr(vp->mem, vq->used_addr, 6 + 8ull * vq->size),
 	};
 
 	/* virtqueue_check() vouched for the rings when the driver enabled the queue. */
@@ -101,7 +102,7 @@ int vhost_start(struct vhost *v, struct virtio_pci *vp, unsigned first, unsigned
 void vhost_stop(struct vhost *v, unsigned first, unsigned count)
 {
 	for (unsigned i = 0; i < count; i++) {
-		struct vhost_vring_state base = {.index = i};
+		struct vhost_vring_state base = { .index = i };
 
 		/* Getting the base stops the ring. */
 		(void)ioctl(v->fd, VHOST_GET_VRING_BASE, &base);

@@ -14,7 +14,8 @@
 #define VHOST_QUEUES 2 /* rx and tx; the event queue stays ours */
 #define CONFIG_SIZE 8  /* guest_cid */
 
-int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, int vhost_fd, const struct guest_memory *mem)
+int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, int vhost_fd,
+		      const struct guest_memory *mem)
 {
 	int r;
 
@@ -77,15 +78,15 @@ static void vsock_config_read(struct virtio_pci *vp, uint32_t offset, uint8_t *d
 }
 
 static const struct virtio_device_ops vsock_ops = {
-    .device_type = VIRTIO_ID_VSOCK,
-    .pci_class = PCI_CLASS_OTHER,
-    .num_queues = 3,
-    .queue_max_size = VSOCK_QUEUE_SIZE,
-    .config_size = CONFIG_SIZE,
-    .config_read = vsock_config_read,
-    .queue_notify = vsock_notify,
-    .driver_ok = vsock_driver_ok,
-    .reset = vsock_reset,
+	.device_type = VIRTIO_ID_VSOCK,
+	.pci_class = PCI_CLASS_OTHER,
+	.num_queues = 3,
+	.queue_max_size = VSOCK_QUEUE_SIZE,
+	.config_size = CONFIG_SIZE,
+	.config_read = vsock_config_read,
+	.queue_notify = vsock_notify,
+	.driver_ok = vsock_driver_ok,
+	.reset = vsock_reset,
 };
 
 int virtio_vsock_init(struct virtio_vsock *vs, const struct virtio_host *host)

@@ -20,6 +20,7 @@ struct virtio_vsock {
 };
 
 /* Opens /dev/vhost-vsock and claims the context ID; errors are the user's to fix. */
-int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, int vhost_fd, const struct guest_memory *mem);
+int virtio_vsock_open(struct virtio_vsock *vs, uint64_t cid, int vhost_fd,
+		      const struct guest_memory *mem);
 int virtio_vsock_init(struct virtio_vsock *vs, const struct virtio_host *host);
 void virtio_vsock_done(struct virtio_vsock *vs);

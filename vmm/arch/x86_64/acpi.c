@@ -79,8 +79,8 @@ static void gas_io_byte(uint8_t *gas, uint16_t port)
 }
 
 /* Resource descriptors, built in place: little-endian fields after a fixed head. */
-static size_t put_resource(uint8_t *p, const uint8_t *head, size_t head_len, const uint64_t *fields, size_t n,
-			   size_t field_size)
+static size_t put_resource(uint8_t *p, const uint8_t *head, size_t head_len, const uint64_t *fields,
+			   size_t n, size_t field_size)
 {
 	memcpy(p, head, head_len);
 	for (size_t i = 0; i < n; i++)
@@ -90,12 +90,13 @@ static size_t put_resource(uint8_t *p, const uint8_t *head, size_t head_len, con
 }
 
 /* Word/DWord/QWord address space descriptors: producer, fixed min and max. */
-static size_t address_space(uint8_t *p, unsigned width, uint8_t resource_type, uint8_t type_flags, uint64_t min,
-			    uint64_t max)
+static size_t address_space(uint8_t *p, unsigned width, uint8_t resource_type, uint8_t type_flags,
+			    uint64_t min, uint64_t max)
 {
 	const uint8_t tag = width == 2 ? 0x88 : width == 4 ? 0x87 : 0x8a;
 	const uint16_t len = (uint16_t)(3 + 5 * width);
-	const uint8_t head[] = { tag, (uint8_t)len, (uint8_t)(len >> 8), resource_type, 0x0c, type_flags };
+	const uint8_t head[] = { tag,		(uint8_t)len, (uint8_t)(len >> 8),
+				 resource_type, 0x0c,	      type_flags };
 	const uint64_t fields[] = { 0, min, max, 0, max - min + 1 };
 
 	return put_resource(p, head, sizeof(head), fields, 5, width);
@@ -128,14 +129,23 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	/* Bus 16 + ports 8 + two I/O windows 32 + DWord 26 + QWord 46 + end 2 = 130. */
 	uint8_t pci_crs[160];
 	size_t pci_crs_len = pci_host_bridge_crs(pci_crs, mmio64_base);
-	/* Memory32Fixed: the ECAM area belongs to the motherboard, which is how Linux trusts the MCFG. */
+	/* Memory32Fixed: the ECAM area belongs to the motherboard, which is how Linux trusts the
+	 * MCFG. */
 	const uint8_t ecam_crs[] = {
-		0x86, 0x09, 0x00, 0x01,
-		(uint8_t)GUEST_PCI_ECAM_BASE, (uint8_t)(GUEST_PCI_ECAM_BASE >> 8),
-		(uint8_t)(GUEST_PCI_ECAM_BASE >> 16), (uint8_t)(GUEST_PCI_ECAM_BASE >> 24),
-		(uint8_t)GUEST_PCI_ECAM_SIZE, (uint8_t)(GUEST_PCI_ECAM_SIZE >> 8),
-		(uint8_t)(GUEST_PCI_ECAM_SIZE >> 16), (uint8_t)(GUEST_PCI_ECAM_SIZE >> 24),
-		0x79, 0x00,
+		0x86,
+		0x09,
+		0x00,
+		0x01,
+		(uint8_t)GUEST_PCI_ECAM_BASE,
+		(uint8_t)(GUEST_PCI_ECAM_BASE >> 8),
+		(uint8_t)(GUEST_PCI_ECAM_BASE >> 16),
+		(uint8_t)(GUEST_PCI_ECAM_BASE >> 24),
+		(uint8_t)GUEST_PCI_ECAM_SIZE,
+		(uint8_t)(GUEST_PCI_ECAM_SIZE >> 8),
+		(uint8_t)(GUEST_PCI_ECAM_SIZE >> 16),
+		(uint8_t)(GUEST_PCI_ECAM_SIZE >> 24),
+		0x79,
+		0x00,
 	};
 	/* Extended Interrupt descriptor: consumer, edge, active-high, exclusive, one GSI. */
 	const uint8_t ged_crs[] = {
@@ -143,13 +153,32 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	};
 	/* I/O 0x3f8..0x3ff (16-bit decode) and IRQ 4. */
 	const uint8_t com1_crs[] = {
-		0x47, 0x01, PORT_COM1 & 0xff, PORT_COM1 >> 8, PORT_COM1 & 0xff, PORT_COM1 >> 8, 0x01, 0x08,
-		0x22, 1 << IRQ_COM1, 0x00, 0x79, 0x00,
+		0x47,
+		0x01,
+		PORT_COM1 & 0xff,
+		PORT_COM1 >> 8,
+		PORT_COM1 & 0xff,
+		PORT_COM1 >> 8,
+		0x01,
+		0x08,
+		0x22,
+		1 << IRQ_COM1,
+		0x00,
+		0x79,
+		0x00,
 	};
 	/* One I/O port, 16-bit decode. */
 	const uint8_t pvpanic_crs[] = {
-		0x47, 0x01, PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8, PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8,
-		0x01, 0x01, 0x79, 0x00,
+		0x47,
+		0x01,
+		PORT_PVPANIC & 0xff,
+		PORT_PVPANIC >> 8,
+		PORT_PVPANIC & 0xff,
+		PORT_PVPANIC >> 8,
+		0x01,
+		0x01,
+		0x79,
+		0x00,
 	};
 
 	aml_scope_begin(a, "\\_SB");
@@ -161,7 +190,8 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	aml_integer(a, 0);
 	aml_end(a);
 
-	/* hardware-reduced ACPI has no fixed power button: the GED turns our interrupt into a Notify. */
+	/* hardware-reduced ACPI has no fixed power button: the GED turns our interrupt into a
+	 * Notify. */
 	aml_device_begin(a, "GED0");
 	aml_name(a, "_HID");
 	aml_string(a, "ACPI0013");
@@ -199,7 +229,8 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	aml_integer(a, 0);
 	aml_name(a, "_CRS");
 	aml_buffer(a, pci_crs, pci_crs_len);
-	/* Legacy interrupts, for devices given to the guest whole (VFIO): each slot's pins on the IOAPIC. */
+	/* Legacy interrupts, for devices given to the guest whole (VFIO): each slot's pins on the
+	 * IOAPIC. */
 	aml_name(a, "_PRT");
 	aml_package_begin(a, (PCI_SLOTS - 1) * 4);
 	for (unsigned slot = 1; slot < PCI_SLOTS; slot++)
@@ -275,8 +306,9 @@ static uint64_t write_fadt(struct table_writer *w, uint64_t dsdt)
 	header_init(t, "FACP", ACPI_FADT_SIZE, 6);
 	put_le32(t + 40, (uint32_t)dsdt);
 	put_le16(t + 109, FADT_BOOT_ARCH_NO_VGA | FADT_BOOT_ARCH_NO_CMOS_RTC);
-	put_le32(t + ACPI_FADT_FLAGS_OFFSET, ACPI_FADT_FLAG_HW_REDUCED | ACPI_FADT_FLAG_RESET_REG_SUP |
-						     ACPI_FADT_FLAG_PWR_BUTTON | ACPI_FADT_FLAG_SLP_BUTTON);
+	put_le32(t + ACPI_FADT_FLAGS_OFFSET,
+		 ACPI_FADT_FLAG_HW_REDUCED | ACPI_FADT_FLAG_RESET_REG_SUP |
+		     ACPI_FADT_FLAG_PWR_BUTTON | ACPI_FADT_FLAG_SLP_BUTTON);
 	gas_io_byte(t + 116, PORT_ACPI_RESET);
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = 5; /* FADT minor version: ACPI 6.5 */
@@ -303,8 +335,8 @@ static uint64_t write_madt(struct table_writer *w, unsigned ncpus)
 	for (unsigned i = 0; i < ncpus; i++, e += 8) {
 		e[0] = MADT_TYPE_LOCAL_APIC;
 		e[1] = 8;
-		e[2] = (uint8_t)i; /* ACPI processor UID */
-		e[3] = (uint8_t)i; /* APIC ID, as CPUID reports it */
+		e[2] = (uint8_t)i;  /* ACPI processor UID */
+		e[3] = (uint8_t)i;  /* APIC ID, as CPUID reports it */
 		put_le32(e + 4, 1); /* enabled */
 	}
 	e[0] = MADT_TYPE_IO_APIC;
@@ -357,8 +389,8 @@ static uint64_t write_xsdt(struct table_writer *w, const uint64_t *tables, size_
 	return gpa;
 }
 
-int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, uint64_t pci_mmio64_base,
-		      size_t *ret_size)
+int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus,
+		      uint64_t pci_mmio64_base, size_t *ret_size)
 {
 	struct table_writer w = { .dst = dst, .max = max, .base_gpa = base_gpa };
 	uint64_t rsdp_gpa, tables[3];

@@ -12,8 +12,8 @@
  * and pvpanic. They are built into dst, which the guest sees at base_gpa; the
  * RSDP comes first, at base_gpa itself.
  */
-int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus, uint64_t pci_mmio64_base,
-		      size_t *ret_size);
+int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus,
+		      uint64_t pci_mmio64_base, size_t *ret_size);
 
 uint8_t acpi_checksum(const uint8_t *data, size_t len);
 

@@ -171,8 +171,8 @@ void aml_eisaid(struct aml *a, const char *id)
 		}
 	}
 	uint16_t vendor = (uint16_t)((id[0] - 0x40) << 10 | (id[1] - 0x40) << 5 | (id[2] - 0x40));
-	v = (uint32_t)(vendor >> 8) | (uint32_t)(vendor & 0xff) << 8 | (uint32_t)(d[0] << 4 | d[1]) << 16 |
-	    (uint32_t)(d[2] << 4 | d[3]) << 24;
+	v = (uint32_t)(vendor >> 8) | (uint32_t)(vendor & 0xff) << 8 |
+	    (uint32_t)(d[0] << 4 | d[1]) << 16 | (uint32_t)(d[2] << 4 | d[3]) << 24;
 	aml_byte(a, AML_DWORD_PREFIX);
 	for (size_t i = 0; i < 4; i++)
 		aml_byte(a, (uint8_t)(v >> (8 * i)));

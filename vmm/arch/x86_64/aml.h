@@ -45,5 +45,6 @@ void aml_notify(struct aml *a, const char *path, uint64_t value);
 /* LEqual(ArgN, value) */
 void aml_arg_equals(struct aml *a, unsigned arg, uint64_t value);
 
-/* Encodes a PkgLength for contents of the given size; returns its byte count (1..4), 0 if too big. */
+/* Encodes a PkgLength for contents of the given size; returns its byte count (1..4), 0 if too big.
+ */
 size_t aml_pkg_length_encode(size_t contents, uint8_t out[4]);

@@ -32,14 +32,15 @@
 static uint64_t kernel_runtime_end(const struct bzimage *kernel, uint64_t load_end)
 {
 	/* A relocatable kernel decompresses itself to pref_address when loaded below it. */
-	uint64_t start = kernel->pref_address > GUEST_KERNEL_ADDR ? kernel->pref_address : GUEST_KERNEL_ADDR;
+	uint64_t start =
+	    kernel->pref_address > GUEST_KERNEL_ADDR ? kernel->pref_address : GUEST_KERNEL_ADDR;
 	uint64_t end = start + kernel->init_size;
 
 	return end > load_end ? end : load_end;
 }
 
-static int place_initrd(const struct guest_memory *mem, const struct bzimage *kernel, uint64_t kernel_end,
-			uint64_t initrd_size, uint64_t *ret_addr)
+static int place_initrd(const struct guest_memory *mem, const struct bzimage *kernel,
+			uint64_t kernel_end, uint64_t initrd_size, uint64_t *ret_addr)
 {
 	/* initrd_addr_max is the address of the last byte the initrd may occupy. */
 	uint64_t limit = (uint64_t)kernel->initrd_addr_max + 1;
@@ -48,10 +49,11 @@ static int place_initrd(const struct guest_memory *mem, const struct bzimage *ke
 	if (limit > mem->low_size)
 		limit = mem->low_size;
 	if (initrd_size > limit || ALIGN_DOWN(limit - initrd_size, 4096) < kernel_end)
-		return log_error_errno(ENOSPC,
-				       "The initrd (%llu MiB) does not fit in the guest's RAM below %llu MiB "
-				       "beside the kernel (which needs up to %llu MiB): give the VM more memory",
-				       MiB(initrd_size + (1 << 20) - 1), MiB(limit), MiB(kernel_end));
+		return log_error_errno(
+		    ENOSPC,
+		    "The initrd (%llu MiB) does not fit in the guest's RAM below %llu MiB "
+		    "beside the kernel (which needs up to %llu MiB): give the VM more memory",
+		    MiB(initrd_size + (1 << 20) - 1), MiB(limit), MiB(kernel_end));
 	addr = ALIGN_DOWN(limit - initrd_size, 4096);
 	*ret_addr = addr;
 	return 0;
@@ -66,11 +68,15 @@ static int place_initrd(const struct guest_memory *mem, const struct bzimage *ke
 static void write_reset_vector(const struct guest_memory *mem)
 {
 	static const uint8_t stub[] = {
-		0xba, PORT_ACPI_RESET & 0xff, PORT_ACPI_RESET >> 8, /* mov dx, PORT_ACPI_RESET */
-		0xb0, ACPI_RESET_VALUE,                             /* mov al, ACPI_RESET_VALUE */
-		0xee,                                               /* out dx, al */
-		0xf4,                                               /* 1: hlt */
-		0xeb, 0xfd,                                         /* jmp 1b */
+		0xba,
+		PORT_ACPI_RESET & 0xff,
+		PORT_ACPI_RESET >> 8, /* mov dx, PORT_ACPI_RESET */
+		0xb0,
+		ACPI_RESET_VALUE, /* mov al, ACPI_RESET_VALUE */
+		0xee,		  /* out dx, al */
+		0xf4,		  /* 1: hlt */
+		0xeb,
+		0xfd, /* jmp 1b */
 	};
 	uint8_t *dst = guest_memory_ptr(mem, GUEST_RESET_VECTOR, sizeof(stub));
 
@@ -79,7 +85,8 @@ static void write_reset_vector(const struct guest_memory *mem)
 }
 
 int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel, int initrd_fd,
-		   uint64_t initrd_size, const char *cmdline, uint64_t rsdp_addr, struct boot_layout *ret)
+		   uint64_t initrd_size, const char *cmdline, uint64_t rsdp_addr,
+		   struct boot_layout *ret)
 {
 	size_t payload_size = kernel->size - kernel->setup_size;
 	size_t cmdline_len = strlen(cmdline);
@@ -90,13 +97,15 @@ int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel,
 	int r;
 
 	if (cmdline_len > kernel->cmdline_size || cmdline_len >= GUEST_CMDLINE_MAX)
-		return log_error_errno(E2BIG, "The kernel command line is %zu bytes; this kernel takes at most %u",
-				       cmdline_len, kernel->cmdline_size);
+		return log_error_errno(
+		    E2BIG, "The kernel command line is %zu bytes; this kernel takes at most %u",
+		    cmdline_len, kernel->cmdline_size);
 
 	kernel_end = kernel_runtime_end(kernel, GUEST_KERNEL_ADDR + payload_size);
 	if (kernel_end > mem->low_size)
-		return log_error_errno(ENOSPC, "The kernel needs %llu MiB of RAM to boot; the VM has %llu MiB",
-				       MiB(kernel_end + (1 << 20) - 1), MiB(mem->size));
+		return log_error_errno(
+		    ENOSPC, "The kernel needs %llu MiB of RAM to boot; the VM has %llu MiB",
+		    MiB(kernel_end + (1 << 20) - 1), MiB(mem->size));
 
 	dst = guest_memory_ptr(mem, GUEST_KERNEL_ADDR, payload_size);
 	if (!dst)
@@ -107,7 +116,8 @@ int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel,
 		r = place_initrd(mem, kernel, kernel_end, initrd_size, &initrd_addr);
 		if (r < 0)
 			return r;
-		r = pread_full(initrd_fd, guest_memory_ptr(mem, initrd_addr, initrd_size), initrd_size, 0);
+		r = pread_full(initrd_fd, guest_memory_ptr(mem, initrd_addr, initrd_size),
+			       initrd_size, 0);
 		if (r < 0)
 			return log_error_errno(r, "Cannot read the initrd: %m");
 	}

@@ -9,7 +9,7 @@
 
 /* Where the loader put things, for the vCPU's first registers and for logs. */
 struct boot_layout {
-	uint64_t entry;       /* 64-bit entry point */
+	uint64_t entry;	      /* 64-bit entry point */
 	uint64_t boot_params; /* the zero page, passed in %rsi */
 	uint64_t kernel_end;  /* end of what the kernel may use before it reads the e820 map */
 	uint64_t initrd_addr;
@@ -24,4 +24,5 @@ struct boot_layout {
  * -EIO (the initrd could not be read), each logged with what was involved.
  */
 int x86_load_linux(const struct guest_memory *mem, const struct bzimage *kernel, int initrd_fd,
-		   uint64_t initrd_size, const char *cmdline, uint64_t rsdp_addr, struct boot_layout *ret);
+		   uint64_t initrd_size, const char *cmdline, uint64_t rsdp_addr,
+		   struct boot_layout *ret);

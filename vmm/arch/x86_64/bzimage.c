@@ -41,7 +41,8 @@ int bzimage_parse(const uint8_t *data, size_t size, struct bzimage *ret, const c
 	/* xloadflags exists since 2.12; without XLF_KERNEL_64 there is no 64-bit entry point. */
 	k.xloadflags = k.version >= 0x020c ? get_le16(data + OFF_XLOADFLAGS) : 0;
 	if (!(k.xloadflags & BZ_XLF_KERNEL_64))
-		return refuse(ret_reason, "the kernel has no 64-bit entry point (not an x86_64 kernel?)");
+		return refuse(ret_reason,
+			      "the kernel has no 64-bit entry point (not an x86_64 kernel?)");
 
 	k.loadflags = data[OFF_LOADFLAGS];
 	if (!(k.loadflags & BZ_LOADFLAG_LOADED_HIGH))
@@ -50,7 +51,8 @@ int bzimage_parse(const uint8_t *data, size_t size, struct bzimage *ret, const c
 	setup_sects = data[OFF_SETUP_SECTS] ? data[OFF_SETUP_SECTS] : 4;
 	k.setup_size = (size_t)(setup_sects + 1) * 512;
 	if (k.setup_size >= size)
-		return refuse(ret_reason, "the setup header claims more setup code than the file holds");
+		return refuse(ret_reason,
+			      "the setup header claims more setup code than the file holds");
 
 	k.header_end = OFF_HEADER + data[OFF_JUMP + 1];
 	if (k.header_end > BZ_SETUP_HEADER_LIMIT)

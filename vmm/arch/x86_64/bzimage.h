@@ -11,9 +11,9 @@
 struct bzimage {
 	const uint8_t *data;
 	size_t size;
-	uint16_t version;    /* boot protocol, e.g. 0x020f */
-	size_t setup_size;   /* boot sector + real-mode setup, not loaded for the 64-bit entry */
-	size_t header_end;   /* the setup header is [0x1f1, header_end) */
+	uint16_t version;  /* boot protocol, e.g. 0x020f */
+	size_t setup_size; /* boot sector + real-mode setup, not loaded for the 64-bit entry */
+	size_t header_end; /* the setup header is [0x1f1, header_end) */
 	uint8_t loadflags;
 	uint16_t xloadflags;
 	uint32_t initrd_addr_max;

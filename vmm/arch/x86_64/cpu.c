@@ -59,8 +59,8 @@ static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 
 #define GDT_ENTRIES 5
 #define GDT_FLAGS_CODE64 0xa09b /* 64-bit code, present, ring 0 */
-#define GDT_FLAGS_DATA 0xc093   /* flat read/write data */
-#define GDT_FLAGS_TSS 0x808b    /* busy TSS: VMX entry checks want a usable TR */
+#define GDT_FLAGS_DATA 0xc093	/* flat read/write data */
+#define GDT_FLAGS_TSS 0x808b	/* busy TSS: VMX entry checks want a usable TR */
 
 int x86_write_boot_structures(const struct guest_memory *mem)
 {
@@ -76,7 +76,8 @@ int x86_write_boot_structures(const struct guest_memory *mem)
 	memset(pml4, 0, 6 * 4096);
 	put_le64(pml4, (GUEST_PML4_ADDR + 4096) | PTE_PRESENT | PTE_WRITE);
 	for (uint64_t i = 0; i < 4; i++) {
-		put_le64(pdpt + 8 * i, (GUEST_PML4_ADDR + (2 + i) * 4096) | PTE_PRESENT | PTE_WRITE);
+		put_le64(pdpt + 8 * i,
+			 (GUEST_PML4_ADDR + (2 + i) * 4096) | PTE_PRESENT | PTE_WRITE);
 		for (uint64_t j = 0; j < 512; j++)
 			put_le64(pd + i * 4096 + 8 * j,
 				 (i << 30 | j << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE);

@@ -54,7 +54,8 @@ static uint32_t order_base_2(uint32_t n)
 	return bits;
 }
 
-static void fixup_extended_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned cpu_count)
+static void fixup_extended_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id,
+				    unsigned cpu_count)
 {
 	switch (e->index) {
 	case 0: /* SMT level: one thread per core */
@@ -84,7 +85,8 @@ void cpuid_fixup(struct kvm_cpuid2 *cpuid, unsigned cpu_index, unsigned cpu_coun
 
 		switch (e->function) {
 		case 0x1:
-			e->ebx = (e->ebx & 0x0000ffff) | (uint32_t)apic_id << 24 | (uint32_t)cpu_count << 16;
+			e->ebx = (e->ebx & 0x0000ffff) | (uint32_t)apic_id << 24 |
+				 (uint32_t)cpu_count << 16;
 			e->ecx |= LEAF1_ECX_HYPERVISOR;
 			if (cpu_count > 1)
 				e->edx |= LEAF1_EDX_HTT;
@@ -92,7 +94,8 @@ void cpuid_fixup(struct kvm_cpuid2 *cpuid, unsigned cpu_index, unsigned cpu_coun
 				e->edx &= ~LEAF1_EDX_HTT;
 			break;
 		case 0x4:
-			/* EAX[31:26]: cores per package - 1; EAX[25:14]: threads sharing this cache - 1. */
+			/* EAX[31:26]: cores per package - 1; EAX[25:14]: threads sharing this cache
+			 * - 1. */
 			e->eax &= 0x00003fff;
 			if (e->eax & 0x1f) {
 				uint32_t sharing = ((e->eax >> 5) & 7) >= 3 ? cpu_count - 1 : 0;
@@ -105,12 +108,13 @@ void cpuid_fixup(struct kvm_cpuid2 *cpuid, unsigned cpu_index, unsigned cpu_coun
 			break;
 		case 0x80000008:
 			/* ECX[15:12]: APIC ID bits for cores, ECX[7:0]: cores - 1. */
-			e->ecx = (e->ecx & ~0xf0ffu) | order_base_2(cpu_count) << 12 | (cpu_count - 1);
+			e->ecx =
+			    (e->ecx & ~0xf0ffu) | order_base_2(cpu_count) << 12 | (cpu_count - 1);
 			break;
 		case 0x8000001e:
 			e->eax = apic_id;
 			e->ebx = cpu_index & 0xff; /* core ID, one thread per core */
-			e->ecx = 0;                /* node 0, one node per package */
+			e->ecx = 0;		   /* node 0, one node per package */
 			break;
 		default:
 			break;

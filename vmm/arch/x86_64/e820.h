@@ -17,5 +17,6 @@ struct e820_entry {
 
 #define E820_MAX_ENTRIES 8
 
-/* The memory map the guest sees: low RAM, the legacy BIOS hole, RAM below the MMIO hole and above 4 GiB. */
+/* The memory map the guest sees: low RAM, the legacy BIOS hole, RAM below the MMIO hole and above 4
+ * GiB. */
 size_t e820_build(const struct guest_memory *mem, struct e820_entry entries[E820_MAX_ENTRIES]);

@@ -43,10 +43,11 @@
 #define PORT_ACPI_RESET 0x602
 #define ACPI_RESET_VALUE 0x1
 #define PORT_PCI_CONFIG_ADDRESS 0xcf8 /* and the data port at 0xcfc */
-#define PORT_PVPANIC 0x505 /* where QEMU puts it, and so where guests look first */
+#define PORT_PVPANIC 0x505	      /* where QEMU puts it, and so where guests look first */
 
 /* Interrupt lines (IOAPIC pins). */
 #define IRQ_COM1 4
 #define GSI_POWER_BUTTON 16 /* the ACPI GED's interrupt, edge-triggered */
-/* PCI INTx: pins A-D of slot N on GSIs 20-23, swizzled as behind a bridge; level, active-low (the _PRT). */
+/* PCI INTx: pins A-D of slot N on GSIs 20-23, swizzled as behind a bridge; level, active-low (the
+ * _PRT). */
 #define GSI_PCI_INTX_BASE 20

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What every part of phyllomed shares: the journal, the PCI names. */
 #include <stdarg.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -22,4 +23,11 @@ void daemon_log(const char *machine, int priority, const char *format, ...)
 		(void)sd_journal_send("MESSAGE=%s", message, "PRIORITY=%i", priority, NULL);
 	if (isatty(STDERR_FILENO))
 		g_printerr("%s%s%s\n", machine ? machine : "", machine ? ": " : "", message);
+}
+
+PciNames *daemon_pci_names(Daemon *d)
+{
+	if (!d->pci_names)
+		d->pci_names = pci_names_new();
+	return d->pci_names;
 }
