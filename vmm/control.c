@@ -16,14 +16,6 @@
 #include "cleanup.h"
 #include "log.h"
 #include "unix-socket.h"
-#include "vm.h"
-
-const char *vm_state_name(struct vm *vm)
-{
-	if (vm_stopping(vm) || vm->power_button_pressed)
-		return "shutting-down";
-	return vm_paused(vm) ? "paused" : "running";
-}
 
 static void connection_close(struct control_connection *conn)
 {
@@ -81,10 +73,10 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	struct control *c = userdata;
 	int r;
 
-	if (vm_stopping(c->vm))
+	if (c->ops->stopping(c->opaque))
 		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_SHUTTING_DOWN,
 					"The VM is stopping");
-	r = vm_pause(c->vm);
+	r = c->ops->pause(c->opaque);
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, -r, "Cannot pause: %s", strerror(-r));
 	control_state_changed(c);
@@ -94,7 +86,7 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int method_resume(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct control *c = userdata;
-	int r = vm_resume(c->vm);
+	int r = c->ops->resume(c->opaque);
 
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, -r, "Cannot resume: %s", strerror(-r));
@@ -106,11 +98,11 @@ static int method_power_button(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	struct control *c = userdata;
 
-	if (vm_paused(c->vm))
+	if (c->ops->paused(c->opaque))
 		return sd_bus_error_set(
 		    error, PHYLLOME_VMM1_ERROR_PAUSED,
 		    "The VM is paused: a paused guest cannot see the power button");
-	vm_press_power_button(c->vm, "control channel");
+	c->ops->power_button(c->opaque);
 	control_state_changed(c);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -120,7 +112,7 @@ static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	struct control *c = userdata;
 
 	log_notice("Resetting the VM (control channel)");
-	vm_request_stop(c->vm, VM_STOP_RESET);
+	c->ops->reset(c->opaque);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -129,7 +121,7 @@ static int method_quit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	struct control *c = userdata;
 
 	log_notice("Stopping the VM at once (control channel)");
-	vm_request_stop(c->vm, VM_STOP_HOST);
+	c->ops->quit(c->opaque);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -139,7 +131,7 @@ static int property_state(sd_bus *bus, const char *path, const char *interface,
 {
 	struct control *c = userdata;
 
-	return sd_bus_message_append(reply, "s", vm_state_name(c->vm));
+	return sd_bus_message_append(reply, "s", c->ops->state(c->opaque));
 }
 
 static int property_vcpus(sd_bus *bus, const char *path, const char *interface,
@@ -148,7 +140,7 @@ static int property_vcpus(sd_bus *bus, const char *path, const char *interface,
 {
 	struct control *c = userdata;
 
-	return sd_bus_message_append(reply, "u", c->vm->vcpu_count);
+	return sd_bus_message_append(reply, "u", c->ops->vcpus);
 }
 
 static int property_memory(sd_bus *bus, const char *path, const char *interface,
@@ -157,7 +149,7 @@ static int property_memory(sd_bus *bus, const char *path, const char *interface,
 {
 	struct control *c = userdata;
 
-	return sd_bus_message_append(reply, "t", (uint64_t)c->vm->config->memory);
+	return sd_bus_message_append(reply, "t", c->ops->memory);
 }
 
 static int property_devices(sd_bus *bus, const char *path, const char *interface,
@@ -166,14 +158,10 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 {
 	struct control *c = userdata;
 	int r = sd_bus_message_open_container(reply, 'a', "s");
+	const char *name;
 
-	/* The platform's port-decoding devices (the host bridge among them, by its config ports),
-	 * then the PCI functions behind it (fixed once the VM runs). */
-	for (unsigned i = 0; r >= 0 && i < c->vm->io.count; i++)
-		r = sd_bus_message_append(reply, "s", c->vm->io.ranges[i].name);
-	for (unsigned slot = 1; r >= 0 && slot < PCI_SLOTS; slot++)
-		if (c->vm->pci.devices[slot])
-			r = sd_bus_message_append(reply, "s", c->vm->pci.devices[slot]->name);
+	for (unsigned i = 0; r >= 0 && (name = c->ops->device_name(c->opaque, i)); i++)
+		r = sd_bus_message_append(reply, "s", name);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -183,7 +171,7 @@ static int property_panicked(sd_bus *bus, const char *path, const char *interfac
 {
 	struct control *c = userdata;
 
-	return sd_bus_message_append(reply, "b", (int)(atomic_load(&c->vm->panic_events) != 0));
+	return sd_bus_message_append(reply, "b", (int)c->ops->panicked(c->opaque));
 }
 
 static const sd_bus_vtable vmm_vtable[] = {
@@ -211,7 +199,7 @@ void control_state_changed(struct control *c)
 		if (!conn->bus)
 			continue;
 		(void)sd_bus_emit_signal(conn->bus, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
-					 "StateChanged", "s", vm_state_name(c->vm));
+					 "StateChanged", "s", c->ops->state(c->opaque));
 		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH,
 						     PHYLLOME_VMM1_INTERFACE, "State", NULL);
 		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
@@ -300,14 +288,15 @@ static int listen_on(struct control *c, int fd)
 	return event_loop_add(c->loop, &c->listen_watch, EPOLLIN);
 }
 
-int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path,
-		 int fd)
+int control_open(struct control *c, const struct control_ops *ops, void *opaque,
+		 struct event_loop *loop, const char *path, int fd)
 {
 	bool listening = true;
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	c->vm = vm;
+	c->ops = ops;
+	c->opaque = opaque;
 	c->loop = loop;
 	c->listen_watch.fd = -1;
 	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)

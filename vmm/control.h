@@ -9,8 +9,25 @@
 
 #define CONTROL_MAX_CONNECTIONS 4
 
-struct vm;
 struct control;
+
+/* What the control channel asks of the VM it controls (opaque: the VM). */
+struct control_ops {
+	/* "running", "paused" or "shutting-down". */
+	const char *(*state)(void *opaque);
+	bool (*stopping)(void *opaque);
+	bool (*paused)(void *opaque);
+	int (*pause)(void *opaque);
+	int (*resume)(void *opaque);
+	void (*power_button)(void *opaque);
+	void (*reset)(void *opaque);
+	void (*quit)(void *opaque);
+	bool (*panicked)(void *opaque);
+	/* The device names the Devices property lists, in order; NULL past the last. */
+	const char *(*device_name)(void *opaque, unsigned index);
+	unsigned vcpus;
+	uint64_t memory;
+};
 
 struct control_connection {
 	struct control *control;
@@ -23,7 +40,8 @@ struct control_connection {
  * dbus/org.phyllome.VMM1.xml) on a unix socket, served from the main loop.
  */
 struct control {
-	struct vm *vm;
+	const struct control_ops *ops;
+	void *opaque;
 	struct event_loop *loop;
 	struct watch listen_watch;
 	char *socket_path; /* removed at close when we created it */
@@ -31,10 +49,9 @@ struct control {
 };
 
 /* path: a socket to create; fd: an inherited listening or connected socket (-1: none). */
-int control_open(struct control *c, struct vm *vm, struct event_loop *loop, const char *path,
-		 int fd);
+int control_open(struct control *c, const struct control_ops *ops, void *opaque,
+		 struct event_loop *loop, const char *path, int fd);
 void control_close(struct control *c);
 /* Emits StateChanged with the VM's current state to every peer. */
 void control_state_changed(struct control *c);
 void control_guest_panicked(struct control *c, bool crash_kernel_loaded);
-const char *vm_state_name(struct vm *vm);

@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "pause.h"
-#include "vm.h"
+
+static void request_stop(struct vcpu *vcpu, enum vm_stop_reason reason)
+{
+	vcpu->host->request_stop(vcpu->host->opaque, reason);
+}
 
 static void kick_handler(int sig)
 {
@@ -29,15 +32,15 @@ int vcpu_install_kick_handler(void)
 	return 0;
 }
 
-int vcpu_create(struct vm *vm, unsigned index, struct vcpu *ret)
+int vcpu_create(const struct vcpu_host *host, unsigned index, struct vcpu *ret)
 {
-	struct vcpu v = { .vm = vm, .index = index, .fd = -1 };
+	struct vcpu v = { .host = host, .index = index, .fd = -1 };
 	void *run;
 
-	v.fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	v.fd = ioctl(host->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v.fd < 0)
 		return log_error_errno(errno, "KVM_CREATE_VCPU %u: %m", index);
-	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd, 0);
+	run = mmap(NULL, host->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd, 0);
 	if (run == MAP_FAILED) {
 		int r = log_error_errno(errno, "mmap of vCPU %u's kvm_run: %m", index);
 		close(v.fd);
@@ -67,8 +70,8 @@ static void handle_io(struct vcpu *vcpu)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-		io_bus_access(&vcpu->vm->io, run->io.port, data, run->io.size,
-			      run->io.direction == KVM_EXIT_IO_OUT);
+		trap_access(vcpu->host->pio, run->io.port, data, run->io.size,
+			    run->io.direction == KVM_EXIT_IO_OUT);
 }
 
 static void handle_mmio(struct vcpu *vcpu)
@@ -77,22 +80,21 @@ static void handle_mmio(struct vcpu *vcpu)
 	unsigned len =
 	    run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : sizeof(run->mmio.data);
 
-	mmio_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
-			run->mmio.is_write);
+	trap_access(vcpu->host->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 }
 
 static void handle_system_event(struct vcpu *vcpu)
 {
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(vcpu->vm, VM_STOP_POWEROFF);
+		request_stop(vcpu, VM_STOP_POWEROFF);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(vcpu->vm, VM_STOP_RESET);
+		request_stop(vcpu, VM_STOP_RESET);
 		break;
 	default:
 		log_error("vCPU %u: system event %u", vcpu->index, vcpu->run->system_event.type);
-		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
+		request_stop(vcpu, VM_STOP_CRASH);
 		break;
 	}
 }
@@ -119,25 +121,25 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SHUTDOWN:
 		log_error("vCPU %u: the guest triple-faulted", vcpu->index);
 		log_crash_state(vcpu);
-		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
+		request_stop(vcpu, VM_STOP_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		log_error("vCPU %u: KVM internal error, suberror %u", vcpu->index,
 			  run->internal.suberror);
 		log_crash_state(vcpu);
-		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
+		request_stop(vcpu, VM_STOP_CRASH);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		log_error("vCPU %u: KVM could not enter the guest, hardware reason 0x%llx",
 			  vcpu->index,
 			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		log_crash_state(vcpu);
-		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
+		request_stop(vcpu, VM_STOP_CRASH);
 		return false;
 	default:
 		log_error("vCPU %u: unexpected KVM exit reason %u", vcpu->index, run->exit_reason);
 		log_crash_state(vcpu);
-		vm_request_stop(vcpu->vm, VM_STOP_CRASH);
+		request_stop(vcpu, VM_STOP_CRASH);
 		return false;
 	}
 }
@@ -150,27 +152,24 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	if (sandbox_enter(&vcpu->vm->sandbox, SANDBOX_VCPU) < 0) {
-		vm_request_stop(vcpu->vm, VM_STOP_ERROR);
-		vcpu_thread_ended(vcpu->vm);
+	if (sandbox_enter(vcpu->host->sandbox, SANDBOX_VCPU) < 0) {
+		request_stop(vcpu, VM_STOP_ERROR);
+		gate_thread_ended(vcpu->host->gate);
 		return NULL;
 	}
 
-	while (!vm_stopping(vcpu->vm)) {
-		vcpu_park_if_paused(vcpu);
-		if (vm_stopping(vcpu->vm))
-			break;
+	while (gate_pass(vcpu->host->gate, &vcpu->run->immediate_exit)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			log_error_errno(errno, "vCPU %u: KVM_RUN: %m", vcpu->index);
-			vm_request_stop(vcpu->vm, VM_STOP_ERROR);
+			request_stop(vcpu, VM_STOP_ERROR);
 			break;
 		}
 		if (!handle_exit(vcpu))
 			break;
 	}
-	vcpu_thread_ended(vcpu->vm);
+	gate_thread_ended(vcpu->host->gate);
 	return NULL;
 }
 
@@ -179,10 +178,10 @@ int vcpu_start(struct vcpu *vcpu)
 	char name[16];
 	int r;
 
-	vcpu_thread_began(vcpu->vm);
+	gate_thread_began(vcpu->host->gate);
 	r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (r != 0)
-		vcpu_thread_ended(vcpu->vm);
+		gate_thread_ended(vcpu->host->gate);
 	if (r != 0)
 		return log_error_errno(r, "Cannot start vCPU thread %u: %m", vcpu->index);
 	vcpu->thread_started = true;
@@ -210,7 +209,7 @@ void vcpu_join(struct vcpu *vcpu)
 void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (vcpu->run)
-		munmap(vcpu->run, vcpu->vm->run_size);
+		munmap(vcpu->run, vcpu->host->run_size);
 	vcpu->run = NULL;
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);

@@ -5,10 +5,26 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-struct vm;
+#include "gate.h"
+#include "sandbox.h"
+#include "stop-reason.h"
+#include "trap.h"
+
+/* What a vCPU thread needs of the machine it belongs to, and nothing more. */
+struct vcpu_host {
+	int vm_fd;
+	size_t run_size; /* of each vCPU's kvm_run */
+	const struct trap_table *pio;
+	const struct trap_table *mmio;
+	struct vcpu_gate *gate;
+	const struct sandbox_config *sandbox;
+	/* From the vCPU thread: the VM must stop, for this reason. */
+	void (*request_stop)(void *opaque, enum vm_stop_reason reason);
+	void *opaque;
+};
 
 struct vcpu {
-	struct vm *vm;
+	const struct vcpu_host *host;
 	unsigned index;
 	int fd;
 	struct kvm_run *run;
@@ -19,7 +35,7 @@ struct vcpu {
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-int vcpu_create(struct vm *vm, unsigned index, struct vcpu *ret);
+int vcpu_create(const struct vcpu_host *host, unsigned index, struct vcpu *ret);
 int vcpu_start(struct vcpu *vcpu);
 /* Makes the vCPU leave KVM_RUN and its thread end; then vcpu_join() waits for it. */
 void vcpu_kick(struct vcpu *vcpu);

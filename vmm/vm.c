@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The VM: KVM, guest memory, vCPUs and the main loop; its devices are in vm-devices.c. */
 #include "vm.h"
 
 #include <errno.h>
@@ -13,31 +14,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "arch/x86_64/acpi.h"
-#include "arch/x86_64/boot.h"
-#include "arch/x86_64/cpu.h"
-#include "arch/x86_64/cpuid.h"
-#include "arch/x86_64/layout.h"
+#include "arch/arch.h"
 #include "cleanup.h"
 #include "log.h"
-#include "vcpu.h"
 
 #define KVM_API_VERSION_REQUIRED 12
 /* While console input waits for the guest to drain the UART, look again this often. */
 #define INPUT_RETRY_MS 20
-
-static const struct {
-	int cap;
-	const char *name;
-} required_caps[] = {
-	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel interrupt controllers)" },
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-	{ KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel PIT)" },
-	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
-};
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
 {
@@ -46,6 +29,54 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
 
 	if (atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
 		(void)write(vm->stop_watch.fd, &one, sizeof(one));
+	/* vCPUs waiting at a pause must see the end too. */
+	gate_stop(&vm->gate);
+}
+
+static void vcpu_request_stop(void *opaque, enum vm_stop_reason reason)
+{
+	vm_request_stop(opaque, reason);
+}
+
+int vm_pause(struct vm *vm)
+{
+	if (!gate_close(&vm->gate))
+		return 0;
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	gate_wait_parked(&vm->gate);
+
+	/* The guest's clock stops here and goes on from here on resume. */
+	vm->paused_clock_saved = ioctl(vm->vm_fd, KVM_GET_CLOCK, &vm->paused_clock) == 0;
+	if (!vm->paused_clock_saved)
+		log_warning("KVM_GET_CLOCK: %m; the guest's clock will jump over the pause");
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		/* Tells a kvmclock guest it was stopped, so its watchdogs stay quiet; others ignore
+		 * it. */
+		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
+			log_debug("vCPU %u: KVM_KVMCLOCK_CTRL: %m", i);
+	log_info("Paused");
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	if (!gate_closed(&vm->gate))
+		return 0;
+	if (vm->paused_clock_saved) {
+		struct kvm_clock_data clock = { .clock = vm->paused_clock.clock };
+
+		if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+			log_warning("KVM_SET_CLOCK: %m; the guest's clock jumps over the pause");
+	}
+	(void)gate_open(&vm->gate);
+	log_info("Resumed");
+	return 0;
+}
+
+bool vm_paused(struct vm *vm)
+{
+	return gate_all_parked(&vm->gate);
 }
 
 bool vm_stopping(struct vm *vm)
@@ -53,291 +84,17 @@ bool vm_stopping(struct vm *vm)
 	return atomic_load(&vm->stop_reason) != VM_RUNNING;
 }
 
-static int irq_line(struct vm *vm, unsigned irq, int level)
-{
-	struct kvm_irq_level line = { .irq = irq, .level = level };
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
-		return log_error_errno(errno, "KVM_IRQ_LINE %u: %m", irq);
-	return 0;
-}
-
-/* Callbacks that wire the platform devices to the VM. */
-
-static void serial_output(void *opaque, const uint8_t *data, size_t len)
-{
-	struct vm *vm = opaque;
-
-	console_write(&vm->console, data, len);
-}
-
-static void serial_set_irq(void *opaque, int level)
-{
-	(void)irq_line(opaque, IRQ_COM1, level);
-}
-
-static void guest_reset(void *opaque)
-{
-	vm_request_stop(opaque, VM_STOP_RESET);
-}
-
-static void guest_power_off(void *opaque)
-{
-	vm_request_stop(opaque, VM_STOP_POWEROFF);
-}
-
-static void pulse_irq(void *opaque, unsigned gsi)
-{
-	if (irq_line(opaque, gsi, 1) == 0)
-		(void)irq_line(opaque, gsi, 0);
-}
-
-static size_t console_input(void *opaque, const uint8_t *data, size_t len)
-{
-	struct vm *vm = opaque;
-
-	return serial_receive(&vm->serial, data, len);
-}
-
-static size_t console_input_space(void *opaque)
-{
-	struct vm *vm = opaque;
-
-	return serial_rx_space(&vm->serial);
-}
-
-static void console_hard_stop(void *opaque)
-{
-	log_notice("Stopping the VM at once (Ctrl-A x)");
-	vm_request_stop(opaque, VM_STOP_HOST);
-}
-
-static const struct console_ops vm_console_ops = {
-	.input = console_input,
-	.input_space = console_input_space,
-	.hard_stop = console_hard_stop,
-};
-
-static size_t hvc_input(void *opaque, const uint8_t *data, size_t len)
-{
-	struct vm *vm = opaque;
-
-	return vm->hvc_ready ? virtio_console_input(&vm->hvc, data, len) : 0;
-}
-
-static size_t hvc_input_space(void *opaque)
-{
-	struct vm *vm = opaque;
-
-	return vm->hvc_ready ? virtio_console_input_space(&vm->hvc) : 0;
-}
-
-static const struct console_ops vm_hvc_ops = {
-	.input = hvc_input,
-	.input_space = hvc_input_space,
-	.hard_stop = console_hard_stop,
-};
-
-static int serial_device_init(struct vm *vm)
-{
-	serial_init(&vm->serial, serial_output, serial_set_irq, vm);
-	return io_bus_register(&vm->io, "COM1", PORT_COM1, 8, &serial_io_ops, &vm->serial);
-}
-
-static int i8042_device_init(struct vm *vm)
-{
-	vm->i8042 = (struct i8042){ .reset = guest_reset, .opaque = vm };
-	return io_bus_register(&vm->io, "i8042", PORT_I8042_DATA,
-			       PORT_I8042_COMMAND - PORT_I8042_DATA + 1, &i8042_io_ops, &vm->i8042);
-}
-
-static int acpi_pm_device_init(struct vm *vm)
-{
-	vm->pm = (struct acpi_pm){
-		.power_off = guest_power_off,
-		.reset = guest_reset,
-		.pulse_irq = pulse_irq,
-		.opaque = vm,
-	};
-	return io_bus_register(&vm->io, "ACPI PM", PORT_ACPI_SLEEP_CONTROL,
-			       PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops,
-			       &vm->pm);
-}
-
-/* On the vCPU thread that took the write: the main loop tells the control channel's clients. */
-static void guest_panicked(void *opaque, uint8_t events)
-{
-	struct vm *vm = opaque;
-	uint64_t one = 1;
-
-	if (atomic_fetch_or(&vm->panic_events, events) != 0)
-		return;
-	if (events & PVPANIC_CRASH_LOADED) {
-		log_error("The guest kernel panicked; its crash kernel takes over");
-	} else {
-		log_error("The guest kernel panicked");
-		vm_request_stop(vm, VM_STOP_PANIC);
-	}
-	(void)write(vm->panic_watch.fd, &one, sizeof(one));
-}
-
-static int pvpanic_device_init(struct vm *vm)
-{
-	vm->pvpanic = (struct pvpanic){ .event = guest_panicked, .opaque = vm };
-	return io_bus_register(&vm->io, "pvpanic", PORT_PVPANIC, 1, &pvpanic_io_ops, &vm->pvpanic);
-}
-
-static int pci_init(struct vm *vm)
-{
-	int r = pci_bus_init(&vm->pci, &vm->io, &vm->mmio, guest_memory_mmio64_base(&vm->mem));
-
-	vm->pci_ready = true;
-	return r;
-}
-
-static void iothread_failed(void *opaque)
-{
-	log_error("The device thread stopped; stopping the VM");
-	vm_request_stop(opaque, VM_STOP_ERROR);
-}
-
-/* What the virtio devices share: interrupt routing and the device thread. */
-static int virtio_init(struct vm *vm)
-{
-	int r = irq_routing_init(&vm->irq, vm->vm_fd);
-
-	if (r < 0)
-		return r;
-	vm->irq_ready = true;
-	r = iothread_init(&vm->iothread, &vm->sandbox, iothread_failed, vm);
-	vm->iothread_ready = true;
-	return r;
-}
-
-static struct virtio_host virtio_host(struct vm *vm)
-{
-	return (struct virtio_host){
-		.vm_fd = vm->vm_fd, .mem = &vm->mem, .irq = &vm->irq, .io = &vm->iothread
-	};
-}
-
-static int rng_device_init(struct vm *vm)
-{
-	struct virtio_host host = virtio_host(vm);
-	int r = virtio_rng_init(&vm->rng, &host);
-
-	vm->rng_ready = true;
-	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->rng.vp.pci);
-}
-
-static int disks_init(struct vm *vm)
-{
-	struct virtio_host host = virtio_host(vm);
-
-	for (unsigned i = 0; i < vm->disks_open; i++) {
-		int r = virtio_blk_init(&vm->disks[i], &host);
-		if (r < 0)
-			return r;
-		r = pci_bus_add_device(&vm->pci, &vm->disks[i].vp.pci);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int nics_init(struct vm *vm)
-{
-	struct virtio_host host = virtio_host(vm);
-
-	for (unsigned i = 0; i < vm->nics_open; i++) {
-		int r = virtio_net_init(&vm->nics[i], &host);
-		if (r < 0)
-			return r;
-		r = pci_bus_add_device(&vm->pci, &vm->nics[i].vp.pci);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int vsock_init(struct vm *vm)
-{
-	struct virtio_host host = virtio_host(vm);
-	int r;
-
-	if (!vm->vsock_open)
-		return 0;
-	r = virtio_vsock_init(&vm->vsock, &host);
-	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->vsock.vp.pci);
-}
-
-/* Memory slots 0 and 1 are guest RAM; each host device's BARs take 2 * PCI_BARS after them. */
-#define HOST_DEVICE_FIRST_MEMSLOT 2
-
-static int host_devices_init(struct vm *vm)
-{
-	int r;
-
-	if (!vm->host_devices_open)
-		return 0;
-	if ((r = vfio_container_map_memory(&vm->vfio, &vm->mem)) < 0 ||
-	    (r = vfio_container_attach_kvm(&vm->vfio, vm->vm_fd)) < 0)
-		return r;
-	for (unsigned i = 0; i < vm->host_devices_open; i++) {
-		r = vfio_pci_init(&vm->host_devices[i], &vm->pci, vm->vm_fd, &vm->irq,
-				  HOST_DEVICE_FIRST_MEMSLOT + i * 2 * PCI_BARS);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int hvc_init(struct vm *vm)
-{
-	struct virtio_host host = virtio_host(vm);
-	int r;
-
-	if (!vm->config->hvc)
-		return 0;
-	r = virtio_console_init(&vm->hvc, &vm->hvc_console, &host);
-	if (r < 0)
-		return r;
-	r = pci_bus_add_device(&vm->pci, &vm->hvc.vp.pci);
-	vm->hvc_ready = r == 0;
-	return r;
-}
-
-/* The platform, in the order devices are set up. */
-static const struct {
-	const char *name;
-	int (*init)(struct vm *vm);
-} platform_devices[] = {
-	{ "serial port COM1", serial_device_init },
-	{ "i8042 reset controller", i8042_device_init },
-	{ "ACPI power management", acpi_pm_device_init },
-	{ "pvpanic device", pvpanic_device_init },
-	{ "PCIe host bridge", pci_init },
-	{ "interrupt routing and device thread", virtio_init },
-	{ "virtio-rng", rng_device_init },
-	{ "virtio-blk disks", disks_init },
-	{ "virtio-net NICs", nics_init },
-	{ "virtio-console", hvc_init },
-	{ "virtio-vsock", vsock_init },
-	{ "host devices (VFIO)", host_devices_init },
-};
-
 static int check_kvm(struct vm *vm)
 {
-	int version, max_vcpus;
+	int version, max_vcpus, r;
 
 	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION_REQUIRED)
 		return log_error_errno(ENOTSUP, "/dev/kvm speaks KVM API %d; phyllome-vmm needs %d",
 				       version, KVM_API_VERSION_REQUIRED);
-	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++)
-		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
-			return log_error_errno(ENOTSUP, "This host's KVM lacks %s",
-					       required_caps[i].name);
+	r = arch_check_kvm(vm->kvm_fd);
+	if (r < 0)
+		return r;
 
 	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max_vcpus <= 0)
@@ -357,65 +114,38 @@ static int check_kvm(struct vm *vm)
 
 static int create_platform(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int r = arch_create_platform(vm->vm_fd);
 
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GUEST_TSS_ADDR) < 0)
-		return log_error_errno(errno, "KVM_SET_TSS_ADDR: %m");
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return log_error_errno(errno, "KVM_CREATE_IRQCHIP: %m");
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return log_error_errno(errno, "KVM_CREATE_PIT2: %m");
-	for (size_t i = 0; i < ARRAY_SIZE(platform_devices); i++) {
-		int r = platform_devices[i].init(vm);
-		if (r < 0)
-			return log_error_errno(r, "Cannot set up the %s: %m",
-					       platform_devices[i].name);
-	}
-	return 0;
+	return r < 0 ? r : vm_devices_init(vm);
 }
 
-static int load_guest(struct vm *vm, const struct boot_files *files, struct boot_layout *ret_layout)
+static int create_vcpus(struct vm *vm, const struct arch_boot *boot)
 {
-	uint8_t *acpi = guest_memory_ptr(&vm->mem, GUEST_ACPI_ADDR, GUEST_ACPI_MAX);
-	size_t acpi_size;
 	int r;
 
-	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, vm->config->cpus,
-			      guest_memory_mmio64_base(&vm->mem), &acpi_size);
-	if (r < 0)
-		return log_error_errno(r, "Cannot build the ACPI tables: %m");
-	r = x86_write_boot_structures(&vm->mem);
-	if (r < 0)
-		return log_error_errno(r, "Cannot write page tables and GDT: %m");
-	return x86_load_linux(&vm->mem, &files->kernel, files->initrd_fd, files->initrd_size,
-			      vm->config->cmdline, GUEST_ACPI_ADDR, ret_layout);
-}
-
-static int create_vcpus(struct vm *vm, const struct boot_layout *layout)
-{
-	size_t cpuid_size =
-	    sizeof(struct kvm_cpuid2) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
-	_cleanup_free_ struct kvm_cpuid2 *cpuid = malloc(cpuid_size);
-	int r;
-
-	if (!cpuid)
-		return -ENOMEM;
+	vm->vcpu_host = (struct vcpu_host){
+		.vm_fd = vm->vm_fd,
+		.run_size = vm->run_size,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.gate = &vm->gate,
+		.sandbox = &vm->sandbox,
+		.request_stop = vcpu_request_stop,
+		.opaque = vm,
+	};
 	vm->vcpus = calloc(vm->config->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
 	for (unsigned i = 0; i < vm->config->cpus; i++) {
-		r = vcpu_create(vm, i, &vm->vcpus[i]);
+		r = vcpu_create(&vm->vcpu_host, i, &vm->vcpus[i]);
 		if (r < 0)
 			return r;
 		vm->vcpu_count++;
-		memcpy(cpuid, vm->cpuid, cpuid_size);
-		cpuid_fixup(cpuid, i, vm->config->cpus);
-		r = x86_vcpu_init(vm->vcpus[i].fd, cpuid);
+		r = arch_vcpu_init(vm->cpu_model, vm->vcpus[i].fd, i, vm->config->cpus, boot);
 		if (r < 0)
 			return r;
 	}
-	/* The others wait for the guest's INIT/SIPI, as application processors do. */
-	return x86_vcpu_set_boot_regs(vm->vcpus[0].fd, layout->entry, layout->boot_params);
+	return 0;
 }
 
 static void stop_ready(struct watch *w, uint32_t events)
@@ -521,8 +251,7 @@ static int setup_main_loop(struct vm *vm)
 
 /* Everything that depends only on the configuration comes first: its errors are the user's to fix.
  */
-static int prepare_guest(struct vm *vm, const struct boot_files *files,
-			 struct boot_layout *ret_layout)
+static int prepare_guest(struct vm *vm, const struct boot_files *files, struct arch_boot *ret_boot)
 {
 	int r;
 
@@ -530,69 +259,12 @@ static int prepare_guest(struct vm *vm, const struct boot_files *files,
 	if (r < 0)
 		return r;
 	vm->config_error = true;
-	r = load_guest(vm, files, ret_layout);
+	r = arch_load_guest(&vm->mem, vm->config, files, ret_boot);
 	if (r < 0)
 		return r;
-	r = console_open(&vm->console, vm->config->serial, vm->config->serial_path,
-			 vm->config->serial_fd, &vm->loop, &vm_console_ops, vm);
+	r = vm_devices_open(vm);
 	if (r < 0)
 		return r;
-	if (vm->config->hvc) {
-		r = console_open(&vm->hvc_console, vm->config->hvc_kind, vm->config->hvc_path,
-				 vm->config->hvc_fd, &vm->loop, &vm_hvc_ops, vm);
-		if (r < 0)
-			return r;
-	}
-	r = control_open(&vm->control, vm, &vm->loop, vm->config->control_path,
-			 vm->config->control_fd);
-	if (r < 0)
-		return r;
-	if (vm->config->disk_count) {
-		vm->disks = calloc(vm->config->disk_count, sizeof(*vm->disks));
-		if (!vm->disks)
-			return -ENOMEM;
-	}
-	for (unsigned i = 0; i < vm->config->disk_count; i++) {
-		r = virtio_blk_open(&vm->disks[i], &vm->config->disks[i], i);
-		vm->disks_open++;
-		if (r < 0)
-			return r;
-	}
-	if (vm->config->nic_count) {
-		vm->nics = calloc(vm->config->nic_count, sizeof(*vm->nics));
-		if (!vm->nics)
-			return -ENOMEM;
-	}
-	for (unsigned i = 0; i < vm->config->nic_count; i++) {
-		r = virtio_net_open(&vm->nics[i], &vm->config->nics[i], vm->config->name, i,
-				    &vm->mem);
-		vm->nics_open++;
-		if (r < 0)
-			return r;
-	}
-	if (vm->config->vsock_cid) {
-		r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, vm->config->vsock_vhost_fd,
-				      &vm->mem);
-		vm->vsock_open = true;
-		if (r < 0)
-			return r;
-	}
-	if (vm->config->vfio_count) {
-		vm->host_devices = calloc(vm->config->vfio_count, sizeof(*vm->host_devices));
-		if (!vm->host_devices)
-			return -ENOMEM;
-	}
-	for (unsigned i = 0; i < vm->config->vfio_count; i++) {
-		const struct vfio_config *v = &vm->config->vfio[i];
-
-		r = vfio_container_add_device(&vm->vfio, v->bdf, v->group_fd);
-		if (r < 0)
-			return r;
-		r = vfio_pci_open(&vm->host_devices[i], v->bdf, r);
-		vm->host_devices_open++;
-		if (r < 0)
-			return r;
-	}
 	vm->config_error = false;
 	return 0;
 }
@@ -624,7 +296,7 @@ static int open_kvm(struct vm *vm)
 
 int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_files *files)
 {
-	struct boot_layout layout;
+	struct arch_boot boot;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -639,19 +311,21 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	vfio_container_init(&vm->vfio, config->vfio_container_fd);
 	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = vm->panic_watch.fd = -1;
 	vm->loop.epoll_fd = -1;
+	trap_table_init(&vm->pio, "I/O port", 0x10000, false);
+	trap_table_init(&vm->mmio, "MMIO", UINT64_MAX, true);
 	atomic_init(&vm->stop_reason, VM_RUNNING);
 	atomic_init(&vm->panic_events, 0);
-	pause_init(&vm->pause);
+	gate_init(&vm->gate);
 
 	r = setup_main_loop(vm);
 	if (r < 0)
 		return r;
-	r = prepare_guest(vm, files, &layout);
+	r = prepare_guest(vm, files, &boot);
 	if (r < 0)
 		return r;
 	log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
-		 (unsigned long long)layout.entry, (unsigned long long)layout.initrd_addr,
-		 (unsigned long long)layout.initrd_size, config->cpus,
+		 (unsigned long long)boot.entry, (unsigned long long)boot.initrd_addr,
+		 (unsigned long long)boot.initrd_size, config->cpus,
 		 (unsigned long long)(config->memory >> 20));
 
 	r = open_kvm(vm);
@@ -663,18 +337,16 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	r = create_platform(vm);
 	if (r < 0)
 		return r;
-	r = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
+	r = arch_cpu_model_get(vm->kvm_fd, &vm->cpu_model);
 	if (r < 0)
 		return r;
-	return create_vcpus(vm, &layout);
+	return create_vcpus(vm, &boot);
 }
 
 static void stop_vcpus(struct vm *vm)
 {
-	/* Parked vCPUs wait on the pause condition, not in KVM_RUN. */
-	pthread_mutex_lock(&vm->pause.lock);
-	pthread_cond_broadcast(&vm->pause.changed);
-	pthread_mutex_unlock(&vm->pause.lock);
+	/* Parked vCPUs wait at the gate, not in KVM_RUN. */
+	gate_stop(&vm->gate);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
@@ -725,57 +397,20 @@ static void close_fd(int *fd)
 
 void vm_destroy(struct vm *vm)
 {
+	/* What runs stops first: nothing touches a device while it goes. */
 	stop_vcpus(vm);
 	if (vm->iothread_ready)
 		iothread_stop(&vm->iothread);
-	for (unsigned i = 0; i < vm->disks_open; i++)
-		virtio_blk_done(&vm->disks[i]);
-	free(vm->disks);
-	vm->disks = NULL;
-	vm->disks_open = 0;
-	for (unsigned i = 0; i < vm->host_devices_open; i++)
-		vfio_pci_done(&vm->host_devices[i]);
-	free(vm->host_devices);
-	vm->host_devices = NULL;
-	vm->host_devices_open = 0;
-	vfio_container_done(&vm->vfio);
-	for (unsigned i = 0; i < vm->nics_open; i++)
-		virtio_net_done(&vm->nics[i]);
-	free(vm->nics);
-	vm->nics = NULL;
-	vm->nics_open = 0;
-	if (vm->rng_ready)
-		virtio_pci_done(&vm->rng.vp);
-	if (vm->hvc.vp.ops)
-		virtio_pci_done(&vm->hvc.vp);
-	if (vm->vsock_open)
-		virtio_vsock_done(&vm->vsock);
-	vm->vsock_open = false;
-	vm->rng_ready = false;
-	if (vm->iothread_ready)
-		iothread_done(&vm->iothread);
-	vm->iothread_ready = false;
-	if (vm->irq_ready)
-		irq_routing_done(&vm->irq);
-	vm->irq_ready = false;
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->vcpu_count = 0;
-	free(vm->cpuid);
-	vm->cpuid = NULL;
-	if (vm->control.loop)
-		control_close(&vm->control);
-	if (vm->console.loop)
-		console_close(&vm->console);
-	vm->hvc_ready = false;
-	if (vm->hvc_console.loop)
-		console_close(&vm->hvc_console);
-	if (vm->serial.set_irq)
-		serial_done(&vm->serial);
-	if (vm->pci_ready)
-		pci_bus_done(&vm->pci);
+	arch_cpu_model_free(vm->cpu_model);
+	vm->cpu_model = NULL;
+	vm_devices_done(vm);
+	/* An inherited VFIO container that no device used. */
+	vfio_container_done(&vm->vfio);
 	close_fd(&vm->vm_fd);
 	close_fd(&vm->kvm_fd);
 	guest_memory_done(&vm->mem);
@@ -784,5 +419,5 @@ void vm_destroy(struct vm *vm)
 	close_fd(&vm->shutdown_timer.fd);
 	close_fd(&vm->panic_watch.fd);
 	event_loop_done(&vm->loop);
-	pause_done(&vm->pause);
+	gate_done(&vm->gate);
 }

@@ -13,15 +13,16 @@
 #include "hw/i8042.h"
 #include "hw/pvpanic.h"
 #include "hw/serial.h"
-#include "io.h"
+#include "trap.h"
 #include "iothread.h"
 #include "irq-routing.h"
 #include "memory.h"
-#include "mmio.h"
 #include "options.h"
-#include "pause.h"
+#include "gate.h"
 #include "pci/pci.h"
 #include "sandbox.h"
+#include "stop-reason.h"
+#include "vcpu.h"
 #include "virtio/blk.h"
 #include "virtio/hvc.h"
 #include "virtio/net.h"
@@ -30,18 +31,7 @@
 #include "vfio/container.h"
 #include "vfio/device.h"
 
-/* Why the VM stopped; the first reason reported wins. */
-enum vm_stop_reason {
-	VM_RUNNING = 0,
-	VM_STOP_POWEROFF,
-	VM_STOP_RESET,
-	VM_STOP_CRASH,
-	VM_STOP_HOST,
-	VM_STOP_ERROR,
-	VM_STOP_PANIC,
-};
-
-struct vcpu;
+struct arch_cpu_model;
 
 struct vm {
 	const struct vm_config *config;
@@ -49,12 +39,12 @@ struct vm {
 	int vm_fd;
 	size_t run_size;
 	struct guest_memory mem;
-	struct kvm_cpuid2 *cpuid;
+	struct arch_cpu_model *cpu_model;
 	struct vcpu *vcpus;
 	unsigned vcpu_count;
 
-	struct io_bus io;
-	struct mmio_bus mmio;
+	struct trap_table pio;
+	struct trap_table mmio;
 	struct pci_bus pci;
 	bool pci_ready;
 	struct irq_routing irq;
@@ -81,6 +71,8 @@ struct vm {
 	struct virtio_console hvc;
 	bool hvc_ready;
 	struct control control;
+	struct control_ops control_ops;
+	size_t devices_reached; /* rows of the device table that opening got to */
 
 	struct event_loop loop;
 	struct watch signal_watch;
@@ -93,7 +85,10 @@ struct vm {
 	bool config_error; /* vm_create() failed because of what was asked, not because of the host
 			    */
 	atomic_int stop_reason;
-	struct pause_state pause;
+	struct vcpu_gate gate; /* where the vCPUs wait while paused */
+	struct kvm_clock_data paused_clock;
+	bool paused_clock_saved;
+	struct vcpu_host vcpu_host;
 	struct sandbox_config sandbox;
 };
 
@@ -107,3 +102,13 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 /* Presses the ACPI power button and arms the shutdown timeout; why goes to the log. */
 void vm_press_power_button(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);
+/* vm-devices.c: the device table's open (before KVM), init (with KVM) and done (backwards). */
+int vm_devices_open(struct vm *vm);
+int vm_devices_init(struct vm *vm);
+void vm_devices_done(struct vm *vm);
+/* vm-control.c: serves org.phyllome.VMM1 on the configured socket. */
+int vm_control_open(struct vm *vm);
+/* Main thread. Returns 0, or -errno; pausing a paused VM does nothing. */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);

@@ -11,13 +11,13 @@
 #define RESET_OFFSET (PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL)
 #define SLEEP_TYPE(v) (((v) >> 2) & 7)
 
-static void acpi_pm_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+static void acpi_pm_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	/* Sleep status reads 0: we never wake from a sleep state, we only power off. */
 	memset(data, 0, size);
 }
 
-static void acpi_pm_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+static void acpi_pm_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
 {
 	struct acpi_pm *pm = opaque;
 
@@ -41,7 +41,7 @@ static void acpi_pm_write(void *opaque, uint16_t offset, const uint8_t *data, un
 	}
 }
 
-const struct io_port_ops acpi_pm_io_ops = {
+const struct trap_ops acpi_pm_io_ops = {
 	.read = acpi_pm_read,
 	.write = acpi_pm_write,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "io.h"
+#include "trap.h"
 
 /*
  * The power management side of our hardware-reduced ACPI platform: the FADT's
@@ -15,6 +15,6 @@ struct acpi_pm {
 	void *opaque;
 };
 
-extern const struct io_port_ops acpi_pm_io_ops;
+extern const struct trap_ops acpi_pm_io_ops;
 
 void acpi_pm_press_power_button(struct acpi_pm *pm);

@@ -8,13 +8,13 @@
 #define I8042_CMD_PULSE_RESET 0xfe
 #define COMMAND_OFFSET (PORT_I8042_COMMAND - PORT_I8042_DATA)
 
-static void i8042_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+static void i8042_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	/* No data from a keyboard, input buffer empty, and no controller status bits set. */
 	memset(data, 0, size);
 }
 
-static void i8042_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+static void i8042_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
 {
 	struct i8042 *k = opaque;
 
@@ -22,7 +22,7 @@ static void i8042_write(void *opaque, uint16_t offset, const uint8_t *data, unsi
 		k->reset(k->opaque);
 }
 
-const struct io_port_ops i8042_io_ops = {
+const struct trap_ops i8042_io_ops = {
 	.read = i8042_read,
 	.write = i8042_write,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "io.h"
+#include "trap.h"
 
 /*
  * Just enough of the PC keyboard controller for the reset line: command
@@ -13,4 +13,4 @@ struct i8042 {
 	void *opaque;
 };
 
-extern const struct io_port_ops i8042_io_ops;
+extern const struct trap_ops i8042_io_ops;

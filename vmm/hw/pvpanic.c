@@ -3,13 +3,13 @@
 
 #include <string.h>
 
-static void pvpanic_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+static void pvpanic_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	memset(data, 0, size);
 	data[0] = PVPANIC_PANICKED | PVPANIC_CRASH_LOADED;
 }
 
-static void pvpanic_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+static void pvpanic_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
 {
 	struct pvpanic *p = opaque;
 	uint8_t events = data[0] & (PVPANIC_PANICKED | PVPANIC_CRASH_LOADED);
@@ -18,7 +18,7 @@ static void pvpanic_write(void *opaque, uint16_t offset, const uint8_t *data, un
 		p->event(p->opaque, events);
 }
 
-const struct io_port_ops pvpanic_io_ops = {
+const struct trap_ops pvpanic_io_ops = {
 	.read = pvpanic_read,
 	.write = pvpanic_write,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "io.h"
+#include "trap.h"
 
 /*
  * QEMU's pvpanic ISA device (ACPI QEMU0001, one I/O port): a guest kernel
@@ -18,4 +18,4 @@ struct pvpanic {
 	void *opaque;
 };
 
-extern const struct io_port_ops pvpanic_io_ops;
+extern const struct trap_ops pvpanic_io_ops;

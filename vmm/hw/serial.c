@@ -201,7 +201,7 @@ static void write_register(struct serial *s, uint16_t offset, uint8_t value)
 	}
 }
 
-static void serial_io_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+static void serial_io_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	struct serial *s = opaque;
 
@@ -213,7 +213,7 @@ static void serial_io_read(void *opaque, uint16_t offset, uint8_t *data, unsigne
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void serial_io_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+static void serial_io_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
 {
 	struct serial *s = opaque;
 
@@ -223,7 +223,7 @@ static void serial_io_write(void *opaque, uint16_t offset, const uint8_t *data, 
 	pthread_mutex_unlock(&s->lock);
 }
 
-const struct io_port_ops serial_io_ops = {
+const struct trap_ops serial_io_ops = {
 	.read = serial_io_read,
 	.write = serial_io_write,
 };

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io.h"
+#include "trap.h"
 
 /*
  * A 16550A UART. Transmission is instantaneous (bytes go straight to the
@@ -27,7 +27,7 @@ struct serial {
 	void *opaque;
 };
 
-extern const struct io_port_ops serial_io_ops;
+extern const struct trap_ops serial_io_ops;
 
 void serial_init(struct serial *s, void (*output)(void *, const uint8_t *, size_t),
 		 void (*set_irq)(void *, int), void *opaque);

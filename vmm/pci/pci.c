@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "arch/x86_64/layout.h"
+#include "arch/arch.h"
 #include "log.h"
 
 #define CONFIG_ADDRESS_ENABLE 0x80000000u
@@ -216,7 +216,7 @@ static void ecam_write(void *opaque, uint64_t offset, const uint8_t *data, unsig
 	pthread_mutex_unlock(&bus->lock);
 }
 
-static const struct mmio_ops ecam_ops = { .read = ecam_read, .write = ecam_write };
+static const struct trap_ops ecam_ops = { .read = ecam_read, .write = ecam_write };
 
 /* Type 1 configuration: the address at 0xCF8, the data at 0xCFC-0xCFF. */
 static struct pci_device *cf8_device(struct pci_bus *bus, unsigned *reg)
@@ -229,7 +229,7 @@ static struct pci_device *cf8_device(struct pci_bus *bus, unsigned *reg)
 	return device_at(bus, (a >> 16) & 0xff, (a >> 11) & 31, (a >> 8) & 7);
 }
 
-static void cf8_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size)
+static void cf8_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	struct pci_bus *bus = opaque;
 	unsigned reg = 0;
@@ -248,7 +248,7 @@ static void cf8_read(void *opaque, uint16_t offset, uint8_t *data, unsigned size
 	pthread_mutex_unlock(&bus->lock);
 }
 
-static void cf8_write(void *opaque, uint16_t offset, const uint8_t *data, unsigned size)
+static void cf8_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
 {
 	struct pci_bus *bus = opaque;
 	unsigned reg = 0;
@@ -264,7 +264,7 @@ static void cf8_write(void *opaque, uint16_t offset, const uint8_t *data, unsign
 	pthread_mutex_unlock(&bus->lock);
 }
 
-static const struct io_port_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
+static const struct trap_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
 
 /* ---- BARs ---- */
 
@@ -321,7 +321,7 @@ static void window_write(void *opaque, uint64_t offset, const uint8_t *data, uns
 	pthread_mutex_unlock(&bus->lock);
 }
 
-static const struct mmio_ops window_ops = { .read = window_read, .write = window_write };
+static const struct trap_ops window_ops = { .read = window_read, .write = window_write };
 
 #define PCI_VENDOR_REDHAT 0x1b36
 #define PCI_DEVICE_REDHAT_PCIE_HOST 0x0008
@@ -329,7 +329,7 @@ static const struct mmio_ops window_ops = { .read = window_read, .write = window
 
 static const struct pci_device_ops host_bridge_ops = { 0 };
 
-int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio,
+int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table *mmio,
 		 uint64_t mmio64_base)
 {
 	int r;
@@ -352,14 +352,14 @@ int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio,
 	bus->mmio64_end = mmio64_base + GUEST_PCI_MMIO64_SIZE;
 	bus->window32 = (struct pci_window){ .bus = bus, .base = GUEST_PCI_MMIO32_START };
 	bus->window64 = (struct pci_window){ .bus = bus, .base = mmio64_base };
-	if ((r = mmio_bus_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE,
+	if ((r = trap_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE,
 				   &ecam_ops, bus)) < 0 ||
-	    (r = mmio_bus_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
+	    (r = trap_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
 				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops,
 				   &bus->window32)) < 0 ||
-	    (r = mmio_bus_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE,
+	    (r = trap_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE,
 				   &window_ops, &bus->window64)) < 0 ||
-	    (r = io_bus_register(io, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops,
+	    (r = trap_register(pio, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops,
 				 bus)) < 0)
 		return r;
 	return 0;

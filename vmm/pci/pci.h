@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "io.h"
-#include "mmio.h"
+#include "trap.h"
 #include "util.h"
 
 /*
@@ -103,7 +102,7 @@ struct pci_bus {
 	uint64_t mmio64_next, mmio64_end;
 };
 
-int pci_bus_init(struct pci_bus *bus, struct io_bus *io, struct mmio_bus *mmio,
+int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table *mmio,
 		 uint64_t mmio64_base);
 void pci_bus_done(struct pci_bus *bus);
 

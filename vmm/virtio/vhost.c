@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/x86_64/layout.h"
+#include "arch/arch.h"
 #include "cleanup.h"
 #include "log.h"
 

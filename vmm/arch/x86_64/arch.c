@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* x86_64 behind arch/arch.h: ACPI tables, the bzImage loader, CPUID, the TSS and the PIT. */
+#include "arch/arch.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/boot.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpuid.h"
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+
+struct arch_cpu_model {
+	struct kvm_cpuid2 *cpuid; /* what KVM supports, before each vCPU's fix-ups */
+};
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel interrupt controllers)" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel PIT)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+int arch_check_kvm(int kvm_fd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++)
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
+			return log_error_errno(ENOTSUP, "This host's KVM lacks %s",
+					       required_caps[i].name);
+	return 0;
+}
+
+int arch_create_platform(int vm_fd)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GUEST_TSS_ADDR) < 0)
+		return log_error_errno(errno, "KVM_SET_TSS_ADDR: %m");
+	if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return log_error_errno(errno, "KVM_CREATE_IRQCHIP: %m");
+	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return log_error_errno(errno, "KVM_CREATE_PIT2: %m");
+	return 0;
+}
+
+int arch_load_guest(const struct guest_memory *mem, const struct vm_config *config,
+		    const struct boot_files *files, struct arch_boot *ret)
+{
+	uint8_t *acpi = guest_memory_ptr(mem, GUEST_ACPI_ADDR, GUEST_ACPI_MAX);
+	struct boot_layout layout;
+	size_t acpi_size;
+	int r;
+
+	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, config->cpus,
+			      guest_memory_mmio64_base(mem), &acpi_size);
+	if (r < 0)
+		return log_error_errno(r, "Cannot build the ACPI tables: %m");
+	r = x86_write_boot_structures(mem);
+	if (r < 0)
+		return log_error_errno(r, "Cannot write page tables and GDT: %m");
+	r = x86_load_linux(mem, &files->kernel, files->initrd_fd, files->initrd_size,
+			   config->cmdline, GUEST_ACPI_ADDR, &layout);
+	if (r < 0)
+		return r;
+	*ret = (struct arch_boot){
+		.entry = layout.entry,
+		.boot_params = layout.boot_params,
+		.initrd_addr = layout.initrd_addr,
+		.initrd_size = layout.initrd_size,
+	};
+	return 0;
+}
+
+int arch_cpu_model_get(int kvm_fd, struct arch_cpu_model **ret)
+{
+	struct arch_cpu_model *model = calloc(1, sizeof(*model));
+	int r;
+
+	if (!model)
+		return -ENOMEM;
+	r = cpuid_get_supported(kvm_fd, &model->cpuid);
+	if (r < 0) {
+		free(model);
+		return r;
+	}
+	*ret = model;
+	return 0;
+}
+
+void arch_cpu_model_free(struct arch_cpu_model *model)
+{
+	if (!model)
+		return;
+	free(model->cpuid);
+	free(model);
+}
+
+int arch_vcpu_init(const struct arch_cpu_model *model, int vcpu_fd, unsigned index, unsigned count,
+		   const struct arch_boot *boot)
+{
+	size_t cpuid_size =
+	    sizeof(struct kvm_cpuid2) + model->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
+	_cleanup_free_ struct kvm_cpuid2 *cpuid = malloc(cpuid_size);
+	int r;
+
+	if (!cpuid)
+		return -ENOMEM;
+	memcpy(cpuid, model->cpuid, cpuid_size);
+	cpuid_fixup(cpuid, index, count);
+	r = x86_vcpu_init(vcpu_fd, cpuid);
+	if (r < 0)
+		return r;
+	/* The others wait for the guest's INIT/SIPI, as application processors do. */
+	if (index == 0)
+		return x86_vcpu_set_boot_regs(vcpu_fd, boot->entry, boot->boot_params);
+	return 0;
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The VM's devices: how each is wired to the VM, opened, set up and torn down. */
+#include "vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "cleanup.h"
+#include "log.h"
+
+static int irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
+		return log_error_errno(errno, "KVM_IRQ_LINE %u: %m", irq);
+	return 0;
+}
+
+/* Callbacks that wire the platform devices to the VM. */
+
+static void serial_output(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	console_write(&vm->console, data, len);
+}
+
+static void serial_set_irq(void *opaque, int level)
+{
+	(void)irq_line(opaque, IRQ_COM1, level);
+}
+
+static void guest_reset(void *opaque)
+{
+	vm_request_stop(opaque, VM_STOP_RESET);
+}
+
+static void guest_power_off(void *opaque)
+{
+	vm_request_stop(opaque, VM_STOP_POWEROFF);
+}
+
+static void pulse_irq(void *opaque, unsigned gsi)
+{
+	if (irq_line(opaque, gsi, 1) == 0)
+		(void)irq_line(opaque, gsi, 0);
+}
+
+static size_t console_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return serial_receive(&vm->serial, data, len);
+}
+
+static size_t console_input_space(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return serial_rx_space(&vm->serial);
+}
+
+static void console_hard_stop(void *opaque)
+{
+	log_notice("Stopping the VM at once (Ctrl-A x)");
+	vm_request_stop(opaque, VM_STOP_HOST);
+}
+
+static const struct console_ops vm_console_ops = {
+	.input = console_input,
+	.input_space = console_input_space,
+	.hard_stop = console_hard_stop,
+};
+
+static size_t hvc_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return vm->hvc_ready ? virtio_console_input(&vm->hvc, data, len) : 0;
+}
+
+static size_t hvc_input_space(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return vm->hvc_ready ? virtio_console_input_space(&vm->hvc) : 0;
+}
+
+static const struct console_ops vm_hvc_ops = {
+	.input = hvc_input,
+	.input_space = hvc_input_space,
+	.hard_stop = console_hard_stop,
+};
+
+static int serial_open(struct vm *vm)
+{
+	return console_open(&vm->console, vm->config->serial, vm->config->serial_path,
+			    vm->config->serial_fd, &vm->loop, &vm_console_ops, vm);
+}
+
+static int serial_device_init(struct vm *vm)
+{
+	serial_init(&vm->serial, serial_output, serial_set_irq, vm);
+	return trap_register(&vm->pio, "COM1", PORT_COM1, 8, &serial_io_ops, &vm->serial);
+}
+
+static void serial_device_done(struct vm *vm)
+{
+	if (vm->serial.set_irq)
+		serial_done(&vm->serial);
+	if (vm->console.loop)
+		console_close(&vm->console);
+}
+
+static int i8042_device_init(struct vm *vm)
+{
+	vm->i8042 = (struct i8042){ .reset = guest_reset, .opaque = vm };
+	return trap_register(&vm->pio, "i8042", PORT_I8042_DATA,
+			     PORT_I8042_COMMAND - PORT_I8042_DATA + 1, &i8042_io_ops, &vm->i8042);
+}
+
+static int acpi_pm_device_init(struct vm *vm)
+{
+	vm->pm = (struct acpi_pm){
+		.power_off = guest_power_off,
+		.reset = guest_reset,
+		.pulse_irq = pulse_irq,
+		.opaque = vm,
+	};
+	return trap_register(&vm->pio, "ACPI PM", PORT_ACPI_SLEEP_CONTROL,
+			     PORT_ACPI_RESET - PORT_ACPI_SLEEP_CONTROL + 1, &acpi_pm_io_ops,
+			     &vm->pm);
+}
+
+/* On the vCPU thread that took the write: the main loop tells the control channel's clients. */
+static void guest_panicked(void *opaque, uint8_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t one = 1;
+
+	if (atomic_fetch_or(&vm->panic_events, events) != 0)
+		return;
+	if (events & PVPANIC_CRASH_LOADED) {
+		log_error("The guest kernel panicked; its crash kernel takes over");
+	} else {
+		log_error("The guest kernel panicked");
+		vm_request_stop(vm, VM_STOP_PANIC);
+	}
+	(void)write(vm->panic_watch.fd, &one, sizeof(one));
+}
+
+static int pvpanic_device_init(struct vm *vm)
+{
+	vm->pvpanic = (struct pvpanic){ .event = guest_panicked, .opaque = vm };
+	return trap_register(&vm->pio, "pvpanic", PORT_PVPANIC, 1, &pvpanic_io_ops, &vm->pvpanic);
+}
+
+static int control_channel_open(struct vm *vm)
+{
+	return vm_control_open(vm);
+}
+
+static void control_channel_done(struct vm *vm)
+{
+	if (vm->control.loop)
+		control_close(&vm->control);
+}
+
+static int pci_init(struct vm *vm)
+{
+	int r = pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, guest_memory_mmio64_base(&vm->mem));
+
+	vm->pci_ready = true;
+	return r;
+}
+
+static void pci_done(struct vm *vm)
+{
+	if (vm->pci_ready)
+		pci_bus_done(&vm->pci);
+	vm->pci_ready = false;
+}
+
+static void iothread_failed(void *opaque)
+{
+	log_error("The device thread stopped; stopping the VM");
+	vm_request_stop(opaque, VM_STOP_ERROR);
+}
+
+/* What the virtio devices share: interrupt routing and the device thread. */
+static int virtio_init(struct vm *vm)
+{
+	int r = irq_routing_init(&vm->irq, vm->vm_fd);
+
+	if (r < 0)
+		return r;
+	vm->irq_ready = true;
+	r = iothread_init(&vm->iothread, &vm->sandbox, iothread_failed, vm);
+	vm->iothread_ready = true;
+	return r;
+}
+
+static void virtio_done(struct vm *vm)
+{
+	if (vm->iothread_ready)
+		iothread_done(&vm->iothread);
+	vm->iothread_ready = false;
+	if (vm->irq_ready)
+		irq_routing_done(&vm->irq);
+	vm->irq_ready = false;
+}
+
+static struct virtio_host virtio_host(struct vm *vm)
+{
+	return (struct virtio_host){
+		.vm_fd = vm->vm_fd, .mem = &vm->mem, .irq = &vm->irq, .io = &vm->iothread
+	};
+}
+
+static int rng_device_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r = virtio_rng_init(&vm->rng, &host);
+
+	vm->rng_ready = true;
+	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->rng.vp.pci);
+}
+
+static void rng_device_done(struct vm *vm)
+{
+	if (vm->rng_ready)
+		virtio_pci_done(&vm->rng.vp);
+	vm->rng_ready = false;
+}
+
+static int disks_open(struct vm *vm)
+{
+	if (vm->config->disk_count) {
+		vm->disks = calloc(vm->config->disk_count, sizeof(*vm->disks));
+		if (!vm->disks)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->disk_count; i++) {
+		int r = virtio_blk_open(&vm->disks[i], &vm->config->disks[i], i);
+
+		vm->disks_open++;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void disks_done(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->disks_open; i++)
+		virtio_blk_done(&vm->disks[i]);
+	free(vm->disks);
+	vm->disks = NULL;
+	vm->disks_open = 0;
+}
+
+static int disks_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+
+	for (unsigned i = 0; i < vm->disks_open; i++) {
+		int r = virtio_blk_init(&vm->disks[i], &host);
+		if (r < 0)
+			return r;
+		r = pci_bus_add_device(&vm->pci, &vm->disks[i].vp.pci);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int nics_open(struct vm *vm)
+{
+	if (vm->config->nic_count) {
+		vm->nics = calloc(vm->config->nic_count, sizeof(*vm->nics));
+		if (!vm->nics)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->nic_count; i++) {
+		int r = virtio_net_open(&vm->nics[i], &vm->config->nics[i], vm->config->name, i,
+					&vm->mem);
+
+		vm->nics_open++;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void nics_done(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nics_open; i++)
+		virtio_net_done(&vm->nics[i]);
+	free(vm->nics);
+	vm->nics = NULL;
+	vm->nics_open = 0;
+}
+
+static int nics_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+
+	for (unsigned i = 0; i < vm->nics_open; i++) {
+		int r = virtio_net_init(&vm->nics[i], &host);
+		if (r < 0)
+			return r;
+		r = pci_bus_add_device(&vm->pci, &vm->nics[i].vp.pci);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int vsock_open(struct vm *vm)
+{
+	int r;
+
+	if (!vm->config->vsock_cid)
+		return 0;
+	r = virtio_vsock_open(&vm->vsock, vm->config->vsock_cid, vm->config->vsock_vhost_fd,
+			      &vm->mem);
+	vm->vsock_open = true;
+	return r;
+}
+
+static void vsock_done(struct vm *vm)
+{
+	if (vm->vsock_open)
+		virtio_vsock_done(&vm->vsock);
+	vm->vsock_open = false;
+}
+
+static int vsock_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r;
+
+	if (!vm->vsock_open)
+		return 0;
+	r = virtio_vsock_init(&vm->vsock, &host);
+	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->vsock.vp.pci);
+}
+
+/* Memory slots 0 and 1 are guest RAM; each host device's BARs take 2 * PCI_BARS after them. */
+#define HOST_DEVICE_FIRST_MEMSLOT 2
+
+static int host_devices_open(struct vm *vm)
+{
+	if (vm->config->vfio_count) {
+		vm->host_devices = calloc(vm->config->vfio_count, sizeof(*vm->host_devices));
+		if (!vm->host_devices)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < vm->config->vfio_count; i++) {
+		const struct vfio_config *v = &vm->config->vfio[i];
+		int r = vfio_container_add_device(&vm->vfio, v->bdf, v->group_fd);
+
+		if (r < 0)
+			return r;
+		r = vfio_pci_open(&vm->host_devices[i], v->bdf, r);
+		vm->host_devices_open++;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void host_devices_done(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->host_devices_open; i++)
+		vfio_pci_done(&vm->host_devices[i]);
+	free(vm->host_devices);
+	vm->host_devices = NULL;
+	vm->host_devices_open = 0;
+	vfio_container_done(&vm->vfio);
+}
+
+static int host_devices_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->host_devices_open)
+		return 0;
+	if ((r = vfio_container_map_memory(&vm->vfio, &vm->mem)) < 0 ||
+	    (r = vfio_container_attach_kvm(&vm->vfio, vm->vm_fd)) < 0)
+		return r;
+	for (unsigned i = 0; i < vm->host_devices_open; i++) {
+		r = vfio_pci_init(&vm->host_devices[i], &vm->pci, vm->vm_fd, &vm->irq,
+				  HOST_DEVICE_FIRST_MEMSLOT + i * 2 * PCI_BARS);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int hvc_open(struct vm *vm)
+{
+	if (!vm->config->hvc)
+		return 0;
+	return console_open(&vm->hvc_console, vm->config->hvc_kind, vm->config->hvc_path,
+			    vm->config->hvc_fd, &vm->loop, &vm_hvc_ops, vm);
+}
+
+static void hvc_done(struct vm *vm)
+{
+	if (vm->hvc.vp.ops)
+		virtio_pci_done(&vm->hvc.vp);
+	vm->hvc_ready = false;
+	if (vm->hvc_console.loop)
+		console_close(&vm->hvc_console);
+}
+
+static int hvc_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r;
+
+	if (!vm->config->hvc)
+		return 0;
+	r = virtio_console_init(&vm->hvc, &vm->hvc_console, &host);
+	if (r < 0)
+		return r;
+	r = pci_bus_add_device(&vm->pci, &vm->hvc.vp.pci);
+	vm->hvc_ready = r == 0;
+	return r;
+}
+
+/*
+ * Every device, in the order it is set up: open (before KVM: what the
+ * configuration names, so its errors are the user's to fix), then init (onto
+ * the buses, with KVM and guest memory there). Teardown walks the table
+ * backwards; each done undoes whichever of the two ran, and nothing when
+ * neither did.
+ */
+static const struct {
+	const char *name;
+	int (*open)(struct vm *vm);
+	int (*init)(struct vm *vm);
+	void (*done)(struct vm *vm);
+} devices[] = {
+	{ "serial port COM1", serial_open, serial_device_init, serial_device_done },
+	{ "i8042 reset controller", NULL, i8042_device_init, NULL },
+	{ "ACPI power management", NULL, acpi_pm_device_init, NULL },
+	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
+	{ "control channel", control_channel_open, NULL, control_channel_done },
+	{ "PCIe host bridge", NULL, pci_init, pci_done },
+	{ "interrupt routing and device thread", NULL, virtio_init, virtio_done },
+	{ "virtio-rng", NULL, rng_device_init, rng_device_done },
+	{ "virtio-blk disks", disks_open, disks_init, disks_done },
+	{ "virtio-net NICs", nics_open, nics_init, nics_done },
+	{ "virtio-console", hvc_open, hvc_init, hvc_done },
+	{ "virtio-vsock", vsock_open, vsock_init, vsock_done },
+	{ "host devices (VFIO)", host_devices_open, host_devices_init, host_devices_done },
+};
+
+int vm_devices_open(struct vm *vm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		int r;
+
+		vm->devices_reached = i + 1;
+		if (devices[i].open && (r = devices[i].open(vm)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vm_devices_init(struct vm *vm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		int r;
+
+		if (devices[i].init && (r = devices[i].init(vm)) < 0)
+			return log_error_errno(r, "Cannot set up the %s: %m", devices[i].name);
+	}
+	return 0;
+}
+
+void vm_devices_done(struct vm *vm)
+{
+	for (size_t i = vm->devices_reached; i-- > 0;)
+		if (devices[i].done)
+			devices[i].done(vm);
+	vm->devices_reached = 0;
+}
