@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "phyllome-error.h"
 #include "phyllome-vmm1.h"
 
 /* To the journal with the machine as a structured field, and to a terminal when run by hand. */
@@ -30,4 +31,16 @@ PciNames *daemon_pci_names(Daemon *d)
 	if (!d->pci_names)
 		d->pci_names = pci_names_new();
 	return d->pci_names;
+}
+
+gboolean daemon_errno_error(GError **error, int code, int err, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_set_error(error, PHYLLOME_ERROR, code, "%s: %s", message, g_strerror(err));
+	return FALSE;
 }

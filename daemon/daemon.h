@@ -42,6 +42,12 @@ typedef struct {
 } Daemon;
 
 void daemon_log(const char *machine, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
+/*
+ * errno as a GError (PHYLLOME_ERROR, code): the formatted message, ": ", and
+ * what err says. Returns FALSE, for "return daemon_errno_error(...)".
+ */
+gboolean daemon_errno_error(GError **error, int code, int err, const char *format, ...)
+    G_GNUC_PRINTF(4, 5);
 /* The PCI ID database, loaded at its first use. */
 PciNames *daemon_pci_names(Daemon *daemon);
 

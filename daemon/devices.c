@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "phyllome-error.h"
 
 static int add_fd(GArray *fds, int fd)
@@ -19,9 +20,8 @@ static int add_fd(GArray *fds, int fd)
 
 static gboolean fail(GError **error, const char *what, const char *path, int err)
 {
-	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "Cannot open %s %s: %s",
-		    what, path, g_strerror(err));
-	return FALSE;
+	return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err, "Cannot open %s %s",
+				  what, path);
 }
 
 static gboolean open_disk(const char *spec, GArray *fds, GPtrArray *argv, GError **error)

@@ -222,25 +222,21 @@ static void logind_signal(GDBusConnection *bus, const char *sender, const char *
 	settle(i);
 }
 
-static guint read_delay_max(GDBusConnection *bus)
+static void delay_max_read(GVariant *value, const GError *error, gpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-	    bus, LOGIND_NAME, LOGIND_PATH, "org.freedesktop.DBus.Properties", "Get",
-	    g_variant_new("(ss)", LOGIND_MANAGER, "InhibitDelayMaxUSec"), G_VARIANT_TYPE("(v)"),
-	    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &error);
-	g_autoptr(GVariant) value = NULL;
+	Inhibitor *i = data;
 
-	if (!reply) {
+	/* The inhibitor is gone: nothing of it may be touched. */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (!value) {
 		daemon_log(NULL, LOG_WARNING,
 			   "Cannot read logind's InhibitDelayMaxUSec (%s); assuming %u s",
 			   error->message, DEFAULT_DELAY_MAX_SECONDS);
-		return DEFAULT_DELAY_MAX_SECONDS;
+		return;
 	}
-	g_variant_get(reply, "(v)", &value);
-	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
-		return DEFAULT_DELAY_MAX_SECONDS;
-	return (guint)MIN(g_variant_get_uint64(value) / G_USEC_PER_SEC, G_MAXUINT);
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+		i->delay_max = (guint)MIN(g_variant_get_uint64(value) / G_USEC_PER_SEC, G_MAXUINT);
 }
 
 Inhibitor *inhibitor_new(Daemon *daemon)
@@ -254,7 +250,10 @@ Inhibitor *inhibitor_new(Daemon *daemon)
 	i->subscription = g_dbus_connection_signal_subscribe(
 	    daemon->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH, NULL,
 	    G_DBUS_SIGNAL_FLAGS_NONE, logind_signal, i, NULL);
-	i->delay_max = read_delay_max(daemon->bus);
+	/* Until logind answers (a shutdown that early is unlikely), its default. */
+	i->delay_max = DEFAULT_DELAY_MAX_SECONDS;
+	logind_get_property(daemon->bus, LOGIND_PATH, LOGIND_MANAGER, "InhibitDelayMaxUSec",
+			    i->cancellable, delay_max_read, i);
 	/* It follows the machines' states, whoever changes them. */
 	i->state_hook = g_hook_alloc(&daemon->machine_state_hooks);
 	i->state_hook->func = (gpointer)inhibitor_update;

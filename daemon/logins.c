@@ -20,65 +20,17 @@ struct Logins {
 	GHashTable
 	    *stop_timers; /* machine name -> source id of its stop after the owner's logout */
 	gboolean warned;  /* that logind could not be asked: said once */
+	GCancellable *cancellable;
+	gboolean asking;      /* a question to logind is under way */
+	gboolean ask_again;   /* and logind signalled more changes meanwhile */
+	gboolean noting_only; /* the first answer only notes who is there (a restarted phyllomed) */
 };
-
-#define UID_KEY(uid) GUINT_TO_POINTER((guint)(uid) + 1)
 
 static char *user_name(uid_t uid)
 {
 	struct passwd *pw = getpwuid(uid);
 
 	return pw ? g_strdup(pw->pw_name) : g_strdup_printf("uid %u", (unsigned)uid);
-}
-
-/* The users logind has a live session for; NULL (and a warning, once) when it cannot be asked. */
-static GHashTable *query_present(Logins *l)
-{
-	GDBusConnection *bus = l->daemon->bus;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) users =
-	    g_dbus_connection_call_sync(bus, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "ListUsers",
-					NULL, G_VARIANT_TYPE("(a(uso))"), G_DBUS_CALL_FLAGS_NONE,
-					LOGIND_CALL_TIMEOUT_MS, NULL, &error);
-	g_autoptr(GHashTable) present = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_autoptr(GVariantIter) iter = NULL;
-	const char *path;
-	guint32 uid;
-
-	if (!users) {
-		if (!l->warned)
-			daemon_log(
-			    NULL, LOG_WARNING,
-			    "Cannot ask logind for login sessions (%s): Autostart=login waits",
-			    error->message);
-		l->warned = TRUE;
-		return NULL;
-	}
-	l->warned = FALSE;
-	g_variant_get(users, "(a(uso))", &iter);
-	while (g_variant_iter_next(iter, "(u&s&o)", &uid, NULL, &path)) {
-		g_autoptr(GError) local = NULL;
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		    bus, LOGIND_NAME, path, "org.freedesktop.DBus.Properties", "Get",
-		    g_variant_new("(ss)", LOGIND_USER, "State"), G_VARIANT_TYPE("(v)"),
-		    G_DBUS_CALL_FLAGS_NONE, LOGIND_CALL_TIMEOUT_MS, NULL, &local);
-		g_autoptr(GVariant) state = NULL;
-		const char *s;
-
-		/* A user that went away between the two calls has no session. */
-		if (!reply)
-			continue;
-		g_variant_get(reply, "(v)", &state);
-		if (!g_variant_is_of_type(state, G_VARIANT_TYPE_STRING))
-			continue;
-		s = g_variant_get_string(state, NULL);
-		/* "closing" (no session left, or only ending ones), "lingering" and "offline" are
-		 * not a login. */
-		if (g_str_equal(s, "opening") || g_str_equal(s, "online") ||
-		    g_str_equal(s, "active"))
-			g_hash_table_add(present, UID_KEY(uid));
-	}
-	return g_steal_pointer(&present);
 }
 
 static void cancel_stop(Logins *l, Machine *m)
@@ -113,7 +65,7 @@ static gboolean stop_after_logout(gpointer data)
 	/* The entry holds no reference to the source: it goes when this returns. */
 	g_hash_table_remove(l->stop_timers, t->name);
 	if (c && c->autostart == AUTOSTART_LOGIN && c->stop_on_logout &&
-	    !g_hash_table_contains(l->present, UID_KEY(c->owner))) {
+	    !g_hash_table_contains(l->present, LOGIND_UID_KEY(c->owner))) {
 		g_autofree char *owner = user_name(c->owner);
 		g_autofree char *why =
 		    g_strdup_printf("%s's last login session ended %u s ago (StopOnLogout)", owner,
@@ -165,8 +117,8 @@ static void follow_owner(Machine *m, gpointer data)
 
 	if (!c || c->autostart != AUTOSTART_LOGIN)
 		return;
-	here = g_hash_table_contains(change->now, UID_KEY(c->owner));
-	was = g_hash_table_contains(change->before, UID_KEY(c->owner));
+	here = g_hash_table_contains(change->now, LOGIND_UID_KEY(c->owner));
+	was = g_hash_table_contains(change->before, LOGIND_UID_KEY(c->owner));
 	if (here && !was) {
 		g_autofree char *owner = user_name(c->owner);
 		g_autofree char *why = g_strdup_printf("%s logged in (Autostart=login)", owner);
@@ -179,16 +131,48 @@ static void follow_owner(Machine *m, gpointer data)
 	}
 }
 
-static void refresh(Logins *l, GHashTable *before)
-{
-	g_autoptr(GHashTable) now = query_present(l);
-	Change change = { .logins = l, .before = before, .now = now };
+static void ask_logind(Logins *l);
 
-	if (!now)
+static void logind_answered(GHashTable *now, const GError *error, gpointer data)
+{
+	Logins *l = data;
+	Change change = { .logins = l, .now = now };
+
+	/* Logins is gone: nothing of it may be touched. */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
-	manager_foreach_machine(l->daemon, follow_owner, &change);
-	g_hash_table_unref(l->present);
-	l->present = g_steal_pointer(&now);
+	l->asking = FALSE;
+	if (!now) {
+		if (!l->warned)
+			daemon_log(
+			    NULL, LOG_WARNING,
+			    "Cannot ask logind for login sessions (%s): Autostart=login waits",
+			    error->message);
+		l->warned = TRUE;
+	} else {
+		l->warned = FALSE;
+		change.before = l->present;
+		if (!l->noting_only)
+			manager_foreach_machine(l->daemon, follow_owner, &change);
+		l->noting_only = FALSE;
+		g_hash_table_unref(l->present);
+		l->present = g_hash_table_ref(now);
+	}
+	if (l->ask_again) {
+		l->ask_again = FALSE;
+		ask_logind(l);
+	}
+}
+
+/* One question at a time; changes signalled meanwhile make one more. */
+static void ask_logind(Logins *l)
+{
+	if (l->asking) {
+		l->ask_again = TRUE;
+		return;
+	}
+	l->asking = TRUE;
+	logind_get_logged_in(l->daemon->bus, l->cancellable, logind_answered, l);
 }
 
 static gboolean refresh_idle(gpointer data)
@@ -196,7 +180,7 @@ static gboolean refresh_idle(gpointer data)
 	Logins *l = data;
 
 	l->refresh_id = 0;
-	refresh(l, l->present);
+	ask_logind(l);
 	return G_SOURCE_REMOVE;
 }
 
@@ -243,11 +227,11 @@ static void start_at_boot(Machine *m, gpointer data)
 Logins *logins_new(Daemon *d)
 {
 	Logins *l = g_new0(Logins, 1);
-	g_autoptr(GHashTable) nobody = g_hash_table_new(g_direct_hash, g_direct_equal);
 
 	l->daemon = d;
 	l->present = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l->stop_timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->cancellable = g_cancellable_new();
 	l->subscription = g_dbus_connection_signal_subscribe(
 	    d->bus, LOGIND_NAME, LOGIND_MANAGER, NULL, LOGIND_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
 	    logind_signal, l, NULL);
@@ -256,17 +240,12 @@ Logins *logins_new(Daemon *d)
 	 * later (an update, a crash) must not start again what a user stopped.
 	 * It only notes who is logged in, to follow the changes from there.
 	 */
-	if (!first_start_in_boot(d)) {
-		GHashTable *now = query_present(l);
-
-		if (now) {
-			g_hash_table_unref(l->present);
-			l->present = now;
-		}
-		return l;
-	}
-	manager_foreach_machine(d, start_at_boot, NULL);
-	refresh(l, nobody);
+	if (first_start_in_boot(d))
+		manager_foreach_machine(d, start_at_boot, NULL);
+	else
+		l->noting_only = TRUE;
+	/* From nobody: at the first start, whoever is logged in already gets their machines. */
+	ask_logind(l);
 	return l;
 }
 
@@ -278,6 +257,8 @@ void logins_free(Logins *l)
 	if (!l)
 		return;
 	g_dbus_connection_signal_unsubscribe(l->daemon->bus, l->subscription);
+	g_cancellable_cancel(l->cancellable);
+	g_object_unref(l->cancellable);
 	if (l->refresh_id)
 		g_source_remove(l->refresh_id);
 	g_hash_table_iter_init(&iter, l->stop_timers);

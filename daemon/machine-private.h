@@ -4,8 +4,7 @@
 /*
  * What the files of one machine share, and nothing outside them includes:
  * machine.c (the object, its properties and its life cycle), methods.c (its
- * D-Bus methods), machine-grants.c (host devices granted to it), spawn.c
- * (what its monitor is started with).
+ * D-Bus methods) and machine-grants.c (host devices granted to it).
  */
 #include "grant.h"
 #include "machine.h"
@@ -82,6 +81,3 @@ Grant *machine_grant_add(Machine *m, const char *device, gboolean persistent);
 void machine_grant_remove(Machine *m, Grant *grant);
 /* Writes the definition with Devices= changed; on failure nothing changed. */
 gboolean machine_grants_save(Machine *m, const char *add, const char *remove, GError **error);
-
-/* spawn.c: forks the monitor (waiting for its scope) with everything it runs on opened for it. */
-gboolean machine_spawn_monitor(Machine *m, GError **error);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "passthrough.h"
+#include "spawn.h"
 #include "phyllome-error.h"
 #include "phyllome-names.h"
 
@@ -381,6 +382,37 @@ static void scope_started(const GError *error, gpointer data)
 				machine_ref(m));
 }
 
+static void start_refused(Machine *m, GDBusMethodInvocation *invocation, const GError *error)
+{
+	machine_log(m, LOG_ERR, "Cannot start: %s", error->message);
+	phyllome_machine_set_result(m->iface, m->config ? "start-failed" : "config");
+	phyllome_machine_set_status_text(m->iface, error->message);
+	machine_set_state(m, MACHINE_FAILED);
+	if (invocation)
+		g_dbus_method_invocation_return_gerror(invocation, error);
+}
+
+/* Forks the monitor with everything it runs on; the granted devices are its own from here on. */
+static gboolean spawn_monitor(Machine *m, GError **error)
+{
+	g_autofree char *runtime_dir = machine_runtime_path(m, NULL);
+	g_autoptr(GPtrArray) granted = g_ptr_array_new();
+	MonitorLaunch launch;
+
+	for (guint i = 0; i < m->grants->len; i++)
+		g_ptr_array_add(granted, (gpointer)grant_get_device(m->grants->pdata[i]));
+	g_ptr_array_add(granted, NULL);
+	launch = (MonitorLaunch){ .config = m->config,
+				  .options = &m->daemon->options,
+				  .runtime_dir = runtime_dir,
+				  .granted = (const char *const *)granted->pdata };
+	g_strfreev(g_steal_pointer(&m->moved_devices));
+	if (!monitor_spawn(&launch, &m->spawn, &m->moved_devices, error))
+		return FALSE;
+	machine_grants_set_active(m, TRUE);
+	return TRUE;
+}
+
 void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation)
 {
 	g_autoptr(GError) error = NULL;
@@ -388,13 +420,16 @@ void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation)
 	if (!m->config) {
 		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "%s",
 				    m->config_error);
-		goto fail;
+		start_refused(m, invocation, error);
+		return;
 	}
 	m->panicked = FALSE;
 	phyllome_machine_set_result(m->iface, "");
 	phyllome_machine_set_status_text(m->iface, "");
-	if (!machine_spawn_monitor(m, &error))
-		goto fail;
+	if (!spawn_monitor(m, &error)) {
+		start_refused(m, invocation, error);
+		return;
+	}
 	m->pid = m->spawn.pid;
 	m->pidfd = pidfd_open(m->pid, 0);
 	m->child_watch_id = g_child_watch_add_full(G_PRIORITY_DEFAULT, m->pid, child_exited,
@@ -406,14 +441,6 @@ void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation)
 	machine_log(m, LOG_INFO, "Starting: %u vCPUs, %" G_GUINT64_FORMAT " MiB", m->config->cpus,
 		    m->config->memory >> 20);
 	scopes_start(m->daemon->scopes, m->config, m->pid, scope_started, machine_ref(m));
-	return;
-fail:
-	machine_log(m, LOG_ERR, "Cannot start: %s", error->message);
-	phyllome_machine_set_result(m->iface, m->config ? "start-failed" : "config");
-	phyllome_machine_set_status_text(m->iface, error->message);
-	machine_set_state(m, MACHINE_FAILED);
-	if (invocation)
-		g_dbus_method_invocation_return_gerror(invocation, error);
 }
 
 /* ---- the monitor's control channel (org.phyllome.VMM1) ---- */

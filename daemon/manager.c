@@ -273,10 +273,18 @@ typedef struct {
 	GVariant *config;
 } CreateCall;
 
+static void create_call_free(CreateCall *call)
+{
+	g_free(call->name);
+	g_variant_unref(call->config);
+	g_free(call);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CreateCall, create_call_free)
+
 static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, const GError *denied,
 			      gpointer data)
 {
-	CreateCall *call = data;
+	g_autoptr(CreateCall) call = data;
 	Daemon *d = call->daemon;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MachineConfig) config = NULL;
@@ -284,25 +292,21 @@ static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, c
 
 	if (denied) {
 		g_dbus_method_invocation_return_gerror(invocation, denied);
-		goto out;
+		return;
 	}
 	config = config_from_variant(call->name, call->config, caller, &error);
-	if (!config ||
-	    (g_hash_table_contains(d->machines, call->name) &&
-	     (g_set_error(&error, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
-			  "A machine named '%s' exists already", call->name),
-	      TRUE)) ||
-	    !machine_config_save(config, d->options.config_dir, &error)) {
+	if (config && g_hash_table_contains(d->machines, call->name)) {
+		g_set_error(&error, PHYLLOME_ERROR, PHYLLOME_ERROR_MACHINE_EXISTS,
+			    "A machine named '%s' exists already", call->name);
+		g_clear_pointer(&config, machine_config_free);
+	}
+	if (!config || !machine_config_save(config, d->options.config_dir, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
-		goto out;
+		return;
 	}
 	daemon_log(call->name, LOG_INFO, "Created by uid %u", (unsigned)caller);
 	m = add_machine(d, call->name, g_steal_pointer(&config), NULL);
 	phyllome_manager_complete_create_machine(d->manager_iface, invocation, machine_get_path(m));
-out:
-	g_free(call->name);
-	g_variant_unref(call->config);
-	g_free(call);
 }
 
 static gboolean handle_create_machine(PhyllomeManager *iface, GDBusMethodInvocation *invocation,
@@ -353,11 +357,9 @@ static gboolean remove_machine(Machine *m, GError **error)
 	g_autofree char *name = g_strdup(machine_get_name(m));
 	g_autofree char *object_path = g_strdup(machine_get_path(m));
 
-	if (g_unlink(path) < 0 && errno != ENOENT) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_FAILED, "Cannot remove %s: %s",
-			    path, g_strerror(errno));
-		return FALSE;
-	}
+	if (g_unlink(path) < 0 && errno != ENOENT)
+		return daemon_errno_error(error, PHYLLOME_ERROR_FAILED, errno, "Cannot remove %s",
+					  path);
 	machine_unexport(m);
 	g_hash_table_remove(d->machines, name);
 	daemon_log(name, LOG_INFO, "Deleted");

@@ -188,7 +188,8 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 			int err = errno;
 
 			undo_moves(sysfs_root, machine, moved);
-			return fail(error, "Cannot open /dev/vfio/vfio: %s", g_strerror(err));
+			return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err,
+						  "Cannot open /dev/vfio/vfio");
 		}
 		g_array_append_val(fds, fd);
 		g_ptr_array_add(argv, g_strdup_printf("--vfio-container-fd=%u", 3 + fds->len - 1));
@@ -206,8 +207,9 @@ gboolean passthrough_take(const char *sysfs_root, const char *machine, const cha
 				int err = errno;
 
 				undo_moves(sysfs_root, machine, moved);
-				return fail(error, "Cannot open %s, the IOMMU group of %s: %s",
-					    path, d->address, g_strerror(err));
+				return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err,
+							  "Cannot open %s, the IOMMU group of %s",
+							  path, d->address);
 			}
 			g_array_append_val(fds, fd);
 			fd_index = GUINT_TO_POINTER(3 + fds->len - 1);

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "phyllome-error.h"
 
 /* Fds the child moves out of the way before placing the passed ones at 3, 4, ... */
@@ -17,9 +18,7 @@
 
 static gboolean set_errno_error(GError **error, int err, const char *what)
 {
-	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED, "%s: %s", what,
-		    g_strerror(err));
-	return FALSE;
+	return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err, "%s", what);
 }
 
 /* Runs in the forked child of a threaded process: async-signal-safe calls only. */

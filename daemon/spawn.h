@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "config.h"
+#include "daemon.h"
+#include "supervisor.h"
+
+/* What one start of a machine's monitor needs. */
+typedef struct {
+	const MachineConfig *config;
+	const DaemonOptions *options;
+	const char *runtime_dir;    /* the machine's: its console and control sockets go there */
+	const char *const *granted; /* host devices granted to the machine, NULL-terminated */
+} MonitorLaunch;
+
+/*
+ * Opens everything the monitor runs on (kernel, initrd, /dev/kvm, disks,
+ * taps, vhost devices, the granted host devices' VFIO groups), makes its
+ * sockets and forks it, waiting in ret until spawn_release (supervisor.h).
+ * *ret_moved: "ADDRESS=DRIVER" for each host device moved to vfio-pci, to
+ * give back when the run ends. On failure everything is undone.
+ */
+gboolean monitor_spawn(const MonitorLaunch *launch, Spawn *ret, char ***ret_moved, GError **error);
