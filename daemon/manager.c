@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "machine.h"
+#include "methods.h"
 #include "phyllome-error.h"
 #include "phyllome-names.h"
 
@@ -343,7 +344,7 @@ static gboolean handle_create_machine(PhyllomeManager *iface, GDBusMethodInvocat
 	call->daemon = d;
 	call->name = g_strdup(name);
 	call->config = g_variant_ref(config);
-	bouncer_check(d->bouncer, invocation, PHYLLOME_POLKIT_CREATE, NULL, 0,
+	bouncer_check(d->bouncer, invocation, methods_manager_action("CreateMachine"), NULL, 0,
 		      options_interactive(config), details, create_authorized, call);
 	return TRUE;
 }
@@ -374,6 +375,9 @@ gboolean manager_start(Daemon *d, GError **error)
 	d->object_manager = g_dbus_object_manager_server_new(PHYLLOME_MANAGER_PATH);
 	d->manager_iface = phyllome_manager_skeleton_new();
 	phyllome_manager_set_version(d->manager_iface, PHYLLOME_VERSION);
+	/* A method without its entry in the Manager's list (methods.c) is denied. */
+	g_signal_connect(d->manager_iface, "g-authorize-method",
+			 G_CALLBACK(methods_manager_authorize), d);
 	g_signal_connect(d->manager_iface, "handle-list-machines", G_CALLBACK(handle_list_machines),
 			 d);
 	g_signal_connect(d->manager_iface, "handle-get-machine", G_CALLBACK(handle_get_machine), d);

@@ -668,3 +668,38 @@ void machine_methods_attach(Machine *m, GDBusInterfaceSkeleton *iface)
 {
 	g_signal_connect(iface, "g-authorize-method", G_CALLBACK(methods_dispatch), m);
 }
+
+/* ---- the Manager ---- */
+
+static const struct {
+	const char *method;
+	const char *action; /* "": reading state needs no authorization */
+} manager_methods[] = {
+	{ "ListMachines", "" },
+	{ "GetMachine", "" },
+	{ "ListHostDevices", "" },
+	{ "CreateMachine", PHYLLOME_POLKIT_CREATE },
+};
+
+const char *methods_manager_action(const char *method)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(manager_methods); i++)
+		if (g_str_equal(manager_methods[i].method, method))
+			return manager_methods[i].action;
+	return NULL;
+}
+
+gboolean methods_manager_authorize(GDBusInterfaceSkeleton *iface, GDBusMethodInvocation *invocation,
+				   gpointer data)
+{
+	const char *interface = g_dbus_method_invocation_get_interface_name(invocation);
+	const char *method = g_dbus_method_invocation_get_method_name(invocation);
+
+	(void)iface, (void)data;
+	if (g_str_equal(interface, "org.freedesktop.DBus.Properties") ||
+	    (g_str_equal(interface, PHYLLOME_MANAGER_INTERFACE) && methods_manager_action(method)))
+		return TRUE;
+	g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+					      "%s.%s is not allowed", interface, method);
+	return FALSE;
+}

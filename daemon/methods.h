@@ -28,3 +28,13 @@ gboolean methods_dispatch(GDBusInterfaceSkeleton *iface, GDBusMethodInvocation *
 			  gpointer machine);
 gboolean methods_dispatch_table(const MethodRow *table, gsize n_rows,
 				GDBusMethodInvocation *invocation, gpointer machine);
+
+/*
+ * The Manager's methods: each names what it needs, reading state none (NULL);
+ * the handler of one that needs an action asks polkit for it. A method not
+ * listed is denied. Returns the action, "" for none, NULL when not listed.
+ */
+const char *methods_manager_action(const char *method);
+/* A "g-authorize-method" handler for the Manager's skeleton: denies methods it does not list. */
+gboolean methods_manager_authorize(GDBusInterfaceSkeleton *iface, GDBusMethodInvocation *invocation,
+				   gpointer data);

@@ -21,6 +21,12 @@ static void test_every_method_has_a_row(void)
 {
 	each_method_has_a_row(phyllome_machine_interface_info());
 	each_method_has_a_row(phyllome_grant_interface_info());
+	for (GDBusMethodInfo **mi = phyllome_manager_interface_info()->methods; *mi; mi++) {
+		g_test_message("%s.%s", phyllome_manager_interface_info()->name, (*mi)->name);
+		g_assert_nonnull(methods_manager_action((*mi)->name));
+	}
+	g_assert_cmpstr(methods_manager_action("CreateMachine"), ==, "org.phyllome.vm1.create");
+	g_assert_null(methods_manager_action("Frobnicate"));
 	/* And a name that is no method has none. */
 	g_assert_null(methods_find(phyllome_machine_interface_info()->name, "Frobnicate"));
 	g_assert_null(methods_find(phyllome_grant_interface_info()->name, "Start"));

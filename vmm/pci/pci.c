@@ -353,14 +353,14 @@ int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table 
 	bus->window32 = (struct pci_window){ .bus = bus, .base = GUEST_PCI_MMIO32_START };
 	bus->window64 = (struct pci_window){ .bus = bus, .base = mmio64_base };
 	if ((r = trap_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE,
-				   &ecam_ops, bus)) < 0 ||
+			       &ecam_ops, bus)) < 0 ||
 	    (r = trap_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
-				   GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops,
-				   &bus->window32)) < 0 ||
+			       GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops,
+			       &bus->window32)) < 0 ||
 	    (r = trap_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE,
-				   &window_ops, &bus->window64)) < 0 ||
+			       &window_ops, &bus->window64)) < 0 ||
 	    (r = trap_register(pio, "PCIe host bridge", PORT_PCI_CONFIG_ADDRESS, 8, &cf8_ops,
-				 bus)) < 0)
+			       bus)) < 0)
 		return r;
 	return 0;
 }
