@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "arch/arch.h"
+#include "arch/layout.h"
 #include "log.h"
 
 int guest_memory_init(struct guest_memory *mem, uint64_t size)

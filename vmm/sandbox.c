@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "vcpu.h"
 
 #include <linux/if_tun.h>
 #include <linux/vfio.h>
@@ -320,7 +319,7 @@ static int build_filter(scmp_filter_ctx ctx, const struct sandbox_config *config
 
 	if ((r = allow_all(ctx, main_syscalls, ARRAY_LEN(main_syscalls))) < 0 ||
 	    (r = allow_ioctls(ctx, main_ioctls, ARRAY_LEN(main_ioctls))) < 0 ||
-	    (r = allow_signal(ctx, VCPU_KICK_SIGNAL)) < 0)
+	    (r = allow_signal(ctx, config->kick_signal)) < 0)
 		return r;
 	if (config->removes_files)
 		return allow_all(ctx, remove_file_syscalls, ARRAY_LEN(remove_file_syscalls));

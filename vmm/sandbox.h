@@ -27,6 +27,8 @@ struct sandbox_config {
 	/* Test builds only: main|vcpu|io, make a forbidden system call once that thread is confined
 	 * (NULL: never). */
 	const char *test_forbidden_syscall;
+	/* The signal the main thread kicks vCPUs out of KVM_RUN with (VCPU_KICK_SIGNAL). */
+	int kick_signal;
 };
 
 /* Closes every fd above 2 but those listed. */

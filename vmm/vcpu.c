@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox.h"
 
 static void request_stop(struct vcpu *vcpu, enum vm_stop_reason reason)
 {

@@ -6,9 +6,10 @@
 #include <stdbool.h>
 
 #include "gate.h"
-#include "sandbox.h"
 #include "stop-reason.h"
 #include "trap.h"
+
+struct sandbox_config;
 
 /* What a vCPU thread needs of the machine it belongs to, and nothing more. */
 struct vcpu_host {

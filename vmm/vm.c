@@ -306,6 +306,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 		.removes_files = config->control_path || config->serial == SERIAL_SOCKET ||
 				 (config->hvc && config->hvc_kind == SERIAL_SOCKET),
 		.test_forbidden_syscall = config->test_forbidden_syscall,
+		.kick_signal = VCPU_KICK_SIGNAL,
 	};
 	vm->kvm_fd = vm->vm_fd = -1;
 	vfio_container_init(&vm->vfio, config->vfio_container_fd);

@@ -509,8 +509,12 @@ show_if_failed "$scratch/sanitizer.out"
 # phyllomed's delay inhibitor holds the shutdown until the running machine is
 # stopped cleanly. The box's journal goes with it, so it is followed from outside;
 # the box's own way down is then the stop below.
-ctl start t1 > /dev/null 2>&1
+ctl start t1 > "$scratch/shutdown-start.out" 2>&1
 wait_inhibitor yes 10
+# (What the shutdown checks below need; where it fails, they say nothing more.)
+check "host shutdown: first the machine runs and phyllomed holds its delay inhibitor" \
+	eval '[ "$(prop t1 State)" = running ] && held_by_phyllome'
+show_if_failed "$scratch/shutdown-start.out"
 # (The follower ends with the box; timeout bounds it if the box does not go.)
 timeout 120 "$sdbox" exec journalctl -f --no-pager -n 0 -o cat > "$scratch/shutdown.journal" 2>&1 &
 follower=$!

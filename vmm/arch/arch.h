@@ -15,11 +15,7 @@
 #include "memory.h"
 #include "options.h"
 
-#if defined(__x86_64__)
-#include "arch/x86_64/layout.h"
-#else
-#error "phyllome-vmm has no port to this architecture yet"
-#endif
+#include "arch/layout.h"
 
 /* Where the loader put things: for the boot vCPU's first registers, and for the log. */
 struct arch_boot {

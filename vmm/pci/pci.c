@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "arch/arch.h"
+#include "arch/layout.h"
 #include "log.h"
 
 #define CONFIG_ADDRESS_ENABLE 0x80000000u

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/arch.h"
+#include "arch/layout.h"
 #include "cleanup.h"
 #include "log.h"
 
