@@ -225,6 +225,8 @@ cmd_stop() {
         fi
     fi
     rm -f "$STATE"/{init.pid,launcher.pid,pidns,ready,canary,cgroup-paths,cgroup-layout,stdin}
+    # A clean stop leaves nothing on disk; after a failed one the console log stays to read.
+    [ $rc = 0 ] && rm -rf --one-file-system "$STATE"
     echo "sdbox: '$SDBOX_NAME' stopped in $(elapsed "$t0")s"
     return $rc
 }
