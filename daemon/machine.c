@@ -716,11 +716,42 @@ static void adopted_monitor_state(Machine *m, GVariant *reply, const GError *err
 	}
 }
 
+/*
+ * The host devices an earlier run moved to vfio-pci, from the runtime state:
+ * each must be a PCI address (so no path can come of it) granted to this
+ * machine, with a plain driver name. Anything else is left alone, and said.
+ */
+static char **trusted_moved_devices(Machine *m, GKeyFile *kf)
+{
+	g_auto(GStrv) listed = g_key_file_get_string_list(kf, "Devices", "Moved", NULL, NULL);
+	g_autoptr(GPtrArray) trusted = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; listed && listed[i]; i++) {
+		g_auto(GStrv) parts = g_strsplit(listed[i], "=", 2);
+		g_autofree char *address = parts[0] ? pci_address_normalize(parts[0]) : NULL;
+
+		if (!address || !g_str_equal(address, parts[0]) || !parts[1] ||
+		    strchr(parts[1], '/') || !machine_grant_find(m, address)) {
+			machine_log(
+			    m, LOG_WARNING,
+			    "Ignoring '%s' in its runtime state: not a device granted to it",
+			    listed[i]);
+			continue;
+		}
+		g_ptr_array_add(trusted, g_strdup(listed[i]));
+	}
+	if (trusted->len == 0)
+		return NULL;
+	g_ptr_array_add(trusted, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&trusted), FALSE);
+}
+
 void machine_adopt(Machine *m)
 {
 	g_autofree char *path = machine_runtime_path(m, "state");
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autofree char *unit = NULL;
+	g_autofree char *expected_unit = scope_unit_name(m->name);
 	gint64 pid;
 	guint64 start_time;
 
@@ -732,7 +763,16 @@ void machine_adopt(Machine *m)
 	start_time = g_key_file_get_uint64(kf, "Monitor", "StartTime", NULL);
 	unit = g_key_file_get_string(kf, "Monitor", "Unit", NULL);
 	g_strfreev(m->moved_devices);
-	m->moved_devices = g_key_file_get_string_list(kf, "Devices", "Moved", NULL, NULL);
+	m->moved_devices = trusted_moved_devices(m, kf);
+	/* Only this machine's own scope: the file must not make us adopt (and later kill) another.
+	 */
+	if (unit && !g_str_equal(unit, expected_unit)) {
+		machine_log(m, LOG_WARNING,
+			    "Its runtime state names the unit %s, not %s: not adopting PID "
+			    "%" G_GINT64_FORMAT,
+			    unit, expected_unit, pid);
+		g_clear_pointer(&unit, g_free);
+	}
 	/* The same process (not a reused PID) and still in the machine's scope. */
 	if (pid <= 0 || pid > G_MAXINT || !unit || process_start_time((pid_t)pid) != start_time ||
 	    !process_in_unit((pid_t)pid, unit)) {

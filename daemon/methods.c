@@ -532,8 +532,10 @@ static const MethodRow method_table[] = {
 	  run_pause_or_resume },
 	{ MACHINE, "OpenConsole", interactive_only, check_live, MANAGE, TRUE, "console",
 	  run_open_console },
-	{ MACHINE, "Delete", interactive_only, check_deletable, MANAGE, TRUE, "delete",
-	  run_delete },
+	/* A definition may hold an administrator's grants and Autostart=boot: removing it is
+	   theirs. */
+	{ MACHINE, "Delete", interactive_only, check_deletable, PHYLLOME_POLKIT_CREATE, FALSE,
+	  "delete", run_delete },
 	{ MACHINE, "SetAutostart", autostart_options, check_set_autostart, MANAGE, TRUE,
 	  "set-autostart", run_set_autostart },
 	{ MACHINE, "GrantDevice", grant_options, check_grant, PASSTHROUGH, FALSE, "grant",

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <syslog.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -28,22 +30,34 @@ static gboolean fail(GError **error, const char *format, ...)
 
 /* sysfs attributes take one write(); g_file_set_contents() would rename a temporary file over them.
  */
+/*
+ * Writes value to sysfs_root/relative, which must stay below sysfs_root: no
+ * "..", no absolute or magic links out of it (sysfs's own relative links, from
+ * bus/pci/devices to devices/, stay below and are followed). O_TRUNC as echo
+ * does; sysfs ignores it.
+ */
 static int sysfs_write(const char *sysfs_root, const char *relative, const char *value)
 {
-	g_autofree char *path = g_build_filename(sysfs_root, relative, NULL);
-	int fd = open(path,
-		      O_WRONLY | O_TRUNC | O_CLOEXEC); /* O_TRUNC: as echo does; sysfs ignores it */
+	struct open_how how = {
+		.flags = O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	int root = open(sysfs_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd, err;
 	ssize_t n;
 
-	if (fd < 0)
+	if (root < 0)
 		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0) {
-		int err = errno;
-		close(fd);
+	fd = (int)syscall(SYS_openat2, root, relative, &how, sizeof(how));
+	err = errno;
+	close(root);
+	if (fd < 0)
 		return -err;
-	}
+	n = write(fd, value, strlen(value));
+	err = errno;
 	close(fd);
+	if (n < 0)
+		return -err;
 	return n == (ssize_t)strlen(value) ? 0 : -EIO;
 }
 

@@ -26,15 +26,31 @@ static int open_input(const char *path, int flags, GError **error)
 	return fd;
 }
 
-static gboolean prepare_runtime_dir(const char *dir, const struct passwd *pw, GError **error)
+/*
+ * The machine's runtime directory is root's alone: phyllomed trusts what is in
+ * it (the state file, the sockets it connects to), and the monitor needs
+ * nothing from it (its sockets are passed as fds). One left by an older
+ * phyllomed, which gave it to the monitors' user, is taken back.
+ */
+static gboolean prepare_runtime_dir(const char *dir, GError **error)
 {
 	g_autofree char *console = g_build_filename(dir, "console", NULL);
 	g_autofree char *control = g_build_filename(dir, "control", NULL);
+	int fd;
 
-	if (g_mkdir_with_parents(dir, 0750) < 0 || chown(dir, pw->pw_uid, pw->pw_gid) < 0 ||
-	    chmod(dir, 0750) < 0)
+	if (g_mkdir_with_parents(dir, 0700) < 0)
 		return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, errno,
 					  "Cannot prepare %s", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err,
+					  "Cannot prepare %s", dir);
+	}
+	close(fd);
 	(void)g_unlink(console);
 	(void)g_unlink(control);
 	return TRUE;
@@ -152,7 +168,7 @@ gboolean monitor_spawn(const MonitorLaunch *l, Spawn *ret, char ***ret_moved, GE
 			    o->vm_user);
 		return FALSE;
 	}
-	ok = prepare_runtime_dir(l->runtime_dir, pw, error) && add_arguments(l, argv, fds, error) &&
+	ok = prepare_runtime_dir(l->runtime_dir, error) && add_arguments(l, argv, fds, error) &&
 	     (took_devices = passthrough_take(o->sysfs_root, l->config->name, l->granted, fds, argv,
 					      moved, error)) &&
 	     fork_monitor(l, pw, argv, fds, ret, error);

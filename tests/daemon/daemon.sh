@@ -328,6 +328,37 @@ ctl kill t2 > /dev/null 2>&1
 check "daemon SIGKILL: the new daemon stops the adopted VMs" \
 	expect_eq "$st1 $(prop t1 State)/$(prop t1 Result) $(prop t2 State)" "0 stopped/success stopped"
 
+# The runtime directory is root's: the monitors' user (what a compromised monitor
+# runs as) cannot plant a state file or swap a socket for a symlink there.
+ctl start t1 > /dev/null 2>&1
+check "runtime directory: root's alone (0700) while the machine runs" \
+	expect_eq "$(X stat -c '%U %a' /run/phyllome/t1)" "root 700"
+X setpriv --reuid=phyllome-vm --regid=phyllome-vm --clear-groups sh -c \
+	'echo "[Monitor]" > /run/phyllome/t1/state.new || ln -sf /run/dbus/system_bus_socket /run/phyllome/t1/console' \
+	> "$scratch/plant.out" 2>&1
+check "runtime directory: the monitors' user can neither plant a file nor swap the console socket" \
+	eval '[ $? != 0 ] && X test ! -e /run/phyllome/t1/state.new && X test -S /run/phyllome/t1/console'
+show_if_failed "$scratch/plant.out"
+ctl kill t1 > /dev/null 2>&1
+# A state file that names another unit (here dbus-daemon's, as one planted by the
+# monitors' user before the directory was root's would) makes phyllomed adopt
+# nothing, and a Moved entry that is no device granted to the machine is ignored.
+bus_pid=$(X systemctl show -P MainPID dbus.service)
+bus_start=$(X awk '{ print $22 }' "/proc/$bus_pid/stat")
+# (The first Moved entry leads from $sysfs/bus/pci/devices/ to /var/lib/phyllome/victim,
+# whose driver_override an unchecked give-back would truncate.)
+X sh -c 'mkdir -p /var/lib/phyllome/victim /run/phyllome/t2 && echo keep > /var/lib/phyllome/victim/driver_override &&
+	printf "[Monitor]\nPID=%s\nStartTime=%s\nUnit=dbus.service\n[Devices]\nMoved=../../../../victim=x;0000:00:04.0=xhci_hcd;\n" \
+	"$0" "$1" > /run/phyllome/t2/state' "$bus_pid" "$bus_start"
+X systemctl restart phyllomed.service
+check "planted runtime state: a state file naming another unit adopts nothing" \
+	expect_eq "$(prop t2 State)/$(prop t2 Leader)" "stopped/0"
+check "planted runtime state: dbus-daemon lives on, the file a Moved entry named is untouched" \
+	eval '[ "$(X systemctl show -P MainPID dbus.service)" = "$bus_pid" ] && [ "$(X cat /var/lib/phyllome/victim/driver_override)" = keep ]'
+check "planted runtime state: the journal says what was refused" \
+	eval 'journal_has PHYLLOME_MACHINE=t2 "names the unit dbus.service, not phyllome-t2.scope" &&
+		journal_has PHYLLOME_MACHINE=t2 "Ignoring .0000:00:04.0=xhci_hcd. in its runtime state"'
+
 # polkit: alice may operate her own VM, bob may not.
 ctl create alicevm --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M --owner alice > /dev/null 2>&1
 as_user alice phyllomectl --no-ask-password start alicevm > "$scratch/alice.out" 2>&1
@@ -346,6 +377,11 @@ as_user bob phyllomectl list > /dev/null 2>&1
 check "polkit: reading needs no authorization" [ $? = 0 ]
 as_user alice phyllomectl --no-ask-password stop alicevm > /dev/null 2>&1
 check "polkit: the owner stops her own VM" expect_eq "$?/$(prop alicevm State)" "0/stopped"
+# Her definition may carry an administrator's grants and Autostart=boot: removing it needs create.
+as_user alice phyllomectl --no-ask-password remove alicevm > "$scratch/alice-remove.out" 2>&1
+check "polkit: the owner may not remove the definition (create, the administrator's): exit status 5, it stays" \
+	expect_eq "$?/$(X test -e /etc/phyllome/machines/alicevm.conf && echo kept)/$(prop alicevm Name)" "5/kept/alicevm"
+show_if_failed "$scratch/alice-remove.out"
 
 . "$here/autostart.sh"
 
