@@ -38,9 +38,10 @@ struct Machine {
 	GDBusMethodInvocation *start_invocation;
 	GDBusMethodInvocation *restart_invocation; /* Restart: start again once stopped */
 	GQueue stop_waiters;			   /* Stop/Kill calls answered once stopped */
-	VmmClient *control;   /* the monitor's org.phyllome.VMM1, once needed */
-	gboolean panicked;    /* the monitor said the guest kernel panicked */
-	GPtrArray *grants;    /* Grant, one per host device granted, sorted by device */
+	VmmClient *control; /* the monitor's org.phyllome.VMM1, once needed */
+	gboolean panicked;  /* the monitor said the guest kernel panicked */
+	GArray *reboots;    /* gint64 monotonic times of the guest's reboots since the last Start */
+	GPtrArray *grants;  /* Grant, one per host device granted, sorted by device */
 	char **moved_devices; /* "ADDRESS=DRIVER": host devices this run took, to give back when it
 				 ends */
 };

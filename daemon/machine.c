@@ -37,6 +37,7 @@ void machine_unref(Machine *m)
 	if (!m || !g_atomic_int_dec_and_test(&m->ref))
 		return;
 	vmm_client_free(m->control);
+	g_array_unref(m->reboots);
 	g_ptr_array_unref(m->grants);
 	g_strfreev(m->moved_devices);
 	g_clear_object(&m->iface);
@@ -133,6 +134,33 @@ static void control_detach(Machine *m)
 }
 
 /* ---- the end of a monitor ---- */
+
+/*
+ * A guest that reboots in a loop (a broken boot, a crash at start) is started
+ * again at most this often, as systemd's StartLimitBurst/IntervalSec limit a
+ * service; after that the machine fails with Result start-limit.
+ */
+#define REBOOT_LIMIT_BURST 5
+#define REBOOT_LIMIT_INTERVAL_S 60
+
+static void begin_start(Machine *m, GDBusMethodInvocation *invocation, gboolean guest_rebooted);
+
+/* Notes a reboot of the guest; TRUE when it is one too many. */
+static gboolean reboot_limit_hit(Machine *m)
+{
+	gint64 now = g_get_monotonic_time();
+	guint recent = 0;
+
+	g_array_append_val(m->reboots, now);
+	/* Only the last few matter. */
+	if (m->reboots->len > REBOOT_LIMIT_BURST)
+		g_array_remove_index(m->reboots, 0);
+	for (guint i = 0; i < m->reboots->len; i++)
+		if (now - g_array_index(m->reboots, gint64, i) <
+		    (gint64)REBOOT_LIMIT_INTERVAL_S * G_USEC_PER_SEC)
+			recent++;
+	return recent >= REBOOT_LIMIT_BURST;
+}
 
 static void remove_runtime_state(Machine *m)
 {
@@ -231,6 +259,19 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 			status_text = g_strdup(
 			    "phyllome-vmm ended; phyllomed was not its parent, so why is unknown");
 		machine_log(m, LOG_ERR, "Failed: %s", status_text);
+	} else if (o.restart && !restart_invocation && reboot_limit_hit(m)) {
+		status_text = g_strdup_printf(
+		    "The guest rebooted %u times within %u s; it is not started again (Start does)",
+		    REBOOT_LIMIT_BURST, REBOOT_LIMIT_INTERVAL_S);
+		machine_log(m, LOG_ERR, "Failed: %s", status_text);
+		o.state = MACHINE_FAILED;
+		o.result = "start-limit";
+		o.restart = FALSE;
+		if (start_invocation)
+			g_dbus_method_invocation_return_error(start_invocation, PHYLLOME_ERROR,
+							      PHYLLOME_ERROR_START_FAILED, "%s",
+							      status_text);
+		g_clear_object(&start_invocation);
 	} else if (o.restart) {
 		machine_log(m, LOG_INFO, "The guest rebooted; starting it again");
 	} else {
@@ -240,11 +281,13 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	phyllome_machine_set_status_text(m->iface, status_text ? status_text : "");
 	machine_set_state(m, o.state == MACHINE_STARTING ? MACHINE_STOPPED : o.state);
 	reply_stop_waiters(m, NULL);
-	g_clear_object(&start_invocation);
 
+	/* A Start still waiting (the guest rebooted before it ran) is answered by the next run. */
 	if (restart_invocation || o.restart)
-		machine_begin_start(m, restart_invocation);
+		begin_start(m, restart_invocation ? restart_invocation : start_invocation,
+			    !restart_invocation);
 	g_clear_object(&restart_invocation);
+	g_clear_object(&start_invocation);
 }
 
 static void child_exited(GPid pid, int wait_status, gpointer data)
@@ -415,7 +458,16 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 
 void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation)
 {
+	begin_start(m, invocation, FALSE);
+}
+
+static void begin_start(Machine *m, GDBusMethodInvocation *invocation, gboolean guest_rebooted)
+{
 	g_autoptr(GError) error = NULL;
+
+	/* A start that is not the guest's own reboot begins the count of reboots anew. */
+	if (!guest_rebooted)
+		g_array_set_size(m->reboots, 0);
 
 	if (!m->config) {
 		error = g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "%s",
@@ -663,6 +715,7 @@ Machine *machine_new(Daemon *daemon, const MachineOps *ops, const char *name, Ma
 	m->spawn.release_fd = m->spawn.exec_fd = -1;
 	g_queue_init(&m->stop_waiters);
 	m->grants = g_ptr_array_new_with_free_func((GDestroyNotify)grant_free);
+	m->reboots = g_array_new(FALSE, FALSE, sizeof(gint64));
 	m->object = phyllome_object_skeleton_new(m->path);
 	m->iface = phyllome_machine_skeleton_new();
 	phyllome_machine_set_name(m->iface, name);

@@ -109,6 +109,24 @@ check "sleep: when the host wakes up the VM runs again" \
 		[ "$(prop lv State)" = running ]'
 show_if_failed "$scratch/fake-sleep.out" "$scratch/suspend.out" "$scratch/sleep.journal"
 
+# Only logind speaks for the host: bob's PrepareForShutdown and PrepareForSleep,
+# broadcast and sent to phyllomed alone, change nothing.
+owner=$(X gdbus call --system --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+	--method org.freedesktop.DBus.GetNameOwner org.phyllome.VM1 | sed -E "s/^\('(.*)',\)$/\1/")
+cursor=$(X journalctl --no-pager -n 0 --show-cursor | sed -n 's/^-- cursor: //p')
+for dest in "" "--dest=$owner"; do
+	for signal in PrepareForShutdown PrepareForSleep; do
+		# shellcheck disable=SC2086 # $dest: no option, or one
+		as_user bob gdbus emit --system $dest --object-path /org/freedesktop/login1 \
+			--signal "org.freedesktop.login1.Manager.$signal" true >> "$scratch/spoof.out" 2>&1
+	done
+done
+sleep 2
+since_cursor > "$scratch/spoof.journal"
+check "spoofed logind signals: a user's PrepareForShutdown and PrepareForSleep change nothing" \
+	eval '[ -n "$owner" ] && [ "$(prop lv State)" = running ] && ! grep -qE "The host is (shutting down|going to sleep)" "$scratch/spoof.journal"'
+show_if_failed "$scratch/spoof.out" "$scratch/spoof.journal"
+
 ctl stop lv > /dev/null 2>&1
 ctl disable lv > /dev/null 2>&1
 check "disable: Autostart is no again" expect_eq "$(prop lv Autostart)" no

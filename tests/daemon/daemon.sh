@@ -359,6 +359,18 @@ check "planted runtime state: the journal says what was refused" \
 	eval 'journal_has PHYLLOME_MACHINE=t2 "names the unit dbus.service, not phyllome-t2.scope" &&
 		journal_has PHYLLOME_MACHINE=t2 "Ignoring .0000:00:04.0=xhci_hcd. in its runtime state"'
 
+# A guest that reboots at once, again and again, is started again only so often.
+ctl create rl --kernel "$tiny" --cmdline "test=reset" --memory 64M > /dev/null 2>&1
+ctl start rl > "$scratch/rl-start.out" 2>&1
+wait_state rl failed 300
+check "reboot loop: after 5 reboots within 60 s the machine fails with Result start-limit" \
+	expect_eq "$(prop rl State)/$(prop rl Result)" "failed/start-limit"
+check "reboot loop: StatusText and the journal say why" \
+	eval 'grep -q "rebooted 5 times within 60 s" <<< "$(prop rl StatusText)" &&
+		[ "$(X journalctl --no-pager PHYLLOME_MACHINE=rl | grep -c "The guest rebooted; starting it again")" = 4 ]'
+show_if_failed "$scratch/rl-start.out"
+ctl remove rl > /dev/null 2>&1
+
 # polkit: alice may operate her own VM, bob may not.
 ctl create alicevm --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M --owner alice > /dev/null 2>&1
 as_user alice phyllomectl --no-ask-password start alicevm > "$scratch/alice.out" 2>&1
