@@ -614,9 +614,9 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			break;
 		case OPT_TEST_FORBIDDEN_SYSCALL:
 			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0 &&
-			    strcmp(optarg, "io") != 0)
+			    strcmp(optarg, "io") != 0 && strncmp(optarg, "signal:", 7) != 0)
 				return usage_error(program, "test hook", optarg,
-						   "expected main, vcpu or io");
+						   "expected main, vcpu, io or signal:PID");
 			c.test_forbidden_syscall = optarg;
 			break;
 		case 'v':

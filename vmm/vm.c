@@ -361,14 +361,20 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		return VM_STOP_ERROR;
 	if (iothread_start(&vm->iothread) < 0)
 		return VM_STOP_ERROR;
+	/*
+	 * The vCPUs confine themselves, then wait at the closed gate: no guest code
+	 * runs until this thread is confined too (its allow-list cannot be
+	 * inherited by theirs, so it enters it after they started).
+	 */
+	(void)gate_close(&vm->gate);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		if (vcpu_start(&vm->vcpus[i]) < 0) {
 			vm_request_stop(vm, VM_STOP_ERROR);
 			break;
 		}
-	/* Nothing the guest controls has reached this thread yet: that starts in the loop. */
 	if (sandbox_enter(&vm->sandbox, SANDBOX_MAIN) < 0)
 		vm_request_stop(vm, VM_STOP_ERROR);
+	(void)gate_open(&vm->gate);
 
 	while (!vm_stopping(vm)) {
 		int timeout =

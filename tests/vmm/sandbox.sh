@@ -117,12 +117,24 @@ if "$PHYLLOME_VMM" --test-forbidden-syscall=main --help > /dev/null 2>&1; then
 		check "a forbidden system call in the $thread thread kills the monitor with SIGSYS" \
 			expect_exit "forbidden_$kind" $((128 + 31)) "sandbox: the $thread thread made system call [0-9]+"
 	done
+	# Another process of the same uid (another VM's monitor, here a sleep) is not
+	# the monitor's to signal, even with the signal it kicks its vCPUs with.
+	sleep 120 &
+	other=$!
+	run_vmm signal_other "${tiny[@]}" --cmdline test=tick --test-forbidden-syscall="signal:$other"
+	check "a signal to another process (the kick signal, at a process of the same uid) kills the monitor with SIGSYS" \
+		eval 'expect_exit signal_other $((128 + 31)) "sandbox: the main thread made system call [0-9]+" &&
+			kill -0 "$other"'
+	kill "$other" 2> /dev/null
+	wait "$other" 2> /dev/null
 else
 	tap_skip "a forbidden system call in the vCPU thread kills the monitor with SIGSYS" \
 		"phyllome-vmm was built without -Dtest_hooks=true"
 	tap_skip "a forbidden system call in the main thread kills the monitor with SIGSYS" \
 		"phyllome-vmm was built without -Dtest_hooks=true"
 	tap_skip "a forbidden system call in the device thread kills the monitor with SIGSYS" \
+		"phyllome-vmm was built without -Dtest_hooks=true"
+	tap_skip "a signal to another process (the kick signal, at a process of the same uid) kills the monitor with SIGSYS" \
 		"phyllome-vmm was built without -Dtest_hooks=true"
 fi
 
