@@ -58,12 +58,29 @@ static int open_optional(const char *path)
 	return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 }
 
-static gboolean open_network(const char *spec, GArray *fds, GPtrArray *argv, GError **error)
+/*
+ * The uid a persistent tap was made for (ip tuntap ... user U), or -1 when it
+ * has none. Attaching as root succeeds whoever it belongs to; phyllomed must
+ * not hand one user's tap to another's VM.
+ */
+static long tap_owner(const char *name)
+{
+	g_autofree char *path = g_strdup_printf("/sys/class/net/%s/owner", name);
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return -1;
+	return strtol(text, NULL, 10);
+}
+
+static gboolean open_network(const MachineConfig *c, const char *spec, GArray *fds, GPtrArray *argv,
+			     GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(spec, ",", 2);
 	const char *name = parts[0] + strlen("tap=");
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	g_autofree char *vhost = NULL;
+	long owner;
 	int tap, fd;
 
 	tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -75,6 +92,14 @@ static gboolean open_network(const char *spec, GArray *fds, GPtrArray *argv, GEr
 
 		close(tap);
 		return fail(error, "tap", name, err);
+	}
+	owner = tap_owner(name);
+	if (owner >= 0 && owner != 0 && owner != (long)c->owner) {
+		close(tap);
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "The tap %s belongs to uid %ld, not to the machine's owner (uid %u)",
+			    name, owner, (unsigned)c->owner);
+		return FALSE;
 	}
 	tap = add_fd(fds, tap);
 	fd = open_optional("/dev/vhost-net");
@@ -91,7 +116,7 @@ gboolean devices_open(const MachineConfig *c, GArray *fds, GPtrArray *argv, GErr
 		if (!open_disk(c->disks[i], fds, argv, error))
 			return FALSE;
 	for (guint i = 0; c->networks && c->networks[i]; i++)
-		if (!open_network(c->networks[i], fds, argv, error))
+		if (!open_network(c, c->networks[i], fds, argv, error))
 			return FALSE;
 	if (c->vsock_cid) {
 		int fd = open_optional("/dev/vhost-vsock");

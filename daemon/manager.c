@@ -274,6 +274,49 @@ typedef struct {
 	GVariant *config;
 } CreateCall;
 
+/* The tap of a Networks= entry: "tap=NAME[,...]". */
+static char *tap_name(const char *network)
+{
+	g_auto(GStrv) parts = g_strsplit(network, ",", 2);
+
+	return g_str_has_prefix(parts[0], "tap=") ? g_strdup(parts[0] + 4) : NULL;
+}
+
+/* What c would share with another machine that only one may have: a tap, a vsock CID. */
+static gboolean check_unshared(Daemon *d, const MachineConfig *c, GError **error)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, d->machines);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const MachineConfig *other = machine_get_config(value);
+
+		if (!other)
+			continue;
+		if (c->vsock_cid && c->vsock_cid == other->vsock_cid) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+				    "VSockCID %u is taken by machine '%s'", c->vsock_cid,
+				    other->name);
+			return FALSE;
+		}
+		for (guint i = 0; c->networks && c->networks[i]; i++)
+			for (guint j = 0; other->networks && other->networks[j]; j++) {
+				g_autofree char *mine = tap_name(c->networks[i]);
+				g_autofree char *theirs = tap_name(other->networks[j]);
+
+				if (mine && theirs && g_str_equal(mine, theirs)) {
+					g_set_error(error, PHYLLOME_ERROR,
+						    PHYLLOME_ERROR_INVALID_CONFIG,
+						    "The tap %s is taken by machine '%s'", mine,
+						    other->name);
+					return FALSE;
+				}
+			}
+	}
+	return TRUE;
+}
+
 static void create_call_free(CreateCall *call)
 {
 	g_free(call->name);
@@ -301,6 +344,8 @@ static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, c
 			    "A machine named '%s' exists already", call->name);
 		g_clear_pointer(&config, machine_config_free);
 	}
+	if (config && !check_unshared(d, config, &error))
+		g_clear_pointer(&config, machine_config_free);
 	if (!config || !machine_config_save(config, d->options.config_dir, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return;

@@ -295,6 +295,28 @@ check "devices: it stops cleanly" expect_eq "$(prop d1 State)/$(prop d1 Result)"
 if [ ${#net_args[@]} -gt 0 ]; then
 	check "devices: the tap went with the monitor" eval '! X ip link show ptest0 > /dev/null 2>&1'
 fi
+# Only one machine may have a tap or a vsock CID; a persistent tap made for another
+# user is not attached to a machine that is not hers.
+if [ ${#net_args[@]} -gt 0 ] && [ ${#vsock_args[@]} -gt 0 ]; then
+	ctl create d4 --kernel "$tiny" --memory 64M --net tap=ptest0 > "$scratch/d4.out" 2>&1
+	st_tap=$?
+	ctl create d5 --kernel "$tiny" --memory 64M --vsock-cid 4242 > "$scratch/d5.out" 2>&1
+	check "devices: a second machine with d1's tap or vsock CID is refused at create" \
+		eval '[ $st_tap != 0 ] && [ $? != 0 ] && grep -q "tap ptest0 is taken by machine .d1." "$scratch/d4.out" &&
+			grep -q "VSockCID 4242 is taken by machine .d1." "$scratch/d5.out"'
+	show_if_failed "$scratch/d4.out" "$scratch/d5.out"
+	X ip tuntap add dev pbob mode tap user bob
+	ctl create d6 --kernel "$tiny" --memory 64M --net tap=pbob > /dev/null 2>&1
+	ctl start d6 > "$scratch/d6.out" 2>&1
+	check "devices: bob's persistent tap is not attached to root's machine: the start fails and says why" \
+		eval '[ "$(prop d6 State)" = failed ] && grep -q "The tap pbob belongs to uid $(X id -u bob)" "$scratch/d6.out"'
+	show_if_failed "$scratch/d6.out"
+	X ip link del pbob
+	ctl remove d6 > /dev/null 2>&1
+else
+	tap_skip "devices: a second machine with d1's tap or vsock CID is refused at create" "no /dev/net/tun or /dev/vhost-vsock here"
+	tap_skip "devices: bob's persistent tap is not attached to root's machine" "no /dev/net/tun here"
+fi
 ctl create d2 --kernel "$tiny" --memory 64M --disk /var/lib/phyllome/images/missing.img > /dev/null 2>&1
 ctl start d2 > "$scratch/d2-start.out" 2>&1
 check "devices: a missing disk image fails the start with a clear message, nothing runs" \
