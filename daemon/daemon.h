@@ -9,6 +9,9 @@
 #include "phyllome-dbus-generated.h"
 #include "scope.h"
 
+/* Where phyllomed may write disk images (the unit's ReadWritePaths=, its StateDirectory=). */
+#define PHYLLOME_IMAGES_ROOT "/var/lib/phyllome"
+
 /* Settings of one phyllomed, from its command line. */
 typedef struct {
 	char *config_dir;   /* machine definitions, NAME.conf */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "files.h"
 #include "phyllome-error.h"
 
 static int add_fd(GArray *fds, int fd)
@@ -24,7 +25,8 @@ static gboolean fail(GError **error, const char *what, const char *path, int err
 				  what, path);
 }
 
-static gboolean open_disk(const char *spec, GArray *fds, GPtrArray *argv, GError **error)
+static gboolean open_disk(const MachineConfig *c, const char *spec, GArray *fds, GPtrArray *argv,
+			  GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(spec, ",", 2);
 	const char *options = parts[1] ? parts[1] : "";
@@ -34,18 +36,10 @@ static gboolean open_disk(const char *spec, GArray *fds, GPtrArray *argv, GError
 
 	for (guint i = 0; opts[i]; i++)
 		readonly |= g_str_equal(opts[i], "readonly");
-	fd = open(parts[0], (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == EROFS && !readonly) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
-			    "Cannot open disk image %s for writing: phyllomed may write disk "
-			    "images only below "
-			    "/var/lib/phyllome (a drop-in with ReadWritePaths= adds places), or "
-			    "add ,readonly",
-			    parts[0]);
-		return FALSE;
-	}
+	fd = machine_file_open(c, MACHINE_FILE_DISK, parts[0], !readonly, PHYLLOME_IMAGES_ROOT,
+			       error);
 	if (fd < 0)
-		return fail(error, "disk image", parts[0], errno);
+		return FALSE;
 	fd = add_fd(fds, fd);
 	g_ptr_array_add(argv,
 			g_strdup_printf("--disk=fd:%d%s%s", fd, *options ? "," : "", options));
@@ -113,7 +107,7 @@ static gboolean open_network(const MachineConfig *c, const char *spec, GArray *f
 gboolean devices_open(const MachineConfig *c, GArray *fds, GPtrArray *argv, GError **error)
 {
 	for (guint i = 0; c->disks && c->disks[i]; i++)
-		if (!open_disk(c->disks[i], fds, argv, error))
+		if (!open_disk(c, c->disks[i], fds, argv, error))
 			return FALSE;
 	for (guint i = 0; c->networks && c->networks[i]; i++)
 		if (!open_network(c, c->networks[i], fds, argv, error))

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "files.h"
 #include "spawn.h"
 #include "passthrough.h"
 #include "phyllome-error.h"
@@ -109,9 +110,14 @@ static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *f
 
 	g_ptr_array_add(argv, g_strdup(l->options->vmm_path));
 	g_ptr_array_add(argv, g_strdup_printf("--name=%s", c->name));
-	if (!pass_fd(fds, argv, open_input(c->kernel, O_RDONLY, error), "--kernel=fd:") ||
-	    (c->initrd &&
-	     !pass_fd(fds, argv, open_input(c->initrd, O_RDONLY, error), "--initrd=fd:")) ||
+	if (!pass_fd(fds, argv,
+		     machine_file_open(c, MACHINE_FILE_BOOT, c->kernel, FALSE, PHYLLOME_IMAGES_ROOT,
+				       error),
+		     "--kernel=fd:") ||
+	    (c->initrd && !pass_fd(fds, argv,
+				   machine_file_open(c, MACHINE_FILE_BOOT, c->initrd, FALSE,
+						     PHYLLOME_IMAGES_ROOT, error),
+				   "--initrd=fd:")) ||
 	    !pass_fd(fds, argv, open_input("/dev/kvm", O_RDWR, error), "--kvm-fd="))
 		return FALSE;
 	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));

@@ -124,7 +124,10 @@ polkit.addRule(function(action, subject) {
 RULES
 X chmod 644 /etc/polkit-1/rules.d/50-phyllome-test.rules
 
-tiny=$stage/tinyguest.bzImage
+# The guest program where every user may read it: machines with an Owner get
+# their files opened as that owner, and the stage below /root is root's alone.
+X install -D -m 644 "$stage/tinyguest.bzImage" /var/lib/phyllome/images/tinyguest.bzImage
+tiny=/var/lib/phyllome/images/tinyguest.bzImage
 ctl create t1 --kernel "$tiny" --cmdline "test=powerbutton" --memory 64M > "$scratch/create.out" 2>&1
 check "create: a machine is defined by D-Bus activation of phyllomed" [ $? = 0 ]
 check "create: its definition file is written" X grep -q "^Kernel=$tiny" /etc/phyllome/machines/t1.conf
@@ -407,6 +410,32 @@ check "polkit: the denial is the named error org.phyllome.VM1.Error.NotAuthorize
 grep -q "org.phyllome.VM1.Error.NotAuthorized" "$scratch/bob.gdbus" || tap_diag < "$scratch/bob.gdbus"
 as_user bob phyllomectl --no-ask-password create bobvm --kernel "$tiny" > /dev/null 2>&1
 check "polkit: an unprivileged user may not define machines" expect_eq "$?" 5
+
+# A machine's owner reaches through it only what she could open herself.
+ctl create shadowvm --kernel "$tiny" --initrd /etc/shadow --memory 64M --owner alice > /dev/null 2>&1
+as_user alice phyllomectl --no-ask-password start shadowvm > "$scratch/shadow.out" 2>&1
+check "files: /etc/shadow as the initrd of alice's machine is opened as alice, and refused" \
+	eval '[ "$(prop shadowvm State)" = failed ] && grep -q "Cannot open /etc/shadow as the machine.s owner: Permission denied" "$scratch/shadow.out"'
+show_if_failed "$scratch/shadow.out"
+X sh -c 'mkdir -p /var/lib/phyllome/images/alice && chown alice:alice /var/lib/phyllome/images/alice &&
+	truncate -s 1M /var/lib/phyllome/images/secret.img && chmod 600 /var/lib/phyllome/images/secret.img'
+as_user alice ln -sf ../secret.img /var/lib/phyllome/images/alice/desktop.img
+ctl create linkvm --kernel "$tiny" --memory 64M --owner alice --disk /var/lib/phyllome/images/alice/desktop.img \
+	> /dev/null 2>&1
+as_user alice phyllomectl --no-ask-password start linkvm > "$scratch/link.out" 2>&1
+check "files: alice's link in her image folder to root's image does not reach it" \
+	eval '[ "$(prop linkvm State)" = failed ] && grep -q "Cannot open disk image /var/lib/phyllome/images/alice/desktop.img as the machine.s owner: Permission denied" "$scratch/link.out"'
+show_if_failed "$scratch/link.out"
+X mkfifo /var/lib/phyllome/images/fifo
+ctl create fifovm --kernel /var/lib/phyllome/images/fifo --memory 64M > /dev/null 2>&1
+SECONDS_BEFORE=$SECONDS
+timeout 30 "$sdbox" exec phyllomectl --no-ask-password start fifovm > "$scratch/fifo.out" 2>&1
+check "files: a FIFO as the kernel is refused at once, and says what it is" \
+	eval '[ $((SECONDS - SECONDS_BEFORE)) -lt 20 ] && grep -q "it is a FIFO, not a regular file" "$scratch/fifo.out" &&
+		{ ctl status t1 > /dev/null 2>&1; [ $? != 1 ]; }'
+show_if_failed "$scratch/fifo.out"
+ctl remove shadowvm linkvm fifovm > /dev/null 2>&1
+X rm -rf /var/lib/phyllome/images/alice /var/lib/phyllome/images/secret.img /var/lib/phyllome/images/fifo
 as_user bob phyllomectl list > /dev/null 2>&1
 check "polkit: reading needs no authorization" [ $? = 0 ]
 as_user alice phyllomectl --no-ask-password stop alicevm > /dev/null 2>&1

@@ -29,9 +29,12 @@ X "$stage/box-install.sh" > /dev/null 2>&1 || { echo "phyllome did not install i
 user=gina home=/var/lib/home-gina
 X useradd -m -d "$home" "$user"
 ctl() { X phyllomectl --no-ask-password "$@"; }
-ctl create desktop --kernel "$stage/tinyguest.bzImage" --memory 4G --cpus 4 --owner "$user" --autostart login
-ctl create work --kernel "$stage/tinyguest.bzImage" --memory 2G --owner "$user"
-ctl create build-server --kernel "$stage/tinyguest.bzImage" --memory 8G --cpus 8
+# Where its owner may read it: an owner's machine gets its files opened as her.
+X install -D -m 644 "$stage/tinyguest.bzImage" /var/lib/phyllome/images/tinyguest.bzImage
+kernel=/var/lib/phyllome/images/tinyguest.bzImage
+ctl create desktop --kernel "$kernel" --memory 4G --cpus 4 --owner "$user" --autostart login
+ctl create work --kernel "$kernel" --memory 2G --owner "$user"
+ctl create build-server --kernel "$kernel" --memory 8G --cpus 8
 # Without /dev/kvm in the box this start fails: the menu shows a failed machine.
 ctl start build-server > /dev/null 2>&1
 
