@@ -495,6 +495,10 @@ bad "RevokeDevice of a device not granted" "is not granted" /org/phyllome/VM1/ma
 bad "SetAutostart to an unknown time" "must be no, boot or login" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} sometimes 0
 bad "SetAutostart with a delay of the wrong type" "must be of type u" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay s 10
 bad "SetAutostart with a delay of 10^9 s" "at most 86400" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay u 1000000000
+X /usr/bin/python3 "$stage/sweep.py" > "$scratch/sweep.out" 2>&1
+check "bad input: a sweep of malformed calls over every method of every object gets named errors only" \
+	eval 'grep -Eq "^[1-9][0-9]* malformed calls, 0 without a named error$" "$scratch/sweep.out"'
+show_if_failed "$scratch/sweep.out"
 check "bad input: the daemon is still the same process" expect_eq "$(daemon_pid)" "$pid_before"
 
 # A broken definition is reported and hides nothing else.
