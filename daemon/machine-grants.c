@@ -2,7 +2,6 @@
 /* The host devices granted to a machine: its Grant objects, and Devices= in its definition for
  * persistent ones. */
 #include "machine-private.h"
-#include "methods.h"
 
 void machine_grants_set_active(Machine *m, gboolean active)
 {
@@ -48,7 +47,7 @@ Grant *machine_grant_add(Machine *m, const char *device, gboolean persistent)
 	host_device_names(daemon_pci_names(d), d->options.sysfs_root, device, &vendor, &product);
 	description = g_strstrip(g_strdup_printf("%s %s", vendor, product));
 	grant = grant_new(d->object_manager, m->path, device, description, persistent,
-			  G_CALLBACK(methods_dispatch), m);
+			  m->ops->authorize_method, m);
 	g_ptr_array_add(m->grants, grant);
 	g_ptr_array_sort(m->grants, by_device);
 	publish_grants(m);

@@ -70,9 +70,6 @@ void machine_control_call_full(Machine *m, const char *interface, const char *me
 void machine_control_call(Machine *m, const char *method, MachineControlCallback callback,
 			  gpointer data);
 
-/* methods.c: routes every method call on the machine's objects through one table. */
-void machine_methods_attach(Machine *m, GDBusInterfaceSkeleton *iface);
-
 /* machine-grants.c */
 void machine_grants_sync(Machine *m);
 void machine_grants_set_active(Machine *m, gboolean active);

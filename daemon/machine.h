@@ -17,6 +17,8 @@ typedef struct {
 	gboolean (*remove)(Machine *m, GError **error);
 	/* The machine other than m that holds a grant of device, or NULL. */
 	Machine *(*device_holder)(Machine *m, const char *device);
+	/* The "g-authorize-method" handler of the machine's objects (data: the machine). */
+	GCallback authorize_method;
 } MachineOps;
 
 Machine *machine_new(Daemon *daemon, const MachineOps *ops, const char *name, MachineConfig *config,

@@ -57,6 +57,7 @@ static const MachineOps machine_ops = {
 	.state_changed = machine_state_changed,
 	.remove = remove_machine,
 	.device_holder = device_holder,
+	.authorize_method = G_CALLBACK(methods_dispatch),
 };
 
 Machine *manager_find_machine(Daemon *d, const char *name)

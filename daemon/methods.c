@@ -666,11 +666,6 @@ gboolean methods_dispatch(GDBusInterfaceSkeleton *iface, GDBusMethodInvocation *
 				      machine);
 }
 
-void machine_methods_attach(Machine *m, GDBusInterfaceSkeleton *iface)
-{
-	g_signal_connect(iface, "g-authorize-method", G_CALLBACK(methods_dispatch), m);
-}
-
 /* ---- the Manager ---- */
 
 static const struct {

@@ -22,66 +22,9 @@
 /* While console input waits for the guest to drain the UART, look again this often. */
 #define INPUT_RETRY_MS 20
 
-void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
-{
-	int expected = VM_RUNNING;
-	uint64_t one = 1;
-
-	if (atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
-		(void)write(vm->stop_watch.fd, &one, sizeof(one));
-	/* vCPUs waiting at a pause must see the end too. */
-	gate_stop(&vm->gate);
-}
-
 static void vcpu_request_stop(void *opaque, enum vm_stop_reason reason)
 {
 	vm_request_stop(opaque, reason);
-}
-
-int vm_pause(struct vm *vm)
-{
-	if (!gate_close(&vm->gate))
-		return 0;
-	for (unsigned i = 0; i < vm->vcpu_count; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	gate_wait_parked(&vm->gate);
-
-	/* The guest's clock stops here and goes on from here on resume. */
-	vm->paused_clock_saved = ioctl(vm->vm_fd, KVM_GET_CLOCK, &vm->paused_clock) == 0;
-	if (!vm->paused_clock_saved)
-		log_warning("KVM_GET_CLOCK: %m; the guest's clock will jump over the pause");
-	for (unsigned i = 0; i < vm->vcpu_count; i++)
-		/* Tells a kvmclock guest it was stopped, so its watchdogs stay quiet; others ignore
-		 * it. */
-		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
-			log_debug("vCPU %u: KVM_KVMCLOCK_CTRL: %m", i);
-	log_info("Paused");
-	return 0;
-}
-
-int vm_resume(struct vm *vm)
-{
-	if (!gate_closed(&vm->gate))
-		return 0;
-	if (vm->paused_clock_saved) {
-		struct kvm_clock_data clock = { .clock = vm->paused_clock.clock };
-
-		if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
-			log_warning("KVM_SET_CLOCK: %m; the guest's clock jumps over the pause");
-	}
-	(void)gate_open(&vm->gate);
-	log_info("Resumed");
-	return 0;
-}
-
-bool vm_paused(struct vm *vm)
-{
-	return gate_all_parked(&vm->gate);
-}
-
-bool vm_stopping(struct vm *vm)
-{
-	return atomic_load(&vm->stop_reason) != VM_RUNNING;
 }
 
 static int check_kvm(struct vm *vm)
@@ -155,13 +98,6 @@ static void stop_ready(struct watch *w, uint32_t events)
 	(void)read(w->fd, &count, sizeof(count));
 }
 
-static void arm_shutdown_timer(struct vm *vm)
-{
-	struct itimerspec its = { .it_value = { .tv_sec = vm->config->shutdown_timeout } };
-
-	(void)timerfd_settime(vm->shutdown_timer.fd, 0, &its, NULL);
-}
-
 static void signal_ready(struct watch *w, uint32_t events)
 {
 	struct vm *vm = container_of(w, struct vm, signal_watch);
@@ -175,16 +111,6 @@ static void signal_ready(struct watch *w, uint32_t events)
 		return;
 	}
 	vm_press_power_button(vm, strsignal((int)si.ssi_signo));
-}
-
-void vm_press_power_button(struct vm *vm, const char *why)
-{
-	log_notice("Pressing the power button (%s); the guest has %u s to power off", why,
-		   vm->config->shutdown_timeout);
-	vm->power_button_pressed = true;
-	acpi_pm_press_power_button(&vm->pm);
-	arm_shutdown_timer(vm);
-	control_state_changed(&vm->control);
 }
 
 static void announce_panic(struct vm *vm)
