@@ -4,7 +4,8 @@
 /*
  * What the files of one machine share, and nothing outside them includes:
  * machine.c (the object, its properties and its life cycle), methods.c (its
- * D-Bus methods) and machine-grants.c (host devices granted to it).
+ * D-Bus methods), machine-grants.c (host devices granted to it) and
+ * machine-adopt.c (a monitor left by an earlier phyllomed).
  */
 #include "grant.h"
 #include "machine.h"
@@ -58,6 +59,11 @@ void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation);
 void machine_begin_stop(Machine *m, gboolean force, guint timeout);
 /* Ends a start under way; the error is what Start answers. */
 void machine_start_failed(Machine *m, GError *error);
+/* The end of a run: its runtime files go, and its host devices back to their drivers. */
+void machine_remove_runtime_state(Machine *m);
+void machine_give_back_devices(Machine *m);
+/* The pidfd of an adopted monitor became readable: it ended. */
+gboolean machine_pidfd_ready(int fd, GIOCondition condition, gpointer data);
 /* Pause (pausing TRUE) or Resume went through on the monitor: the machine's state follows. */
 void machine_paused_or_resumed(Machine *m, gboolean pausing);
 
