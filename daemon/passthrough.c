@@ -31,6 +31,42 @@ static gboolean fail(GError **error, const char *format, ...)
 /* sysfs attributes take one write(); g_file_set_contents() would rename a temporary file over them.
  */
 /*
+ * Opens relative below the directory root, following links only where they
+ * stay below it: the path resolved, then checked, then reopened from what was
+ * resolved (so no later change of the path counts). -1 and *err otherwise.
+ */
+static int open_beneath(int root, const char *relative, int flags, int *err)
+{
+	g_autofree char *root_link = g_strdup_printf("/proc/self/fd/%d", root);
+	g_autofree char *root_path = g_file_read_link(root_link, NULL);
+	g_autofree char *prefix = NULL, *link = NULL, *target = NULL;
+	int path_fd, fd;
+
+	if (!root_path || relative[0] == '/') {
+		*err = EXDEV;
+		return -1;
+	}
+	path_fd = openat(root, relative, O_PATH | O_CLOEXEC);
+	if (path_fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	link = g_strdup_printf("/proc/self/fd/%d", path_fd);
+	target = g_file_read_link(link, NULL);
+	prefix = g_str_has_suffix(root_path, "/") ? g_strdup(root_path)
+						  : g_strconcat(root_path, "/", NULL);
+	if (!target || !g_str_has_prefix(target, prefix)) {
+		close(path_fd);
+		*err = EXDEV; /* what RESOLVE_BENEATH says of a path that leaves */
+		return -1;
+	}
+	fd = open(link, flags);
+	*err = errno;
+	close(path_fd);
+	return fd;
+}
+
+/*
  * Writes value to sysfs_root/relative, which must stay below sysfs_root: no
  * "..", no absolute or magic links out of it (sysfs's own relative links, from
  * bus/pci/devices to devices/, stay below and are followed). O_TRUNC as echo
@@ -50,6 +86,9 @@ static int sysfs_write(const char *sysfs_root, const char *relative, const char 
 		return -errno;
 	fd = (int)syscall(SYS_openat2, root, relative, &how, sizeof(how));
 	err = errno;
+	/* phyllomed's unit (RestrictSUIDSGID=) makes openat2 ENOSYS: the same check by hand. */
+	if (fd < 0 && err == ENOSYS)
+		fd = open_beneath(root, relative, how.flags, &err);
 	close(root);
 	if (fd < 0)
 		return -err;

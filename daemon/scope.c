@@ -25,7 +25,20 @@ typedef struct {
 	gpointer user_data;
 	guint timeout_id;
 	gboolean replied; /* StartTransientUnit answered */
+	GVariant *params; /* StartTransientUnit's, for another try */
+	guint tries;
+	guint retry_id;
 } PendingJob;
+
+/*
+ * A machine started again right after its monitor ended (the guest rebooted)
+ * may find systemd still collecting the last run's scope of that name: it is
+ * asked again, a while later, this many times.
+ */
+#define UNIT_EXISTS_TRIES 20
+#define UNIT_EXISTS_RETRY_MS 250
+
+static void start_transient(PendingJob *job);
 
 static void pending_finish(PendingJob *job, const GError *error)
 {
@@ -34,6 +47,8 @@ static void pending_finish(PendingJob *job, const GError *error)
 
 	if (job->timeout_id)
 		g_source_remove(job->timeout_id);
+	if (job->retry_id)
+		g_source_remove(job->retry_id);
 	/* Frees job. */
 	g_hash_table_remove(job->scopes->pending, job->unit);
 	callback(error, user_data);
@@ -43,6 +58,8 @@ static void pending_free(gpointer data)
 {
 	PendingJob *job = data;
 
+	if (job->params)
+		g_variant_unref(job->params);
 	g_free(job->unit);
 	g_free(job);
 }
@@ -79,6 +96,15 @@ static gboolean job_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean retry_start(gpointer data)
+{
+	PendingJob *job = data;
+
+	job->retry_id = 0;
+	start_transient(job);
+	return G_SOURCE_REMOVE;
+}
+
 static void start_transient_done(GObject *source, GAsyncResult *res, gpointer data)
 {
 	g_autofree char *unit = data;
@@ -93,6 +119,13 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 	job = scopes ? g_hash_table_lookup(scopes->pending, unit) : NULL;
 	if (!job)
 		return;
+	if (!reply && g_dbus_error_is_remote_error(error) &&
+	    g_str_equal(g_dbus_error_get_remote_error(error),
+			"org.freedesktop.systemd1.UnitExists") &&
+	    ++job->tries < UNIT_EXISTS_TRIES) {
+		job->retry_id = g_timeout_add(UNIT_EXISTS_RETRY_MS, retry_start, job);
+		return;
+	}
 	if (!reply) {
 		g_autoptr(GError) start_error = NULL;
 
@@ -103,6 +136,14 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 		return;
 	}
 	job->replied = TRUE;
+}
+
+static void start_transient(PendingJob *job)
+{
+	g_dbus_connection_call(job->scopes->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+			       "StartTransientUnit", g_variant_ref(job->params),
+			       G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL,
+			       start_transient_done, g_strdup(job->unit));
 }
 
 char *scope_unit_name(const char *machine_name)
@@ -152,10 +193,9 @@ void scopes_start(Scopes *scopes, const MachineConfig *c, pid_t pid, ScopeCallba
 	job->timeout_id = g_timeout_add(JOB_TIMEOUT_MS, job_timeout, job);
 	g_hash_table_insert(scopes->pending, job->unit, job);
 
-	g_dbus_connection_call(
-	    scopes->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit",
-	    g_variant_new("(ssa(sv)a(sa(sv)))", unit, "fail", &props, NULL), G_VARIANT_TYPE("(o)"),
-	    G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, start_transient_done, g_strdup(unit));
+	job->params =
+	    g_variant_ref_sink(g_variant_new("(ssa(sv)a(sa(sv)))", unit, "fail", &props, NULL));
+	start_transient(job);
 }
 
 typedef struct {

@@ -304,8 +304,9 @@ if [ ${#net_args[@]} -gt 0 ] && [ ${#vsock_args[@]} -gt 0 ]; then
 	ctl create d4 --kernel "$tiny" --memory 64M --net tap=ptest0 > "$scratch/d4.out" 2>&1
 	st_tap=$?
 	ctl create d5 --kernel "$tiny" --memory 64M --vsock-cid 4242 > "$scratch/d5.out" 2>&1
+	st_vsock=$?
 	check "devices: a second machine with d1's tap or vsock CID is refused at create" \
-		eval '[ $st_tap != 0 ] && [ $? != 0 ] && grep -q "tap ptest0 is taken by machine .d1." "$scratch/d4.out" &&
+		eval '[ $st_tap != 0 ] && [ $st_vsock != 0 ] && grep -q "tap ptest0 is taken by machine .d1." "$scratch/d4.out" &&
 			grep -q "VSockCID 4242 is taken by machine .d1." "$scratch/d5.out"'
 	show_if_failed "$scratch/d4.out" "$scratch/d5.out"
 	X ip tuntap add dev pbob mode tap user bob
@@ -361,8 +362,9 @@ check "runtime directory: root's alone (0700) while the machine runs" \
 X setpriv --reuid=phyllome-vm --regid=phyllome-vm --clear-groups sh -c \
 	'echo "[Monitor]" > /run/phyllome/t1/state.new || ln -sf /run/dbus/system_bus_socket /run/phyllome/t1/console' \
 	> "$scratch/plant.out" 2>&1
+st_plant=$?
 check "runtime directory: the monitors' user can neither plant a file nor swap the console socket" \
-	eval '[ $? != 0 ] && X test ! -e /run/phyllome/t1/state.new && X test -S /run/phyllome/t1/console'
+	eval '[ $st_plant != 0 ] && X test ! -e /run/phyllome/t1/state.new && X test -S /run/phyllome/t1/console'
 show_if_failed "$scratch/plant.out"
 ctl kill t1 > /dev/null 2>&1
 # A state file that names another unit (here dbus-daemon's, as one planted by the
@@ -385,7 +387,8 @@ check "planted runtime state: the journal says what was refused" \
 		journal_has PHYLLOME_MACHINE=t2 "Ignoring .0000:00:04.0=xhci_hcd. in its runtime state"'
 
 # A guest that reboots at once, again and again, is started again only so often.
-ctl create rl --kernel "$tiny" --cmdline "test=reset" --memory 64M > /dev/null 2>&1
+# (test=tickreset: it runs a moment first, so each reboot is of a running machine.)
+ctl create rl --kernel "$tiny" --cmdline "test=tickreset" --memory 64M > /dev/null 2>&1
 ctl start rl > "$scratch/rl-start.out" 2>&1
 wait_state rl failed 300
 check "reboot loop: after 5 reboots within 60 s the machine fails with Result start-limit" \

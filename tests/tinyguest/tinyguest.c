@@ -328,6 +328,20 @@ static void test_tick(void)
 	}
 }
 
+/* Runs a moment (20 ticks), then resets the machine: a guest that reboots in a loop. */
+static void test_tick_reset(void)
+{
+	uint64_t next = rdtsc();
+
+	for (int n = 0; n < 20; n++) {
+		while (rdtsc() < next)
+			__asm__ volatile("pause");
+		next = rdtsc() + 50000000ULL;
+	}
+	puts("TINY resetting\n");
+	acpi_reset();
+}
+
 static void test_power_button(void)
 {
 	interrupts_init();
@@ -471,6 +485,8 @@ void tiny_main(const uint8_t *boot_params)
 		test_panic(true, true);
 	else if (str_eq(test, "tick"))
 		test_tick();
+	else if (str_eq(test, "tickreset"))
+		test_tick_reset();
 	else
 		puts("TINY unknown test\n");
 	halt_forever();

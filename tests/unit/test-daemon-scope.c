@@ -23,11 +23,12 @@ static const char systemd_xml[] =
 
 /* How the stand-in answers the next StartTransientUnit. */
 typedef enum {
-	JOB_DONE,	/* reply, then JobRemoved "done" */
-	JOB_FAILED,	/* reply, then JobRemoved "failed" */
-	JOB_REFUSED,	/* an error reply */
-	JOB_DONE_EARLY, /* JobRemoved "done" before the reply */
-	JOB_OTHER_UNIT, /* reply, JobRemoved of another unit, then of this one */
+	JOB_DONE,	  /* reply, then JobRemoved "done" */
+	JOB_FAILED,	  /* reply, then JobRemoved "failed" */
+	JOB_REFUSED,	  /* an error reply */
+	JOB_DONE_EARLY,	  /* JobRemoved "done" before the reply */
+	JOB_OTHER_UNIT,	  /* reply, JobRemoved of another unit, then of this one */
+	JOB_EXISTS_TWICE, /* UnitExists twice (the last run's scope still there), then done */
 } Behaviour;
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
 	Behaviour behaviour;
 	guint32 next_job;
 	GVariant *last_properties;
+	int exists_left;
 } Systemd;
 
 static void job_removed(Systemd *s, guint32 id, const char *unit, const char *result)
@@ -63,8 +65,17 @@ static void systemd_method(GDBusConnection *conn, const char *sender, const char
 	switch (s->behaviour) {
 	case JOB_REFUSED:
 		g_dbus_method_invocation_return_dbus_error(
-		    invocation, "org.freedesktop.systemd1.UnitExists", "Unit already exists.");
+		    invocation, "org.freedesktop.DBus.Error.AccessDenied", "Access denied.");
 		return;
+	case JOB_EXISTS_TWICE:
+		if (s->exists_left > 0) {
+			s->exists_left--;
+			g_dbus_method_invocation_return_dbus_error(
+			    invocation, "org.freedesktop.systemd1.UnitExists",
+			    "Unit already exists.");
+			return;
+		}
+		break;
 	case JOB_DONE_EARLY:
 		job_removed(s, id, unit, "done");
 		g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", job));
@@ -200,8 +211,7 @@ static void test_jobs(void)
 	scopes_start(scopes, t1, 4242, finished, &o);
 	wait_for(&o);
 	g_assert_error(o.error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED);
-	g_assert_cmpstr(o.error->message, ==,
-			"systemd refused phyllome-t1.scope: Unit already exists.");
+	g_assert_cmpstr(o.error->message, ==, "systemd refused phyllome-t1.scope: Access denied.");
 	g_clear_error(&o.error);
 	g_clear_pointer(&s.last_properties, g_variant_unref);
 
@@ -223,6 +233,16 @@ static void test_jobs(void)
 	g_clear_error(&busy.error);
 	wait_for(&o);
 	g_assert_no_error(o.error);
+	g_clear_pointer(&s.last_properties, g_variant_unref);
+
+	/* The last run's scope of that name still there: asked again, until it is gone. */
+	o = (Outcome){ 0 };
+	s.behaviour = JOB_EXISTS_TWICE;
+	s.exists_left = 2;
+	scopes_start(scopes, t1, 4244, finished, &o);
+	wait_for(&o);
+	g_assert_no_error(o.error);
+	g_assert_cmpint(s.exists_left, ==, 0);
 	g_clear_pointer(&s.last_properties, g_variant_unref);
 
 	scopes_free(scopes);
