@@ -111,6 +111,7 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply =
 	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autofree char *remote = NULL;
 	Scopes *scopes;
 	PendingJob *job;
 
@@ -119,9 +120,8 @@ static void start_transient_done(GObject *source, GAsyncResult *res, gpointer da
 	job = scopes ? g_hash_table_lookup(scopes->pending, unit) : NULL;
 	if (!job)
 		return;
-	if (!reply && g_dbus_error_is_remote_error(error) &&
-	    g_str_equal(g_dbus_error_get_remote_error(error),
-			"org.freedesktop.systemd1.UnitExists") &&
+	remote = reply ? NULL : g_dbus_error_get_remote_error(error);
+	if (g_strcmp0(remote, "org.freedesktop.systemd1.UnitExists") == 0 &&
 	    ++job->tries < UNIT_EXISTS_TRIES) {
 		job->retry_id = g_timeout_add(UNIT_EXISTS_RETRY_MS, retry_start, job);
 		return;
