@@ -45,11 +45,7 @@ static void pending_finish(PendingJob *job, const GError *error)
 	ScopeCallback callback = job->callback;
 	gpointer user_data = job->user_data;
 
-	if (job->timeout_id)
-		g_source_remove(job->timeout_id);
-	if (job->retry_id)
-		g_source_remove(job->retry_id);
-	/* Frees job. */
+	/* Frees job, and its timers. */
 	g_hash_table_remove(job->scopes->pending, job->unit);
 	callback(error, user_data);
 }
@@ -58,6 +54,10 @@ static void pending_free(gpointer data)
 {
 	PendingJob *job = data;
 
+	if (job->timeout_id)
+		g_source_remove(job->timeout_id);
+	if (job->retry_id)
+		g_source_remove(job->retry_id);
 	if (job->params)
 		g_variant_unref(job->params);
 	g_free(job->unit);
