@@ -201,18 +201,26 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 		g_autoptr(GVariant) v = value;
+		/* key and type pairs, one a line */
+		/* clang-format off */
 		static const char *const types[] = {
-			"kernel",    "s",	   "initrd",
-			"s",	     "cmdline",	   "s",
-			"cpus",	     "u",	   "memory",
-			"t",	     "owner",	   "u",
-			"autostart", "s",	   "memory-max",
-			"t",	     "cpu-weight", "u",
-			"tasks-max", "t",	   "disks",
-			"as",	     "networks",   "as",
-			"vsock-cid", "u",	   PHYLLOME_OPTION_INTERACTIVE,
-			"b",	     NULL,
+			"kernel", "s",
+			"initrd", "s",
+			"cmdline", "s",
+			"cpus", "u",
+			"memory", "t",
+			"owner", "u",
+			"autostart", "s",
+			"memory-max", "t",
+			"cpu-weight", "u",
+			"tasks-max", "t",
+			"disks", "as",
+			"networks", "as",
+			"vsock-cid", "u",
+			PHYLLOME_OPTION_INTERACTIVE, "b",
+			NULL,
 		};
+		/* clang-format on */
 		const char *type = NULL;
 
 		for (const char *const *t = types; *t; t += 2)

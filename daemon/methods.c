@@ -593,8 +593,11 @@ static void ask_polkit(MethodCall *call)
 	if (call->device) {
 		host_device_names(daemon_pci_names(d), d->options.sysfs_root, call->device, &vendor,
 				  &product);
-		const char *details[] = { "machine", m->name,	"device", call->device, "vendor",
-					  vendor,    "product", product,  NULL };
+		/* key and value pairs */
+		/* clang-format off */
+		const char *details[] = { "machine", m->name, "device", call->device,
+					  "vendor", vendor, "product", product, NULL };
+		/* clang-format on */
 		bouncer_check(d->bouncer, call->invocation, call->row->action, NULL, (uid_t)-1,
 			      options_interactive(call->options), details, authorized, call);
 		return;

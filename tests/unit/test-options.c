@@ -59,9 +59,11 @@ static void test_serial(void)
 
 static void test_defaults_and_values(void)
 {
-	char *argv[] = { "vmm", "--kernel", "k",    "--cpus", "4",	 "-m",
-			 "1G",	"--serial", "none", "--name", "desktop", "--shutdown-timeout",
-			 "5",	"-v",	    NULL };
+	/* options and their values, as on a command line */
+	/* clang-format off */
+	char *argv[] = { "vmm", "--kernel", "k", "--cpus", "4", "-m", "1G", "--serial", "none",
+			 "--name", "desktop", "--shutdown-timeout", "5", "-v", NULL };
+	/* clang-format on */
 	struct vm_config c;
 	enum options_action action;
 
@@ -219,9 +221,11 @@ static void test_vfio(void)
 	g_assert_cmpint(options_parse(G_N_ELEMENTS(twice) - 1, twice, &c, &action), ==, -EINVAL);
 	{
 		g_autofree char *fd_text = g_strdup_printf("%d", fd);
-		char *with_container[] = { "vmm",    "-k",  "k",
-					   "--vfio", by_fd, "--vfio-container-fd",
-					   fd_text,  NULL };
+		/* options and their values */
+		/* clang-format off */
+		char *with_container[] = { "vmm", "-k", "k", "--vfio", by_fd,
+					   "--vfio-container-fd", fd_text, NULL };
+		/* clang-format on */
 		char *bad_container[] = { "vmm", "-k", "k", "--vfio-container-fd", "1", NULL };
 		int fds[OPTIONS_MAX_FDS];
 
@@ -240,8 +244,11 @@ static void test_vfio(void)
 
 static void test_vsock_and_console(void)
 {
-	char *ok[] = { "vmm",	   "-k",   "k", "--vsock", "cid=42", "--console", "socket:/run/hvc",
+	/* options and their values */
+	/* clang-format off */
+	char *ok[] = { "vmm", "-k", "k", "--vsock", "cid=42", "--console", "socket:/run/hvc",
 		       "--serial", "none", NULL };
+	/* clang-format on */
 	char *cid2[] = { "vmm", "-k", "k", "--vsock", "cid=2", NULL };
 	char *cidx[] = { "vmm", "-k", "k", "--vsock", "42", NULL };
 	char *two_stdio[] = { "vmm", "-k", "k", "--console", "stdio", NULL };
