@@ -221,22 +221,9 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 			NULL,
 		};
 		/* clang-format on */
-		const char *type = NULL;
 
-		for (const char *const *t = types; *t; t += 2)
-			if (g_str_equal(*t, key))
-				type = t[1];
-		if (!type) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-				    "Unknown key '%s'", key);
+		if (!methods_check_entry(key, v, types, "key", error))
 			return NULL;
-		}
-		if (!g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-				    "Key '%s' must be of type %s, not %s", key, type,
-				    g_variant_get_type_string(v));
-			return NULL;
-		}
 		if (g_str_equal(key, "kernel"))
 			set_string(&c->kernel, g_variant_get_string(v, NULL));
 		else if (g_str_equal(key, "initrd"))

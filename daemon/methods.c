@@ -49,6 +49,28 @@ static gboolean return_error(GDBusMethodInvocation *invocation, int code, const 
 	return FALSE;
 }
 
+gboolean methods_check_entry(const char *key, GVariant *value, const char *const *allowed,
+			     const char *noun, GError **error)
+{
+	const char *type = NULL;
+
+	for (const char *const *a = allowed; *a; a += 2)
+		if (g_str_equal(*a, key))
+			type = a[1];
+	if (!type) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+			    "Unknown %s '%s'", noun, key);
+		return FALSE;
+	}
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE(type))) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+			    "%c%s '%s' must be of type %s, not %s", g_ascii_toupper(noun[0]),
+			    noun + 1, key, type, g_variant_get_type_string(value));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean methods_check_options(GVariant *options, const char *const *allowed, GError **error)
 {
 	GVariantIter iter;
@@ -58,22 +80,9 @@ gboolean methods_check_options(GVariant *options, const char *const *allowed, GE
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 		g_autoptr(GVariant) v = value;
-		const char *type = NULL;
 
-		for (const char *const *a = allowed; *a; a += 2)
-			if (g_str_equal(*a, key))
-				type = a[1];
-		if (!type) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-				    "Unknown option '%s'", key);
+		if (!methods_check_entry(key, v, allowed, "option", error))
 			return FALSE;
-		}
-		if (!g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
-				    "Option '%s' must be of type %s, not %s", key, type,
-				    g_variant_get_type_string(v));
-			return FALSE;
-		}
 	}
 	return TRUE;
 }

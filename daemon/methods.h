@@ -15,7 +15,14 @@ typedef struct MethodRow MethodRow;
 /* The row of a method, or NULL. */
 const MethodRow *methods_find(const char *interface, const char *method);
 
-/* Unknown option keys or wrong types are caller bugs worth a clear error (InvalidArgument). */
+/*
+ * One key of an a{sv} and its value against allowed (key, type, ..., NULL): an
+ * unknown key or a wrong type is a caller's bug worth a clear error
+ * (InvalidArgument, "Unknown NOUN 'KEY'", "NOUN 'KEY' must be of type T, not U").
+ */
+gboolean methods_check_entry(const char *key, GVariant *value, const char *const *allowed,
+			     const char *noun, GError **error);
+/* Every key of a method's options, as "option"s. */
 gboolean methods_check_options(GVariant *options, const char *const *allowed, GError **error);
 
 /*

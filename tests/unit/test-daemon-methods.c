@@ -161,6 +161,17 @@ static void test_options(void)
 	g_assert_false(methods_check_options(wrong, allowed, &error));
 	g_assert_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT);
 	g_assert_cmpstr(error->message, ==, "Option 'timeout' must be of type u, not s");
+	g_clear_error(&error);
+	/* CreateMachine's keys go through the same check, as "key"s. */
+	{
+		g_autoptr(GVariant) s_value = g_variant_ref_sink(g_variant_new_string("2"));
+
+		g_assert_false(methods_check_entry("timeout", s_value, allowed, "key", &error));
+		g_assert_cmpstr(error->message, ==, "Key 'timeout' must be of type u, not s");
+		g_clear_error(&error);
+		g_assert_false(methods_check_entry("color", s_value, allowed, "key", &error));
+		g_assert_cmpstr(error->message, ==, "Unknown key 'color'");
+	}
 }
 
 int main(int argc, char **argv)
