@@ -41,16 +41,22 @@ static void machine_state_changed(Machine *m)
 
 static gboolean remove_machine(Machine *m, GError **error);
 
-static Machine *device_holder(Machine *m, const char *device)
+/* The machine, other than except, that holds a grant of device (there is one at most), or NULL. */
+static Machine *holder_of(Daemon *d, const char *device, Machine *except)
 {
 	GHashTableIter iter;
 	gpointer value;
 
-	g_hash_table_iter_init(&iter, machine_get_daemon(m)->machines);
+	g_hash_table_iter_init(&iter, d->machines);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
-		if (value != m && machine_has_grant(value, device))
+		if (value != except && machine_has_grant(value, device))
 			return value;
 	return NULL;
+}
+
+static Machine *device_holder(Machine *m, const char *device)
+{
+	return holder_of(machine_get_daemon(m), device, m);
 }
 
 static const MachineOps machine_ops = {
@@ -156,16 +162,11 @@ static gboolean handle_list_host_devices(PhyllomeManager *iface, GDBusMethodInvo
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
 	for (guint i = 0; i < devices->len; i++) {
 		HostDevice *device = devices->pdata[i];
-		const char *holder = "";
-		GHashTableIter iter;
-		gpointer value;
+		Machine *holder = holder_of(d, device->address, NULL);
 
-		g_hash_table_iter_init(&iter, d->machines);
-		while (g_hash_table_iter_next(&iter, NULL, &value))
-			if (machine_has_grant(value, device->address))
-				holder = machine_get_name(value);
 		g_variant_builder_add_value(
-		    &builder, host_device_to_variant(device, daemon_pci_names(d), holder));
+		    &builder, host_device_to_variant(device, daemon_pci_names(d),
+						     holder ? machine_get_name(holder) : ""));
 	}
 	phyllome_manager_complete_list_host_devices(iface, invocation,
 						    g_variant_builder_end(&builder));
