@@ -44,3 +44,19 @@ gboolean daemon_errno_error(GError **error, int code, int err, const char *forma
 	g_set_error(error, PHYLLOME_ERROR, code, "%s: %s", message, g_strerror(err));
 	return FALSE;
 }
+
+char *daemon_fd_path(int fd)
+{
+	g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+
+	return g_file_read_link(link, NULL);
+}
+
+gboolean daemon_fd_below(int fd, const char *dir)
+{
+	g_autofree char *target = daemon_fd_path(fd);
+	g_autofree char *prefix =
+	    g_str_has_suffix(dir, "/") ? g_strdup(dir) : g_strconcat(dir, "/", NULL);
+
+	return target && g_str_has_prefix(target, prefix);
+}

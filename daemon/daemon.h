@@ -51,6 +51,10 @@ void daemon_log(const char *machine, int priority, const char *format, ...) G_GN
  */
 gboolean daemon_errno_error(GError **error, int code, int err, const char *format, ...)
     G_GNUC_PRINTF(4, 5);
+/* Where fd really is, every link resolved (/proc/self/fd/N), or NULL. */
+char *daemon_fd_path(int fd);
+/* Whether fd lies below the directory dir (a path taken as written). */
+gboolean daemon_fd_below(int fd, const char *dir);
 /* The PCI ID database, loaded at its first use. */
 PciNames *daemon_pci_names(Daemon *daemon);
 

@@ -85,17 +85,6 @@ static const char *file_type(mode_t mode)
 				: "not a regular file";
 }
 
-/* Where the fd really is, symlinks resolved, for the check of writable images. */
-static gboolean below(int fd, const char *root)
-{
-	g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
-	g_autofree char *target = g_file_read_link(link, NULL);
-	g_autofree char *prefix =
-	    g_str_has_suffix(root, "/") ? g_strdup(root) : g_strconcat(root, "/", NULL);
-
-	return target && g_str_has_prefix(target, prefix);
-}
-
 int machine_file_open(const MachineConfig *c, MachineFileKind kind, const char *path,
 		      gboolean writable, const char *images_root, GError **error)
 {
@@ -140,7 +129,7 @@ int machine_file_open(const MachineConfig *c, MachineFileKind kind, const char *
 		    kind == MACHINE_FILE_DISK ? "regular file or block device" : "regular file");
 		return -1;
 	}
-	if (writable && !below(fd, images_root)) {
+	if (writable && !daemon_fd_below(fd, images_root)) {
 		close(fd);
 		g_set_error(
 		    error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,

@@ -37,9 +37,8 @@ static gboolean fail(GError **error, const char *format, ...)
  */
 static int open_beneath(int root, const char *relative, int flags, int *err)
 {
-	g_autofree char *root_link = g_strdup_printf("/proc/self/fd/%d", root);
-	g_autofree char *root_path = g_file_read_link(root_link, NULL);
-	g_autofree char *prefix = NULL, *link = NULL, *target = NULL;
+	g_autofree char *root_path = daemon_fd_path(root);
+	g_autofree char *link = NULL;
 	int path_fd, fd;
 
 	if (!root_path || relative[0] == '/') {
@@ -51,15 +50,12 @@ static int open_beneath(int root, const char *relative, int flags, int *err)
 		*err = errno;
 		return -1;
 	}
-	link = g_strdup_printf("/proc/self/fd/%d", path_fd);
-	target = g_file_read_link(link, NULL);
-	prefix = g_str_has_suffix(root_path, "/") ? g_strdup(root_path)
-						  : g_strconcat(root_path, "/", NULL);
-	if (!target || !g_str_has_prefix(target, prefix)) {
+	if (!daemon_fd_below(path_fd, root_path)) {
 		close(path_fd);
 		*err = EXDEV; /* what RESOLVE_BENEATH says of a path that leaves */
 		return -1;
 	}
+	link = g_strdup_printf("/proc/self/fd/%d", path_fd);
 	fd = open(link, flags);
 	*err = errno;
 	close(path_fd);
