@@ -6,6 +6,7 @@
 
 #include "bouncer.h"
 #include "hostdev.h"
+#include "monitor-ids.h"
 #include "phyllome-dbus-generated.h"
 #include "scope.h"
 
@@ -14,13 +15,13 @@
 
 /* Settings of one phyllomed, from its command line. */
 typedef struct {
-	char *config_dir;   /* machine definitions, NAME.conf */
-	char *runtime_dir;  /* per-machine runtime state and console sockets */
-	char *vmm_path;	    /* phyllome-vmm */
-	char *vm_user;	    /* the unprivileged user monitors run as */
-	char *slice;	    /* the slice of the machines' scopes */
-	guint stop_timeout; /* seconds a guest has to power off before it is killed */
-	char *sysfs_root;   /* where host devices are read: /sys, or a fixture tree in tests */
+	char *config_dir;	/* machine definitions, NAME.conf */
+	char *runtime_dir;	/* per-machine runtime state and console sockets */
+	char *vmm_path;		/* phyllome-vmm */
+	MonitorIds monitor_ids; /* the uids and gids monitors run as, one each */
+	char *slice;		/* the slice of the machines' scopes */
+	guint stop_timeout;	/* seconds a guest has to power off before it is killed */
+	char *sysfs_root;	/* where host devices are read: /sys, or a fixture tree in tests */
 } DaemonOptions;
 
 typedef struct Machine Machine;
@@ -35,10 +36,11 @@ typedef struct {
 	PhyllomeManager *manager_iface;
 	Bouncer *bouncer;
 	Scopes *scopes;
-	GHashTable *machines; /* name -> Machine */
-	PciNames *pci_names;  /* loaded at the first ListHostDevices */
-	Inhibitor *inhibitor; /* host sleep and shutdown */
-	Logins *logins;	      /* autostart at boot and login */
+	GHashTable *machines;	       /* name -> Machine */
+	GHashTable *monitor_ids_taken; /* the ids running monitors hold (monitor-ids.h) */
+	PciNames *pci_names;	       /* loaded at the first ListHostDevices */
+	Inhibitor *inhibitor;	       /* host sleep and shutdown */
+	Logins *logins;		       /* autostart at boot and login */
 	/* Run (with the hook's data) after any machine's State changed: how others follow machines.
 	 */
 	GHookList machine_state_hooks;

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <grp.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -53,18 +55,62 @@ static int open_optional(const char *path)
 }
 
 /*
- * The uid a persistent tap was made for (ip tuntap ... user U), or -1 when it
- * has none. Attaching as root succeeds whoever it belongs to; phyllomed must
- * not hand one user's tap to another's VM.
+ * The uid or gid a persistent tap was made for (ip tuntap ... user U, group
+ * G; attribute "owner" or "group"), or -1 when it has none. Attaching as root
+ * succeeds whoever it belongs to; phyllomed must not hand one user's tap to
+ * another's VM.
  */
-static long tap_owner(const char *name)
+static long tap_attribute(const char *name, const char *attribute)
 {
-	g_autofree char *path = g_strdup_printf("/sys/class/net/%s/owner", name);
+	g_autofree char *path = g_strdup_printf("/sys/class/net/%s/%s", name, attribute);
 	g_autofree char *text = NULL;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL))
 		return -1;
 	return strtol(text, NULL, 10);
+}
+
+/* Whether the user uid is in the group gid (her primary group or a supplementary one). */
+static gboolean user_in_group(uid_t uid, gid_t gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	gid_t groups[256];
+	int n = G_N_ELEMENTS(groups);
+
+	if (gid == 0 && uid == 0)
+		return TRUE;
+	if (!pw)
+		return FALSE;
+	if (pw->pw_gid == gid)
+		return TRUE;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return FALSE;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return TRUE;
+	return FALSE;
+}
+
+/* A persistent tap made for a user or a group is only for that user's or a member's machines. */
+static gboolean check_tap_owner(const MachineConfig *c, const char *name, GError **error)
+{
+	long owner = tap_attribute(name, "owner"), group = tap_attribute(name, "group");
+
+	if (owner >= 0 && owner != 0 && owner != (long)c->owner) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "The tap %s belongs to uid %ld, not to the machine's owner (uid %u)",
+			    name, owner, (unsigned)c->owner);
+		return FALSE;
+	}
+	/* (Where it has an owner too, the owner alone decides.) */
+	if (owner < 0 && group >= 0 && group != 0 && !user_in_group(c->owner, (gid_t)group)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "The tap %s belongs to gid %ld, which the machine's owner (uid %u) is "
+			    "not in",
+			    name, group, (unsigned)c->owner);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean open_network(const MachineConfig *c, const char *spec, GArray *fds, GPtrArray *argv,
@@ -74,7 +120,6 @@ static gboolean open_network(const MachineConfig *c, const char *spec, GArray *f
 	const char *name = parts[0] + strlen("tap=");
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	g_autofree char *vhost = NULL;
-	long owner;
 	int tap, fd;
 
 	tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -87,12 +132,8 @@ static gboolean open_network(const MachineConfig *c, const char *spec, GArray *f
 		close(tap);
 		return fail(error, "tap", name, err);
 	}
-	owner = tap_owner(name);
-	if (owner >= 0 && owner != 0 && owner != (long)c->owner) {
+	if (!check_tap_owner(c, name, error)) {
 		close(tap);
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
-			    "The tap %s belongs to uid %ld, not to the machine's owner (uid %u)",
-			    name, owner, (unsigned)c->owner);
 		return FALSE;
 	}
 	tap = add_fd(fds, tap);

@@ -65,6 +65,19 @@ static char **trusted_moved_devices(Machine *m, GKeyFile *kf)
 	return (char **)g_ptr_array_free(g_steal_pointer(&trusted), FALSE);
 }
 
+/* Its id stays taken while it runs (one outside the range is an older phyllomed's shared user). */
+static void adopt_monitor_id(Machine *m)
+{
+	const MonitorIds *ids = &m->daemon->options.monitor_ids;
+	uid_t id = process_uid(m->pid);
+
+	if (id >= ids->first && id <= ids->last)
+		machine_hold_monitor_id(m, id);
+	else
+		machine_log(m, LOG_INFO, "The adopted monitor runs as uid %d, outside %u-%u",
+			    (int)id, ids->first, ids->last);
+}
+
 void machine_adopt(Machine *m)
 {
 	g_autofree char *path = machine_runtime_path(m, "state");
@@ -107,6 +120,7 @@ void machine_adopt(Machine *m)
 		return;
 	}
 	m->pid = (pid_t)pid;
+	adopt_monitor_id(m);
 	m->pidfd_watch_id = g_unix_fd_add(m->pidfd, G_IO_IN, machine_pidfd_ready, m);
 	m->stop_timeout = m->daemon->options.stop_timeout;
 	phyllome_machine_set_leader(m->iface, (guint)m->pid);

@@ -26,6 +26,7 @@ struct Machine {
 
 	MachineState state;
 	pid_t pid;
+	uid_t monitor_id; /* its uid and gid while it runs, from the daemon's range; 0: none */
 	int pidfd;
 	guint child_watch_id; /* our own child: exit status known */
 	guint pidfd_watch_id; /* adopted from an earlier phyllomed: status unknown */
@@ -62,6 +63,9 @@ void machine_start_failed(Machine *m, GError *error);
 /* The end of a run: its runtime files go, and its host devices back to their drivers. */
 void machine_remove_runtime_state(Machine *m);
 void machine_give_back_devices(Machine *m);
+/* The monitor's uid and gid are the machine's until it ends (monitor-ids.h). */
+void machine_hold_monitor_id(Machine *m, uid_t id);
+void machine_release_monitor_id(Machine *m);
 /* The pidfd of an adopted monitor became readable: it ended. */
 gboolean machine_pidfd_ready(int fd, GIOCondition condition, gpointer data);
 /* Pause (pausing TRUE) or Resume went through on the monitor: the machine's state follows. */

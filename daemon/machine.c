@@ -37,6 +37,7 @@ void machine_unref(Machine *m)
 	if (!m || !g_atomic_int_dec_and_test(&m->ref))
 		return;
 	vmm_client_free(m->control);
+	machine_release_monitor_id(m);
 	g_array_unref(m->reboots);
 	g_ptr_array_unref(m->grants);
 	g_strfreev(m->moved_devices);
@@ -200,6 +201,20 @@ void machine_give_back_devices(Machine *m)
 				      (const char *const *)moved);
 }
 
+void machine_hold_monitor_id(Machine *m, uid_t id)
+{
+	m->monitor_id = id;
+	g_hash_table_add(m->daemon->monitor_ids_taken, GUINT_TO_POINTER((guint)id));
+}
+
+void machine_release_monitor_id(Machine *m)
+{
+	if (m->monitor_id)
+		g_hash_table_remove(m->daemon->monitor_ids_taken,
+				    GUINT_TO_POINTER((guint)m->monitor_id));
+	m->monitor_id = 0;
+}
+
 static void monitor_gone(Machine *m, gboolean known, int wait_status)
 {
 	gboolean was_starting = m->state == MACHINE_STARTING;
@@ -220,21 +235,29 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 		close(m->pidfd);
 	m->pidfd = -1;
 	m->pid = 0;
+	machine_release_monitor_id(m);
 	m->stop_requested = m->killing = FALSE;
 	control_detach(m);
 	machine_remove_runtime_state(m);
-	machine_give_back_devices(m);
+	/* Given back below, unless the machine starts again at once (passthrough.h). */
+	machine_grants_set_active(m, FALSE);
 	phyllome_machine_set_leader(m->iface, 0);
 	phyllome_machine_set_unit(m->iface, "");
 	phyllome_machine_set_exit_status(m->iface, o.exit_status);
 
 	if (was_starting && (start_error || !o.restart)) {
 		/* It never got to run: the start failed. */
-		if (!start_error)
+		if (!start_error && known && WIFSIGNALED(wait_status))
+			start_error =
+			    g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+					"The monitor was killed by signal %s during start",
+					g_strsignal(WTERMSIG(wait_status)));
+		else if (!start_error)
 			start_error =
 			    g_error_new(PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
 					"The monitor exited during start with status %d (%s)",
 					o.exit_status, vmm_exit_status_meaning(o.exit_status));
+		machine_give_back_devices(m);
 		machine_log(m, LOG_ERR, "Start failed: %s", start_error->message);
 		phyllome_machine_set_result(m->iface, "start-failed");
 		phyllome_machine_set_status_text(m->iface, start_error->message);
@@ -277,6 +300,8 @@ static void monitor_gone(Machine *m, gboolean known, int wait_status)
 	} else {
 		machine_log(m, LOG_INFO, "Stopped (%s)", o.result);
 	}
+	if (!restart_invocation && !o.restart)
+		machine_give_back_devices(m);
 	phyllome_machine_set_result(m->iface, o.result);
 	phyllome_machine_set_status_text(m->iface, status_text ? status_text : "");
 	machine_set_state(m, o.state == MACHINE_STARTING ? MACHINE_STOPPED : o.state);
@@ -427,6 +452,8 @@ static void scope_started(const GError *error, gpointer data)
 
 static void start_refused(Machine *m, GDBusMethodInvocation *invocation, const GError *error)
 {
+	/* (Devices a reboot left on vfio-pci, when the next run did not get to take them.) */
+	machine_give_back_devices(m);
 	machine_log(m, LOG_ERR, "Cannot start: %s", error->message);
 	phyllome_machine_set_result(m->iface, m->config ? "start-failed" : "config");
 	phyllome_machine_set_status_text(m->iface, error->message);
@@ -440,18 +467,29 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 {
 	g_autofree char *runtime_dir = machine_runtime_path(m, NULL);
 	g_autoptr(GPtrArray) granted = g_ptr_array_new();
+	/* What the previous run left on vfio-pci, when the guest rebooted. */
+	g_auto(GStrv) kept = g_steal_pointer(&m->moved_devices);
 	MonitorLaunch launch;
+	uid_t monitor_id;
 
 	for (guint i = 0; i < m->grants->len; i++)
 		g_ptr_array_add(granted, (gpointer)grant_get_device(m->grants->pdata[i]));
 	g_ptr_array_add(granted, NULL);
+	if (!monitor_ids_allocate(&m->daemon->options.monitor_ids, m->daemon->monitor_ids_taken,
+				  &monitor_id, error)) {
+		passthrough_give_back(m->daemon->options.sysfs_root, m->name,
+				      (const char *const *)kept);
+		return FALSE;
+	}
 	launch = (MonitorLaunch){ .config = m->config,
 				  .options = &m->daemon->options,
 				  .runtime_dir = runtime_dir,
-				  .granted = (const char *const *)granted->pdata };
-	g_strfreev(g_steal_pointer(&m->moved_devices));
+				  .granted = (const char *const *)granted->pdata,
+				  .monitor_id = monitor_id,
+				  .kept = (const char *const *)kept };
 	if (!monitor_spawn(&launch, &m->spawn, &m->moved_devices, error))
 		return FALSE;
+	machine_hold_monitor_id(m, monitor_id);
 	machine_grants_set_active(m, TRUE);
 	return TRUE;
 }

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	gint stop_timeout = 30;
 	gboolean version = FALSE;
+	g_autofree char *monitor_ids = NULL;
 	guint owner_id;
 	const GOptionEntry entries[] = {
 		{ "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &d.options.config_dir,
@@ -78,8 +79,9 @@ int main(int argc, char **argv)
 		  "Runtime state and console sockets (default " PHYLLOME_RUNTIME_DIR ")", "DIR" },
 		{ "vmm", 0, 0, G_OPTION_ARG_FILENAME, &d.options.vmm_path,
 		  "The monitor program (default " PHYLLOME_VMM_PATH ")", "PATH" },
-		{ "vm-user", 0, 0, G_OPTION_ARG_STRING, &d.options.vm_user,
-		  "The unprivileged user monitors run as (default " PHYLLOME_VM_USER ")", "USER" },
+		{ "monitor-ids", 0, 0, G_OPTION_ARG_STRING, &monitor_ids,
+		  "The uids and gids monitors run as, one each (default " MONITOR_IDS_DEFAULT ")",
+		  "FIRST-LAST" },
 		{ "slice", 0, 0, G_OPTION_ARG_STRING, &d.options.slice,
 		  "The slice of the machines' scopes (default phyllome.slice)", "SLICE" },
 		{ "stop-timeout", 0, 0, G_OPTION_ARG_INT, &stop_timeout,
@@ -114,8 +116,12 @@ int main(int argc, char **argv)
 		d.options.runtime_dir = g_strdup(PHYLLOME_RUNTIME_DIR);
 	if (!d.options.vmm_path)
 		d.options.vmm_path = g_strdup(PHYLLOME_VMM_PATH);
-	if (!d.options.vm_user)
-		d.options.vm_user = g_strdup(PHYLLOME_VM_USER);
+	if (!monitor_ids_parse(monitor_ids ? monitor_ids : MONITOR_IDS_DEFAULT,
+			       &d.options.monitor_ids, &error)) {
+		g_printerr("phyllomed: --monitor-ids: %s\n", error->message);
+		return 2;
+	}
+	d.monitor_ids_taken = g_hash_table_new(NULL, NULL);
 	if (!d.options.slice)
 		d.options.slice = g_strdup("phyllome.slice");
 	if (!d.options.sysfs_root)
@@ -146,7 +152,7 @@ int main(int argc, char **argv)
 	g_free(d.options.config_dir);
 	g_free(d.options.runtime_dir);
 	g_free(d.options.vmm_path);
-	g_free(d.options.vm_user);
+	g_hash_table_unref(d.monitor_ids_taken);
 	g_free(d.options.slice);
 	g_free(d.options.sysfs_root);
 	pci_names_free(d.pci_names);

@@ -191,29 +191,60 @@ static void undo_moves(const char *sysfs_root, const char *machine, GPtrArray *m
 	g_ptr_array_set_size(moved, 0);
 }
 
+/* kept's entries into moved where the device stays the machine's, back to their drivers otherwise.
+ */
+static void carry_kept(const char *sysfs_root, const char *machine, const char *const *granted,
+		       const char *const *kept, GPtrArray *moved)
+{
+	for (guint i = 0; kept && kept[i]; i++) {
+		g_auto(GStrv) parts = g_strsplit(kept[i], "=", 2);
+		g_autofree char *driver = NULL;
+
+		if (!parts[0] || !parts[1])
+			continue;
+		driver = host_device_driver(sysfs_root, parts[0]);
+		if (granted && g_strv_contains(granted, parts[0]) &&
+		    g_str_equal(driver, VFIO_DRIVER)) {
+			daemon_log(machine, LOG_INFO,
+				   "Host device %s stays on vfio-pci for the next run", parts[0]);
+			g_ptr_array_add(moved, g_strdup(kept[i]));
+		} else {
+			give_back_one(sysfs_root, machine, parts[0], parts[1]);
+		}
+	}
+}
+
 gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted,
-			  GArray *fds, GPtrArray *argv, GPtrArray *moved, GError **error)
+			  const char *const *kept, GArray *fds, GPtrArray *argv, GPtrArray *moved,
+			  GError **error)
 {
 	g_autoptr(GPtrArray) devices =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)host_device_free);
 	g_autoptr(GHashTable) group_fds =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+	carry_kept(sysfs_root, machine, granted, kept, moved);
+
 	for (guint i = 0; granted && granted[i]; i++) {
 		HostDevice *d = host_device_get(sysfs_root, granted[i]);
+		gboolean ok;
 
 		if (!d)
-			return fail(error, "Host device %s, granted to '%s', is not on this host",
-				    granted[i], machine);
-		g_ptr_array_add(devices, d);
-		if (!*d->iommu_group)
-			return fail(error,
-				    "Host device %s has no IOMMU group: the host's IOMMU is off "
-				    "(intel_iommu=on, or "
-				    "AMD-Vi in the firmware)",
-				    d->address);
-		if (!check_group(sysfs_root, machine, d, granted, error))
+			ok = fail(error, "Host device %s, granted to '%s', is not on this host",
+				  granted[i], machine);
+		else if (!*d->iommu_group)
+			ok = fail(error,
+				  "Host device %s has no IOMMU group: the host's IOMMU is off "
+				  "(intel_iommu=on, or AMD-Vi in the firmware)",
+				  d->address);
+		else
+			ok = check_group(sysfs_root, machine, d, granted, error);
+		if (d)
+			g_ptr_array_add(devices, d);
+		if (!ok) {
+			undo_moves(sysfs_root, machine, moved);
 			return FALSE;
+		}
 	}
 	for (guint i = 0; i < devices->len; i++) {
 		HostDevice *d = devices->pdata[i];

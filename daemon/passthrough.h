@@ -17,8 +17,17 @@
  * granted: the machine's devices (normalized addresses). On success, moved
  * holds "ADDRESS=DRIVER" for each device moved (DRIVER empty when it had
  * none): what passthrough_give_back() takes.
+ *
+ * kept (or NULL): the moved list of the machine's previous run, when that run
+ * ended in a reboot of the guest and its devices stayed on vfio-pci: a reboot
+ * is no reason to hand a device the guest programmed to a host driver and
+ * take it back a moment later. Those still granted and on vfio-pci are
+ * carried into moved (so they go back to their own drivers when a run ends for
+ * good); the others go back now. On failure everything in moved, the carried
+ * entries too, has gone back.
  */
 gboolean passthrough_take(const char *sysfs_root, const char *machine, const char *const *granted,
-			  GArray *fds, GPtrArray *argv, GPtrArray *moved, GError **error);
+			  const char *const *kept, GArray *fds, GPtrArray *argv, GPtrArray *moved,
+			  GError **error);
 /* Each "ADDRESS=DRIVER" back to DRIVER; what does not go back is logged, nothing stops. */
 void passthrough_give_back(const char *sysfs_root, const char *machine, const char *const *moved);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,8 +127,8 @@ static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *f
 	       devices_open(c, fds, argv, error);
 }
 
-static gboolean fork_monitor(const MonitorLaunch *l, const struct passwd *pw, GPtrArray *argv,
-			     GArray *fds, Spawn *ret, GError **error)
+static gboolean fork_monitor(const MonitorLaunch *l, GPtrArray *argv, GArray *fds, Spawn *ret,
+			     GError **error)
 {
 	g_autofree char *identifier = g_strdup_printf("phyllome-vmm@%s", l->config->name);
 	int output_fd = sd_journal_stream_fd(identifier, LOG_INFO, 1);
@@ -148,8 +147,8 @@ static gboolean fork_monitor(const MonitorLaunch *l, const struct passwd *pw, GP
 				.fds = (int *)(void *)fds->data,
 				.n_fds = fds->len,
 				.output_fd = output_fd,
-				.uid = pw->pw_uid,
-				.gid = pw->pw_gid };
+				.uid = l->monitor_id,
+				.gid = (gid_t)l->monitor_id };
 	ok = spawn_prepare(&params, ret, error);
 	if (output_fd >= 0)
 		close(output_fd);
@@ -162,22 +161,19 @@ gboolean monitor_spawn(const MonitorLaunch *l, Spawn *ret, char ***ret_moved, GE
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
 	g_autoptr(GPtrArray) moved = g_ptr_array_new_with_free_func(g_free);
-	struct passwd *pw = getpwnam(o->vm_user);
 	gboolean took_devices = FALSE, ok;
 
 	/* Ours are passed to the child by spawn_prepare; these copies go when we are done. */
 	g_array_set_clear_func(fds, close_fd);
-	if (!pw) {
-		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
-			    "The user '%s' that monitors run as does not exist (see "
-			    "sysusers.d/phyllome.conf)",
-			    o->vm_user);
-		return FALSE;
-	}
-	ok = prepare_runtime_dir(l->runtime_dir, error) && add_arguments(l, argv, fds, error) &&
-	     (took_devices = passthrough_take(o->sysfs_root, l->config->name, l->granted, fds, argv,
-					      moved, error)) &&
-	     fork_monitor(l, pw, argv, fds, ret, error);
+	/* Never root's: a monitor runs as the id it was given, or not at all. */
+	g_return_val_if_fail(l->monitor_id != 0, FALSE);
+	ok = prepare_runtime_dir(l->runtime_dir, error) && add_arguments(l, argv, fds, error);
+	if (!ok)
+		passthrough_give_back(o->sysfs_root, l->config->name, l->kept);
+	ok = ok &&
+	     (took_devices = passthrough_take(o->sysfs_root, l->config->name, l->granted, l->kept,
+					      fds, argv, moved, error)) &&
+	     fork_monitor(l, argv, fds, ret, error);
 	g_ptr_array_add(moved, NULL);
 	if (ok)
 		*ret_moved = g_strdupv((char **)moved->pdata);

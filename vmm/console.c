@@ -170,6 +170,28 @@ static void client_ready(struct watch *w, uint32_t events)
 		client_close(cl);
 }
 
+/* The attack that phyllomed's console relay must stop (console.h). */
+static void test_pass_fd(int client, int passed)
+{
+	static const char line[] = "PHYLLOME-TEST passed an fd\r\n";
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)line, .iov_len = sizeof(line) - 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &passed, sizeof(int));
+	if (sendmsg(client, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_warning_errno(errno, "Test hook: cannot pass an fd to the console client: %m");
+	else
+		log_info("Test hook: passed fd %d to a console client", passed);
+}
+
 static void listen_ready(struct watch *w, uint32_t events)
 {
 	struct console *c = container_of(w, struct console, listen_watch);
@@ -202,6 +224,8 @@ static void listen_ready(struct watch *w, uint32_t events)
 		done += chunk;
 	}
 	free_slot->watch.fd = fd;
+	if (c->test_pass_fd)
+		test_pass_fd(fd, w->fd);
 	pthread_mutex_unlock(&c->lock);
 	if (event_loop_add(c->loop, &free_slot->watch, EPOLLIN) < 0)
 		client_close(free_slot);

@@ -55,6 +55,9 @@ struct console {
 	struct event_loop *loop;
 	const struct console_ops *ops;
 	void *opaque;
+	/* Test builds: what a compromised monitor would try, sending each client an fd (its
+	 * listening socket) with a line, "PHYLLOME-TEST passed an fd". Set after console_open. */
+	bool test_pass_fd;
 };
 
 int console_open(struct console *c, enum serial_kind kind, const char *path, int fd,

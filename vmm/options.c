@@ -408,6 +408,7 @@ enum {
 	OPT_CONTROL_FD,
 	OPT_SANDBOX,
 	OPT_TEST_FORBIDDEN_SYSCALL,
+	OPT_TEST_CONSOLE_PASS_FD,
 	OPT_NET,
 	OPT_CONSOLE,
 	OPT_VSOCK,
@@ -419,6 +420,48 @@ static int usage_error(const char *program, const char *what, const char *value,
 	fprintf(stderr, "%s: invalid %s '%s': %s\n", program, what, value, hint);
 	return -EINVAL;
 }
+
+static bool forbidden_syscall_hook_valid(const char *value)
+{
+	return strcmp(value, "main") == 0 || strcmp(value, "vcpu") == 0 ||
+	       strcmp(value, "io") == 0 || strncmp(value, "signal:", 7) == 0;
+}
+
+#ifdef PHYLLOME_TEST_HOOKS
+/*
+ * phyllomed passes no test options, so a test of a monitor it starts names its
+ * hook in the machine's Cmdline= instead: phyllome.test-hook=VALUE, VALUE being
+ * console-pass-fd or what --test-forbidden-syscall takes.
+ */
+static int test_hooks_from_cmdline(const char *program, struct vm_config *c)
+{
+	static const char key[] = "phyllome.test-hook=";
+	static char forbidden[64];
+
+	for (const char *word = strstr(c->cmdline, key); word; word = strstr(word + 1, key)) {
+		const char *value = word + strlen(key);
+		size_t len = strcspn(value, " ");
+
+		if (word != c->cmdline && word[-1] != ' ')
+			continue;
+		if (len == strlen("console-pass-fd") &&
+		    strncmp(value, "console-pass-fd", len) == 0) {
+			c->test_console_pass_fd = true;
+			continue;
+		}
+		if (len >= sizeof(forbidden))
+			len = sizeof(forbidden) - 1;
+		memcpy(forbidden, value, len);
+		forbidden[len] = '\0';
+		if (!forbidden_syscall_hook_valid(forbidden))
+			return usage_error(
+			    program, "test hook in the command line", forbidden,
+			    "expected console-pass-fd, main, vcpu, io or signal:PID");
+		c->test_forbidden_syscall = forbidden;
+	}
+	return 0;
+}
+#endif
 
 int options_parse(int argc, char **argv, struct vm_config *ret, enum options_action *ret_action)
 {
@@ -443,6 +486,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 #ifdef PHYLLOME_TEST_HOOKS
 		{ "test-forbidden-syscall", required_argument, NULL, OPT_TEST_FORBIDDEN_SYSCALL },
+		{ "test-console-pass-fd", no_argument, NULL, OPT_TEST_CONSOLE_PASS_FD },
 #endif
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -613,11 +657,13 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			c.sandbox = strcmp(optarg, "on") == 0;
 			break;
 		case OPT_TEST_FORBIDDEN_SYSCALL:
-			if (strcmp(optarg, "main") != 0 && strcmp(optarg, "vcpu") != 0 &&
-			    strcmp(optarg, "io") != 0 && strncmp(optarg, "signal:", 7) != 0)
+			if (!forbidden_syscall_hook_valid(optarg))
 				return usage_error(program, "test hook", optarg,
 						   "expected main, vcpu, io or signal:PID");
 			c.test_forbidden_syscall = optarg;
+			break;
+		case OPT_TEST_CONSOLE_PASS_FD:
+			c.test_console_pass_fd = true;
 			break;
 		case 'v':
 			c.log_level = c.log_level < LOG_DEBUG ? c.log_level + 1 : LOG_DEBUG;
@@ -646,6 +692,11 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			program);
 		return -EINVAL;
 	}
+#ifdef PHYLLOME_TEST_HOOKS
+	r = test_hooks_from_cmdline(program, &c);
+	if (r < 0)
+		return r;
+#endif
 	if (!c.kernel) {
 		fprintf(stderr, "%s: no kernel given: use --kernel PATH. Try '%s --help'.\n",
 			program, program);

@@ -78,7 +78,10 @@ struct vm_config {
 	enum serial_kind hvc_kind;
 	const char *hvc_path;
 	int hvc_fd;
-	const char *test_forbidden_syscall; /* test builds: main|vcpu|io, see sandbox.h */
+	/* Test builds only; also read from the guest's command line (phyllome.test-hook=VALUE, for
+	 * monitors that phyllomed starts): */
+	const char *test_forbidden_syscall; /* main|vcpu|io|signal:PID, see sandbox.h */
+	bool test_console_pass_fd;	    /* each console client is sent an fd (console.h) */
 	int log_level;
 };
 

@@ -23,3 +23,19 @@ int pread_full(int fd, void *buf, size_t len, off_t offset)
 	}
 	return 0;
 }
+
+int eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : -errno;
+}
+
+int64_t eventfd_drain(int fd)
+{
+	uint64_t count;
+
+	if (read(fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return -errno;
+	return count > INT64_MAX ? INT64_MAX : (int64_t)count;
+}

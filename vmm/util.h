@@ -8,6 +8,14 @@
 /* Reads exactly len bytes at offset; -EIO when the file is shorter than it said. */
 int pread_full(int fd, void *buf, size_t len, off_t offset);
 
+/*
+ * An eventfd's counter: eventfd_signal adds one (waking its watcher),
+ * eventfd_drain reads it back to zero and returns what it held. -errno
+ * otherwise; -EAGAIN from drain means nothing was pending.
+ */
+int eventfd_signal(int fd);
+int64_t eventfd_drain(int fd);
+
 /* Little-endian fields in byte buffers: what the guest, a file or a device register holds. */
 static inline uint16_t get_le16(const uint8_t *p)
 {

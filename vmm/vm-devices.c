@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "cleanup.h"
 #include "log.h"
+#include "util.h"
 
 static int irq_line(struct vm *vm, unsigned irq, int level)
 {
@@ -98,8 +99,11 @@ static const struct console_ops vm_hvc_ops = {
 
 static int serial_open(struct vm *vm)
 {
-	return console_open(&vm->console, vm->config->serial, vm->config->serial_path,
-			    vm->config->serial_fd, &vm->loop, &vm_console_ops, vm);
+	int r = console_open(&vm->console, vm->config->serial, vm->config->serial_path,
+			     vm->config->serial_fd, &vm->loop, &vm_console_ops, vm);
+
+	vm->console.test_pass_fd = vm->config->test_console_pass_fd;
+	return r;
 }
 
 static int serial_device_init(struct vm *vm)
@@ -140,7 +144,7 @@ static int acpi_pm_device_init(struct vm *vm)
 static void guest_panicked(void *opaque, uint8_t events)
 {
 	struct vm *vm = opaque;
-	uint64_t one = 1;
+	int r;
 
 	if (atomic_fetch_or(&vm->panic_events, events) != 0)
 		return;
@@ -150,7 +154,9 @@ static void guest_panicked(void *opaque, uint8_t events)
 		log_error("The guest kernel panicked");
 		vm_request_stop(vm, VM_STOP_PANIC);
 	}
-	(void)write(vm->panic_watch.fd, &one, sizeof(one));
+	r = eventfd_signal(vm->panic_watch.fd);
+	if (r < 0)
+		log_warning_errno(r, "Cannot tell the main loop of the panic: %m");
 }
 
 static int pvpanic_device_init(struct vm *vm)

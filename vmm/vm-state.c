@@ -9,14 +9,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
 {
 	int expected = VM_RUNNING;
-	uint64_t one = 1;
+	int r;
 
-	if (atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
-		(void)write(vm->stop_watch.fd, &one, sizeof(one));
+	if (atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason) &&
+	    (r = eventfd_signal(vm->stop_watch.fd)) < 0)
+		log_warning_errno(r, "Cannot wake the main loop to stop: %m");
 	/* vCPUs waiting at a pause must see the end too. */
 	gate_stop(&vm->gate);
 }

@@ -17,6 +17,7 @@
 #include "arch/arch.h"
 #include "cleanup.h"
 #include "log.h"
+#include "util.h"
 
 #define KVM_API_VERSION_REQUIRED 12
 /* While console input waits for the guest to drain the UART, look again this often. */
@@ -91,11 +92,18 @@ static int create_vcpus(struct vm *vm, const struct arch_boot *boot)
 	return 0;
 }
 
+/* An eventfd's watcher: what woke it is in the VM's state; the count only needs to go. */
+static void drain(struct watch *w, const char *what)
+{
+	int64_t r = eventfd_drain(w->fd);
+
+	if (r < 0 && r != -EAGAIN)
+		log_warning_errno((int)-r, "Cannot read the %s event: %m", what);
+}
+
 static void stop_ready(struct watch *w, uint32_t events)
 {
-	uint64_t count;
-
-	(void)read(w->fd, &count, sizeof(count));
+	drain(w, "stop");
 }
 
 static void signal_ready(struct watch *w, uint32_t events)
@@ -125,18 +133,14 @@ static void announce_panic(struct vm *vm)
 
 static void panic_ready(struct watch *w, uint32_t events)
 {
-	uint64_t count;
-
-	(void)read(w->fd, &count, sizeof(count));
+	drain(w, "panic");
 	announce_panic(container_of(w, struct vm, panic_watch));
 }
 
 static void shutdown_timer_ready(struct watch *w, uint32_t events)
 {
 	struct vm *vm = container_of(w, struct vm, shutdown_timer);
-	uint64_t expirations;
-
-	(void)read(w->fd, &expirations, sizeof(expirations));
+	drain(w, "shutdown timer");
 	log_notice("The guest did not power off within %u s; stopping it",
 		   vm->config->shutdown_timeout);
 	vm_request_stop(vm, VM_STOP_HOST);

@@ -15,7 +15,6 @@ install -D -m 755 "$stage/bin/phyllome-vmm" /usr/local/libexec/phyllome-vmm
 install -D -m 755 "$stage/bin/phyllomectl" /usr/local/bin/phyllomectl
 sed -e "s|^ExecStart=.*|ExecStart=/usr/local/libexec/phyllomed --vmm=/usr/local/libexec/phyllome-vmm $*|" \
 	"$stage/units/phyllomed.service" > /run/systemd/system/phyllomed.service
-systemd-sysusers "$stage/units/phyllome.sysusers"
 systemd-tmpfiles --create "$stage/units/phyllome.tmpfiles"
 systemctl daemon-reload
 busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig

@@ -103,9 +103,9 @@ if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
 	cp "$scratch/fixture.sh" "$stage/fixture.sh" && chmod a+r "$stage/fixture.sh" &&
 	X sh "$stage/fixture.sh" "$sysfs" >> "$scratch/install.log" 2>&1 &&
 	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$sysfs" >> "$scratch/install.log" 2>&1; then
-	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
+	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, tmpfiles)"
 else
-	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, sysusers, tmpfiles)"
+	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, tmpfiles)"
 	tap_diag < "$scratch/install.log"
 fi
 X useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group alice
@@ -145,8 +145,21 @@ if [ "$(prop t1 State)" != running ]; then
 	} 2>&1 | tap_diag
 fi
 leader=$(prop t1 Leader)
-check "start: the monitor runs as the unprivileged phyllome-vm user" \
-	expect_eq "$(X ps -o user= -p "$leader" | tr -d ' ')" phyllome-vm
+# (phyllomed's default range of monitor ids, daemon/monitor-ids.h.)
+first_id=2046820352 last_id=2046885887
+monitor_ids() { # PID: "UID GID GROUPS" of a process, as its status says (real ids)
+	X awk '$1 == "Uid:" { u = $2 } $1 == "Gid:" { g = $2 } $1 == "Groups:" { n = NF - 1 } END { print u, g, n }' "/proc/$1/status"
+}
+own_id() { # PID: it runs as an id of its own from the range, the same number as uid and gid, no groups
+	local ids
+	read -r -a ids <<< "$(monitor_ids "$1")"
+	[ "${ids[0]}" -ge $first_id ] && [ "${ids[0]}" -le $last_id ] && [ "${ids[1]}" = "${ids[0]}" ] && [ "${ids[2]}" = 0 ] &&
+		return 0
+	echo "monitor $1 runs as uid/gid/groups ${ids[*]}" | tap_diag
+	return 1
+}
+check "start: the monitor runs as an unprivileged id of its own (uid = gid, from phyllomed's range, no groups)" \
+	own_id "$leader"
 confined() { # PID: no capabilities, no_new_privs, every thread under its seccomp allow-list
 	local pid=$1 modes
 	# (Threads the kernel's KVM adds to the process, kvm-nx-lpage-re, are not the monitor's.)
@@ -187,6 +200,34 @@ timeout 5 "$sdbox" exec phyllomectl console t1 < /dev/null > "$scratch/console.o
 check "console: OpenConsole shows the guest's marker" grep -q "TINY power button armed" "$scratch/console.out"
 journal_has() { X journalctl --no-pager "$1" | grep -q "$2"; }
 
+# A compromised monitor (what the test hooks named in Cmdline= act out) gains
+# nothing over another machine's monitor or over the console's user.
+ctl create fdpass --kernel "$tiny" --cmdline "test=powerbutton phyllome.test-hook=console-pass-fd" --memory 64M \
+	> /dev/null 2>&1
+ctl start fdpass > "$scratch/fdpass.out" 2>&1
+fdpass=$(prop fdpass Leader)
+check "ids: two running monitors have different ids, each of its own" \
+	eval 'own_id "$fdpass" && [ "$(monitor_ids "$fdpass")" != "$(monitor_ids "$leader")" ]'
+show_if_failed "$scratch/fdpass.out"
+X /usr/bin/python3 "$stage/console-fds.py" --direct /run/phyllome/fdpass/console > "$scratch/fds-direct.out" 2>&1
+X /usr/bin/python3 "$stage/console-fds.py" fdpass > "$scratch/fds-relayed.out" 2>&1
+# (What makes the next check mean something: the hook does pass a descriptor.)
+check "console: a monitor that passes a descriptor with its output passes it on a direct connection" \
+	expect_eq "$(cat "$scratch/fds-direct.out")" "marker=yes fds=1"
+check "console: through OpenConsole the user gets that output and no descriptor (phyllomed relays bytes)" \
+	expect_eq "$(cat "$scratch/fds-relayed.out")" "marker=yes fds=0"
+ctl kill fdpass > /dev/null 2>&1
+ctl remove fdpass > /dev/null 2>&1
+ctl create sig --kernel "$tiny" --cmdline "test=tick phyllome.test-hook=signal:$leader" --memory 64M > /dev/null 2>&1
+ctl start sig > "$scratch/sig.out" 2>&1
+wait_state sig failed 20
+check "ids: a monitor that signals another machine's monitor dies of SIGSYS; the other runs on" \
+	eval '[ "$(prop sig State)" = failed ] && [ "$(prop t1 State)/$(prop t1 Leader)" = "running/$leader" ] &&
+		journal_has -tphyllome-vmm@sig "sandbox: the main thread made system call"'
+{ cat "$scratch/sig.out"; X journalctl --no-pager -n 20 -tphyllome-vmm@sig; } > "$scratch/sig-journal.out" 2>&1
+show_if_failed "$scratch/sig-journal.out"
+ctl remove sig > /dev/null 2>&1
+
 
 ctl stop t1 > "$scratch/stop.out" 2>&1
 check "stop: the power button shuts the guest down, the reply comes when stopped" \
@@ -194,6 +235,13 @@ check "stop: the power button shuts the guest down, the reply comes when stopped
 check "stop: the scope is gone" expect_eq "$(X systemctl is-active phyllome-t1.scope)" inactive
 check "stop: the monitor's log is in the journal as phyllome-vmm@t1" journal_has -tphyllome-vmm@t1 "guest powered off"
 check "stop: the journal has the machine's lines with PHYLLOME_MACHINE" journal_has PHYLLOME_MACHINE=t1 'Stopped (success)' 
+ctl logs t1 --lines 200 > "$scratch/logs.out" 2>&1
+ctl logs nosuch > /dev/null 2>&1
+logs_nosuch=$?
+check "logs: the machine's journal, phyllomed's lines and the monitor's; no such machine: exit status 4" \
+	eval 'grep -q "t1: Stopped (success)" "$scratch/logs.out" && grep -q "phyllome-vmm@t1.*guest powered off" "$scratch/logs.out" &&
+		! grep -q "phyllome-vmm@t2" "$scratch/logs.out" && [ $logs_nosuch = 4 ]'
+show_if_failed "$scratch/logs.out"
 
 ctl create t2 --kernel "$tiny" --cmdline "test=ignore" --memory 64M > /dev/null 2>&1
 ctl start t2 > /dev/null 2>&1
@@ -270,7 +318,7 @@ argv_has() { # TEXT: the monitor's command line has it (what phyllomed passed, a
 	{ echo "no '$1' in the monitor's command line:"; cat "$scratch/d1-argv"; } | tap_diag
 	return 1
 }
-# The monitor runs as phyllome-vm and may open no file at all: it has the image only through phyllomed.
+# The monitor runs unprivileged and may open no file at all: it has the image only through phyllomed.
 check "devices: the root-only image reaches the monitor as a file descriptor (--disk=fd:N)" \
 	eval 'argv_has "--disk=fd:" && argv_has ",serial=d1" && expect_eq "$(X stat -c %U:%a /var/lib/phyllome/images/d1.img)" root:600'
 check "devices: the monitor has one virtio-blk per disk" \
@@ -316,10 +364,19 @@ if [ ${#net_args[@]} -gt 0 ] && [ ${#vsock_args[@]} -gt 0 ]; then
 		eval '[ "$(prop d6 State)" = failed ] && grep -q "The tap pbob belongs to uid $(X id -u bob)" "$scratch/d6.out"'
 	show_if_failed "$scratch/d6.out"
 	X ip link del pbob
+	X ip tuntap add dev pbobs mode tap group bob
+	ctl create d7 --kernel "$tiny" --memory 64M --net tap=pbobs > /dev/null 2>&1
+	ctl start d7 > "$scratch/d7.out" 2>&1
+	check "devices: a persistent tap made for bob's group is not attached to a machine whose owner is not in it" \
+		eval '[ "$(prop d7 State)" = failed ] && grep -q "The tap pbobs belongs to gid $(X id -g bob), which the machine.s owner (uid 0) is not in" "$scratch/d7.out"'
+	show_if_failed "$scratch/d7.out"
+	X ip link del pbobs
 	ctl remove d6 > /dev/null 2>&1
+	ctl remove d7 > /dev/null 2>&1
 else
 	tap_skip "devices: a second machine with d1's tap or vsock CID is refused at create" "no /dev/net/tun or /dev/vhost-vsock here"
 	tap_skip "devices: bob's persistent tap is not attached to root's machine" "no /dev/net/tun here"
+	tap_skip "devices: a persistent tap made for bob's group is not attached to another's machine" "no /dev/net/tun here"
 fi
 ctl create d2 --kernel "$tiny" --memory 64M --disk /var/lib/phyllome/images/missing.img > /dev/null 2>&1
 ctl start d2 > "$scratch/d2-start.out" 2>&1
@@ -354,16 +411,17 @@ ctl kill t2 > /dev/null 2>&1
 check "daemon SIGKILL: the new daemon stops the adopted VMs" \
 	expect_eq "$st1 $(prop t1 State)/$(prop t1 Result) $(prop t2 State)" "0 stopped/success stopped"
 
-# The runtime directory is root's: the monitors' user (what a compromised monitor
+# The runtime directory is root's: a monitor's id (what a compromised monitor
 # runs as) cannot plant a state file or swap a socket for a symlink there.
 ctl start t1 > /dev/null 2>&1
 check "runtime directory: root's alone (0700) while the machine runs" \
 	expect_eq "$(X stat -c '%U %a' /run/phyllome/t1)" "root 700"
-X setpriv --reuid=phyllome-vm --regid=phyllome-vm --clear-groups sh -c \
+t1_id=$(monitor_ids "$(prop t1 Leader)" | cut -d' ' -f1)
+X setpriv --reuid="$t1_id" --regid="$t1_id" --clear-groups sh -c \
 	'echo "[Monitor]" > /run/phyllome/t1/state.new || ln -sf /run/dbus/system_bus_socket /run/phyllome/t1/console' \
 	> "$scratch/plant.out" 2>&1
 st_plant=$?
-check "runtime directory: the monitors' user can neither plant a file nor swap the console socket" \
+check "runtime directory: the monitor's id can neither plant a file nor swap the console socket" \
 	eval '[ $st_plant != 0 ] && X test ! -e /run/phyllome/t1/state.new && X test -S /run/phyllome/t1/console'
 show_if_failed "$scratch/plant.out"
 ctl kill t1 > /dev/null 2>&1

@@ -117,11 +117,12 @@ check "and goes back to its own driver (${original_driver:-none}) when unbound" 
 
 # ---- phyllomed's passthrough code (daemon/passthrough.c) on this real sysfs ----
 # As a start: the device moved to vfio-pci, the container and its group opened and
-# passed as fds 3 and 4; as a stop: the device back where it was.
+# passed as fds 3 and 4; a second run, as after a reboot of the guest, on the
+# device still on vfio-pci; as a stop: the device back where it was.
 tool=${PHYLLOME_BUILD_DIR:-}/tests/passthrough-run
 if [ -x "$tool" ]; then
 	# shellcheck disable=SC2086
-	"$tool" /sys "$edu" -- "$PHYLLOME_VMM" $guest --memory 256M \
+	"$tool" --runs=2 /sys "$edu" -- "$PHYLLOME_VMM" $guest --memory 256M \
 		--cmdline "console=ttyS0 quiet panic=-1 phyllome.action=script" $script_disk > "$scratch/take.out" 2>&1
 	check "phyllomed's code moves $edu to vfio-pci and passes the container and the group as fds" eval \
 		'grep -qx "PASSTHROUGH moved $edu=$original_driver" "$scratch/take.out" &&
@@ -129,6 +130,13 @@ if [ -x "$tool" ]; then
 		grep -qx "PASSTHROUGH arg --vfio=group-fd=4,device=$edu" "$scratch/take.out"'
 	check "the monitor on those fds gives the guest the device (identification register)" \
 		grep -q "PHYLLOME edu-id=0x010000ed" "$scratch/take.out"
+	check "between two runs (a reboot of the guest) the device stays on vfio-pci" \
+		grep -qx "PASSTHROUGH between-runs $edu vfio-pci" "$scratch/take.out"
+	check "the second run keeps it and still knows its own driver (${original_driver:-none}); its guest reads it too" \
+		eval 'sed -n "/^PASSTHROUGH run 2$/,\$p" "$scratch/take.out" > "$scratch/run2.out" &&
+			grep -qx "PASSTHROUGH moved $edu=$original_driver" "$scratch/run2.out" &&
+			grep -q "PHYLLOME edu-id=0x010000ed" "$scratch/run2.out" &&
+			[ "$(grep -c "^PASSTHROUGH monitor-status 0$" "$scratch/take.out")" = 2 ]'
 	override=$(cat "$sysdev/driver_override")
 	check "when it ends the device is back on ${original_driver:-no driver}, driver_override cleared" \
 		eval '[ "$(driver_of)" = "$original_driver" ] && { [ "$override" = "(null)" ] || [ -z "$override" ]; }'

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "monitor-ids.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phyllome-error.h"
+
+gboolean monitor_ids_parse(const char *text, MonitorIds *ret, GError **error)
+{
+	guint64 first, last;
+	char *end;
+
+	first = g_ascii_strtoull(text, &end, 10);
+	if (end != text && *end == '-') {
+		const char *second = end + 1;
+
+		last = g_ascii_strtoull(second, &end, 10);
+		if (end != second && *end == '\0' && first > 65535 && first <= last &&
+		    last < G_MAXINT32) {
+			*ret = (MonitorIds){ .first = (guint32)first, .last = (guint32)last };
+			return TRUE;
+		}
+	}
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_ARGUMENT,
+		    "Invalid id range '%s': expected FIRST-LAST, from 65536 to 2147483646", text);
+	return FALSE;
+}
+
+uid_t process_uid(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *status = NULL;
+	const char *line;
+
+	if (!g_file_get_contents(path, &status, NULL, NULL))
+		return (uid_t)-1;
+	line = strstr(status, "\nUid:");
+	if (!line)
+		return (uid_t)-1;
+	return (uid_t)strtoul(line + 5, NULL, 10);
+}
+
+/* The real and effective uids that processes run as now. */
+static GHashTable *uids_of_processes(void)
+{
+	GHashTable *uids = g_hash_table_new(NULL, NULL);
+	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+	const char *name;
+
+	while (proc && (name = g_dir_read_name(proc))) {
+		g_autofree char *path = NULL, *status = NULL;
+		const char *line;
+		unsigned long real, effective;
+
+		if (!g_ascii_isdigit(name[0]))
+			continue;
+		path = g_strdup_printf("/proc/%s/status", name);
+		if (!g_file_get_contents(path, &status, NULL, NULL) ||
+		    !(line = strstr(status, "\nUid:")) ||
+		    sscanf(line + 5, "%lu %lu", &real, &effective) != 2)
+			continue;
+		g_hash_table_add(uids, GUINT_TO_POINTER((guint)real));
+		g_hash_table_add(uids, GUINT_TO_POINTER((guint)effective));
+	}
+	return uids;
+}
+
+gboolean monitor_ids_allocate(const MonitorIds *ids, GHashTable *taken, uid_t *ret, GError **error)
+{
+	g_autoptr(GHashTable) running = uids_of_processes();
+
+	for (guint64 id = ids->first; id <= ids->last; id++) {
+		gpointer key = GUINT_TO_POINTER((guint)id);
+
+		if (g_hash_table_contains(taken, key) || g_hash_table_contains(running, key) ||
+		    getpwuid((uid_t)id) || getgrgid((gid_t)id))
+			continue;
+		*ret = (uid_t)id;
+		return TRUE;
+	}
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+		    "No monitor id is free in %u-%u: as many machines run as the range holds, or "
+		    "its ids are in use",
+		    ids->first, ids->last);
+	return FALSE;
+}
