@@ -18,7 +18,7 @@ static gboolean parse_size(const char *s, guint64 *ret)
 	return size_parse(s, SIZE_MIB, ret) == 0;
 }
 
-static gboolean parse_user(const char *s, guint32 *ret)
+gboolean ctl_parse_user(const char *s, guint32 *ret)
 {
 	struct passwd *pw = getpwnam(s);
 	guint64 uid;
@@ -138,7 +138,7 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_variant_builder_add(&config, "{sv}", "memory", g_variant_new_uint64(size));
 	}
 	if (owner) {
-		if (!parse_user(owner, &uid)) {
+		if (!ctl_parse_user(owner, &uid)) {
 			g_printerr("phyllomectl: create: no user '%s'\n", owner);
 			return EXIT_USAGE;
 		}

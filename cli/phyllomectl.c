@@ -19,6 +19,8 @@ static const Command commands[] = {
 	  "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
 	  "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
 	  "Define a machine", cmd_create },
+	{ "set", "NAME KEY=VALUE...",
+	  "Change a stopped machine's definition (keys as in phyllome.conf(5))", cmd_set },
 	{ "remove", "NAME", "Delete a stopped machine's definition", cmd_remove },
 	{ "start", "NAME...", "Start machines", cmd_start },
 	{ "stop", "NAME... [--force] [--timeout SEC]", "Shut machines down cleanly (power button)",
@@ -33,6 +35,8 @@ static const Command commands[] = {
 	{ "disable", "NAME", "Start a machine only when asked", cmd_disable },
 	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)",
 	  cmd_console },
+	{ "logs", "NAME [--follow] [--lines N]",
+	  "Show a machine's journal: phyllomed's lines about it and its monitor's", cmd_logs },
 	{ "monitor", "", "Print machine events as they happen", cmd_monitor },
 	{ "devices", "", "List the host's PCI devices: IOMMU groups, drivers, grants",
 	  cmd_devices },
@@ -49,14 +53,15 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
 		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
-	fprintf(out, "\nOptions:\n"
-		     "  --json              machine-readable output of list, status and devices\n"
-		     "  --no-legend         no table header\n"
-		     "  --no-ask-password   do not ask for a password when polkit wants one\n"
-		     "  -h, --help          this help\n"
-		     "\nExit status: 0 success, 1 failure, 2 usage, 3 not running (status), 4 no "
-		     "such machine,\n"
-		     "5 not authorized.\n");
+	fprintf(out,
+		"\nOptions:\n"
+		"  --json              machine-readable output of list, status, devices and logs\n"
+		"  --no-legend         no table header\n"
+		"  --no-ask-password   do not ask for a password when polkit wants one\n"
+		"  -h, --help          this help\n"
+		"\nExit status: 0 success, 1 failure, 2 usage, 3 not running (status), 4 no "
+		"such machine,\n"
+		"5 not authorized.\n");
 }
 
 PhyllomeManager *ctl_manager(Ctl *ctl, GError **error)

@@ -44,6 +44,8 @@ int cmd_restart(Ctl *ctl, int argc, char **argv);
 int cmd_pause(Ctl *ctl, int argc, char **argv);
 int cmd_resume(Ctl *ctl, int argc, char **argv);
 int cmd_console(Ctl *ctl, int argc, char **argv);
+int cmd_logs(Ctl *ctl, int argc, char **argv);
+int cmd_set(Ctl *ctl, int argc, char **argv);
 int cmd_devices(Ctl *ctl, int argc, char **argv);
 int cmd_grant(Ctl *ctl, int argc, char **argv);
 int cmd_revoke(Ctl *ctl, int argc, char **argv);
@@ -54,6 +56,8 @@ int cmd_disable(Ctl *ctl, int argc, char **argv);
 PhyllomeManager *ctl_manager(Ctl *ctl, GError **error);
 /* The proxy of a machine by name; NULL with a printed error (and *ret_status set) otherwise. */
 PhyllomeMachine *ctl_machine(Ctl *ctl, const char *name, int *ret_status);
+/* A user name or uid. */
+gboolean ctl_parse_user(const char *s, guint32 *ret);
 /* Prints "phyllomectl: WHAT: message" for a D-Bus error and returns the exit status it means. */
 int ctl_error(const char *what, GError *error);
 /* {"interactive": <b>} when polkit may ask, after starting a text agent on a terminal. */

@@ -17,6 +17,8 @@ typedef struct {
 	gboolean (*remove)(Machine *m, GError **error);
 	/* The machine other than m that holds a grant of device, or NULL. */
 	Machine *(*device_holder)(Machine *m, const char *device);
+	/* Whether c takes nothing only one machine may have (a tap, a vsock CID) from another. */
+	gboolean (*check_unshared)(Machine *m, const MachineConfig *c, GError **error);
 	/* The "g-authorize-method" handler of the machine's objects (data: the machine). */
 	GCallback authorize_method;
 } MachineOps;

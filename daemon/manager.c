@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
-#include "config.h"
+#include "config-variant.h"
 #include "machine.h"
 #include "methods.h"
 #include "phyllome-error.h"
@@ -23,12 +23,6 @@ static char *name_of_definition(const char *file)
 		return NULL;
 	}
 	return g_steal_pointer(&name);
-}
-
-static void set_string(char **field, const char *value)
-{
-	g_free(*field);
-	*field = g_strdup(value);
 }
 
 static void machine_state_changed(Machine *m)
@@ -59,10 +53,18 @@ static Machine *device_holder(Machine *m, const char *device)
 	return holder_of(machine_get_daemon(m), device, m);
 }
 
+static gboolean check_unshared(Daemon *d, const MachineConfig *c, GError **error);
+
+static gboolean machine_check_unshared(Machine *m, const MachineConfig *c, GError **error)
+{
+	return check_unshared(machine_get_daemon(m), c, error);
+}
+
 static const MachineOps machine_ops = {
 	.state_changed = machine_state_changed,
 	.remove = remove_machine,
 	.device_holder = device_holder,
+	.check_unshared = machine_check_unshared,
 	.authorize_method = G_CALLBACK(methods_dispatch),
 };
 
@@ -194,73 +196,9 @@ static MachineConfig *config_from_variant(const char *name, GVariant *dict, uid_
 					  GError **error)
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
 
 	c->owner = caller;
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) v = value;
-		/* key and type pairs, one a line */
-		/* clang-format off */
-		static const char *const types[] = {
-			"kernel", "s",
-			"initrd", "s",
-			"cmdline", "s",
-			"cpus", "u",
-			"memory", "t",
-			"owner", "u",
-			"autostart", "s",
-			"memory-max", "t",
-			"cpu-weight", "u",
-			"tasks-max", "t",
-			"disks", "as",
-			"networks", "as",
-			"vsock-cid", "u",
-			PHYLLOME_OPTION_INTERACTIVE, "b",
-			NULL,
-		};
-		/* clang-format on */
-
-		if (!methods_check_entry(key, v, types, "key", error))
-			return NULL;
-		if (g_str_equal(key, "kernel"))
-			set_string(&c->kernel, g_variant_get_string(v, NULL));
-		else if (g_str_equal(key, "initrd"))
-			set_string(&c->initrd, *g_variant_get_string(v, NULL)
-						   ? g_variant_get_string(v, NULL)
-						   : NULL);
-		else if (g_str_equal(key, "cmdline"))
-			set_string(&c->cmdline, g_variant_get_string(v, NULL));
-		else if (g_str_equal(key, "cpus"))
-			c->cpus = g_variant_get_uint32(v);
-		else if (g_str_equal(key, "memory"))
-			c->memory = g_variant_get_uint64(v);
-		else if (g_str_equal(key, "owner"))
-			c->owner = g_variant_get_uint32(v);
-		else if (g_str_equal(key, "autostart") &&
-			 !autostart_from_string(g_variant_get_string(v, NULL), &c->autostart)) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
-				    "autostart must be no, boot or login, not '%s'",
-				    g_variant_get_string(v, NULL));
-			return NULL;
-		} else if (g_str_equal(key, "memory-max"))
-			c->memory_max = g_variant_get_uint64(v);
-		else if (g_str_equal(key, "cpu-weight"))
-			c->cpu_weight = g_variant_get_uint32(v);
-		else if (g_str_equal(key, "tasks-max"))
-			c->tasks_max = g_variant_get_uint64(v);
-		else if (g_str_equal(key, "disks")) {
-			g_strfreev(c->disks);
-			c->disks = g_variant_dup_strv(v, NULL);
-		} else if (g_str_equal(key, "networks")) {
-			g_strfreev(c->networks);
-			c->networks = g_variant_dup_strv(v, NULL);
-		} else if (g_str_equal(key, "vsock-cid"))
-			c->vsock_cid = g_variant_get_uint32(v);
-	}
-	if (!machine_config_check(c, error))
+	if (!machine_config_apply_variant(c, dict, error))
 		return NULL;
 	return g_steal_pointer(&c);
 }
@@ -279,7 +217,8 @@ static char *tap_name(const char *network)
 	return g_str_has_prefix(parts[0], "tap=") ? g_strdup(parts[0] + 4) : NULL;
 }
 
-/* What c would share with another machine that only one may have: a tap, a vsock CID. */
+/* What c would share with another machine (not its own name's) that only one may have: a tap, a
+ * vsock CID. */
 static gboolean check_unshared(Daemon *d, const MachineConfig *c, GError **error)
 {
 	GHashTableIter iter;
@@ -289,7 +228,7 @@ static gboolean check_unshared(Daemon *d, const MachineConfig *c, GError **error
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		const MachineConfig *other = machine_get_config(value);
 
-		if (!other)
+		if (!other || g_str_equal(other->name, c->name))
 			continue;
 		if (c->vsock_cid && c->vsock_cid == other->vsock_cid) {
 			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config-variant.h"
 #include "console-relay.h"
 #include "machine-private.h"
 #include "passthrough.h"
@@ -411,6 +412,64 @@ static void run_delete(MethodCall *call)
 	g_dbus_method_invocation_return_value(call->invocation, NULL);
 }
 
+/* The changed definition, checked whole; NULL when the call was answered with why not. */
+static MachineConfig *changed_config(MethodCall *call)
+{
+	Machine *m = call->machine;
+	g_autoptr(GVariant) changes = NULL;
+	g_autoptr(MachineConfig) c = machine_config_copy(m->config);
+	g_autoptr(GError) error = NULL;
+
+	g_variant_get(g_dbus_method_invocation_get_parameters(call->invocation), "(@a{sv}@a{sv})",
+		      &changes, NULL);
+	if (g_variant_lookup_value(changes, "autostart", NULL)) {
+		return_error(call->invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+			     "Autostart is SetAutostart's to change");
+		return NULL;
+	}
+	if (!c || !machine_config_apply_variant(c, changes, &error) ||
+	    !m->ops->check_unshared(m, c, &error)) {
+		if (error)
+			g_dbus_method_invocation_return_gerror(call->invocation, error);
+		else
+			return_error(call->invocation, PHYLLOME_ERROR_FAILED,
+				     "Cannot copy the definition of '%s'", m->name);
+		return NULL;
+	}
+	return g_steal_pointer(&c);
+}
+
+static gboolean check_configurable(MethodCall *call)
+{
+	g_autoptr(MachineConfig) c = NULL;
+
+	if (!check_config(call) || !check_deletable(call))
+		return FALSE;
+	c = changed_config(call);
+	return c != NULL;
+}
+
+static void run_configure(MethodCall *call)
+{
+	Machine *m = call->machine;
+	g_autoptr(MachineConfig) c = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* Checked again: the machine may have started, or another changed, while polkit asked. */
+	if (!check_configurable(call) || !(c = changed_config(call)))
+		return;
+	if (!machine_config_save(c, m->daemon->options.config_dir, &error)) {
+		return_error(call->invocation, PHYLLOME_ERROR_FAILED,
+			     "Cannot save the definition of '%s': %s", m->name, error->message);
+		return;
+	}
+	machine_config_free(m->config);
+	m->config = g_steal_pointer(&c);
+	machine_publish_config(m);
+	machine_log(m, LOG_NOTICE, "Its definition was changed");
+	g_dbus_method_invocation_return_value(call->invocation, NULL);
+}
+
 static void run_set_autostart(MethodCall *call)
 {
 	Machine *m = call->machine;
@@ -555,6 +614,9 @@ static const MethodRow method_table[] = {
 	   theirs. */
 	{ MACHINE, "Delete", interactive_only, check_deletable, PHYLLOME_POLKIT_CREATE, FALSE,
 	  "delete", run_delete },
+	/* What the machine is (its kernel, disks, owner) is the administrator's, as at create. */
+	{ MACHINE, "Configure", interactive_only, check_configurable, PHYLLOME_POLKIT_CREATE, FALSE,
+	  "configure", run_configure },
 	{ MACHINE, "SetAutostart", autostart_options, check_set_autostart, MANAGE, TRUE,
 	  "set-autostart", run_set_autostart },
 	{ MACHINE, "GrantDevice", grant_options, check_grant, PASSTHROUGH, FALSE, "grant",

@@ -507,6 +507,36 @@ check "polkit: the owner may not remove the definition (create, the administrato
 	expect_eq "$?/$(X test -e /etc/phyllome/machines/alicevm.conf && echo kept)/$(prop alicevm Name)" "5/kept/alicevm"
 show_if_failed "$scratch/alice-remove.out"
 
+# set: a stopped machine's definition changed through phyllomed, checked as a whole.
+ctl set t2 Memory=96M CPUs=2 "Cmdline=test=ignore quiet" > "$scratch/set.out" 2>&1
+check "set: changes a stopped machine's definition, file and properties" \
+	eval '[ "$(prop t2 MemoryBytes)/$(prop t2 VCPUs)/$(prop t2 Cmdline)" = "100663296/2/test=ignore quiet" ] &&
+		X grep -qx "Memory=100663296" /etc/phyllome/machines/t2.conf'
+show_if_failed "$scratch/set.out"
+ctl set t2 CPUs=0 > "$scratch/set-bad.out" 2>&1
+st_bad=$?
+ctl set t2 Color=red > /dev/null 2>&1
+st_key=$?
+check "set: a value out of range is refused naming it, the definition kept; an unknown key is a usage error" \
+	eval '[ $st_bad = 1 ] && grep -q "CPUs=0" "$scratch/set-bad.out" && X grep -qx "CPUs=2" /etc/phyllome/machines/t2.conf &&
+		[ $st_key = 2 ]'
+show_if_failed "$scratch/set-bad.out"
+ctl set t2 "Networks=tap=ptaken" > /dev/null 2>&1
+ctl create settap --kernel "$tiny" --memory 64M --net tap=pother > /dev/null 2>&1
+ctl set settap "Networks=tap=ptaken" > "$scratch/set-tap.out" 2>&1
+check "set: a tap another machine has is refused" grep -q "The tap ptaken is taken by machine .t2." "$scratch/set-tap.out"
+show_if_failed "$scratch/set-tap.out"
+ctl set t2 "Networks=" > /dev/null 2>&1
+ctl remove settap > /dev/null 2>&1
+as_user alice phyllomectl --no-ask-password set alicevm Memory=1G > "$scratch/set-alice.out" 2>&1
+check "set: the owner may not change what her machine is (create, the administrator's): exit status 5" \
+	expect_eq "$?/$(prop alicevm MemoryBytes)" "5/67108864"
+ctl start t1 > /dev/null 2>&1
+ctl set t1 CPUs=2 > "$scratch/set-running.out" 2>&1
+check "set: a running machine's definition is not changed (stop it first)" \
+	eval 'grep -q "is running; stop it first" "$scratch/set-running.out" && [ "$(prop t1 VCPUs)" = 1 ]'
+ctl kill t1 > /dev/null 2>&1
+
 . "$here/autostart.sh"
 
 # The GNOME Shell extension's D-Bus model (its vmModel.js under gjs) against this phyllomed.

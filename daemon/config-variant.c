@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A definition's keys as the D-Bus API carries them: CreateMachine's and Configure's a{sv}. */
+#include "config-variant.h"
+
+#include "methods.h"
+#include "phyllome-error.h"
+#include "phyllome-names.h"
+
+static void set_string(char **field, const char *value)
+{
+	g_free(*field);
+	*field = g_strdup(value);
+}
+
+gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		/* key and type pairs, one a line */
+		/* clang-format off */
+		static const char *const types[] = {
+			"kernel", "s",
+			"initrd", "s",
+			"cmdline", "s",
+			"cpus", "u",
+			"memory", "t",
+			"owner", "u",
+			"autostart", "s",
+			"memory-max", "t",
+			"cpu-weight", "u",
+			"tasks-max", "t",
+			"disks", "as",
+			"networks", "as",
+			"vsock-cid", "u",
+			PHYLLOME_OPTION_INTERACTIVE, "b",
+			NULL,
+		};
+		/* clang-format on */
+
+		if (!methods_check_entry(key, v, types, "key", error))
+			return FALSE;
+		if (g_str_equal(key, "kernel"))
+			set_string(&c->kernel, g_variant_get_string(v, NULL));
+		else if (g_str_equal(key, "initrd"))
+			set_string(&c->initrd, *g_variant_get_string(v, NULL)
+						   ? g_variant_get_string(v, NULL)
+						   : NULL);
+		else if (g_str_equal(key, "cmdline"))
+			set_string(&c->cmdline, g_variant_get_string(v, NULL));
+		else if (g_str_equal(key, "cpus"))
+			c->cpus = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "memory"))
+			c->memory = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "owner"))
+			c->owner = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "autostart") &&
+			 !autostart_from_string(g_variant_get_string(v, NULL), &c->autostart)) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+				    "autostart must be no, boot or login, not '%s'",
+				    g_variant_get_string(v, NULL));
+			return FALSE;
+		} else if (g_str_equal(key, "memory-max"))
+			c->memory_max = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "cpu-weight"))
+			c->cpu_weight = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "tasks-max"))
+			c->tasks_max = g_variant_get_uint64(v);
+		else if (g_str_equal(key, "disks")) {
+			g_strfreev(c->disks);
+			c->disks = g_variant_dup_strv(v, NULL);
+		} else if (g_str_equal(key, "networks")) {
+			g_strfreev(c->networks);
+			c->networks = g_variant_dup_strv(v, NULL);
+		} else if (g_str_equal(key, "vsock-cid"))
+			c->vsock_cid = g_variant_get_uint32(v);
+	}
+	return machine_config_check(c, error);
+}
+
+MachineConfig *machine_config_copy(const MachineConfig *c)
+{
+	g_autoptr(GKeyFile) kf = machine_config_to_keyfile(c);
+
+	/* What was checked once parses again; NULL would be a bug in one of the two. */
+	return machine_config_from_keyfile(kf, c->name, NULL);
+}
