@@ -13,6 +13,10 @@ packages=(
 	clang libclang-rt-14-dev
 	# the layout check (tests/check-format.sh, .clang-format)
 	clang-format
+	# the manual pages (man/), and their check (tests/check-man.sh)
+	scdoc man-db groff-base bsdextrautils
+	# the Debian packages (debian/) and their test (tests/package)
+	dpkg-dev debhelper lintian
 	# the daemon's tests: a private systemd with its bus, polkitd and machined (tests/sdbox)
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)
