@@ -357,22 +357,22 @@ if [ ${#net_args[@]} -gt 0 ] && [ ${#vsock_args[@]} -gt 0 ]; then
 		eval '[ $st_tap != 0 ] && [ $st_vsock != 0 ] && grep -q "tap ptest0 is taken by machine .d1." "$scratch/d4.out" &&
 			grep -q "VSockCID 4242 is taken by machine .d1." "$scratch/d5.out"'
 	show_if_failed "$scratch/d4.out" "$scratch/d5.out"
-	X ip tuntap add dev pbob mode tap user bob
-	ctl create d6 --kernel "$tiny" --memory 64M --net tap=pbob > /dev/null 2>&1
-	ctl start d6 > "$scratch/d6.out" 2>&1
+	foreign_tap() { # TAP user|group MESSAGE: root's machine on a tap made for bob fails to start, saying MESSAGE
+		local tap=$1
+		X ip tuntap add dev "$tap" mode tap "$2" bob
+		ctl create "m-$tap" --kernel "$tiny" --memory 64M --net "tap=$tap" > /dev/null 2>&1
+		ctl start "m-$tap" > "$scratch/$tap.out" 2>&1
+		[ "$(prop "m-$tap" State)" = failed ] && grep -q "$3" "$scratch/$tap.out"
+		local status=$?
+		[ $status = 0 ] || tap_diag < "$scratch/$tap.out"
+		X ip link del "$tap"
+		ctl remove "m-$tap" > /dev/null 2>&1
+		return $status
+	}
 	check "devices: bob's persistent tap is not attached to root's machine: the start fails and says why" \
-		eval '[ "$(prop d6 State)" = failed ] && grep -q "The tap pbob belongs to uid $(X id -u bob)" "$scratch/d6.out"'
-	show_if_failed "$scratch/d6.out"
-	X ip link del pbob
-	X ip tuntap add dev pbobs mode tap group bob
-	ctl create d7 --kernel "$tiny" --memory 64M --net tap=pbobs > /dev/null 2>&1
-	ctl start d7 > "$scratch/d7.out" 2>&1
+		foreign_tap pbob user "The tap pbob belongs to uid $(X id -u bob)"
 	check "devices: a persistent tap made for bob's group is not attached to a machine whose owner is not in it" \
-		eval '[ "$(prop d7 State)" = failed ] && grep -q "The tap pbobs belongs to gid $(X id -g bob), which the machine.s owner (uid 0) is not in" "$scratch/d7.out"'
-	show_if_failed "$scratch/d7.out"
-	X ip link del pbobs
-	ctl remove d6 > /dev/null 2>&1
-	ctl remove d7 > /dev/null 2>&1
+		foreign_tap pbobs group "The tap pbobs belongs to gid $(X id -g bob), which the machine.s owner (uid 0) is not in"
 else
 	tap_skip "devices: a second machine with d1's tap or vsock CID is refused at create" "no /dev/net/tun or /dev/vhost-vsock here"
 	tap_skip "devices: bob's persistent tap is not attached to root's machine" "no /dev/net/tun here"
