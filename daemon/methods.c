@@ -416,13 +416,14 @@ static void run_delete(MethodCall *call)
 static MachineConfig *changed_config(MethodCall *call)
 {
 	Machine *m = call->machine;
-	g_autoptr(GVariant) changes = NULL;
+	g_autoptr(GVariant) changes = NULL, autostart = NULL;
 	g_autoptr(MachineConfig) c = machine_config_copy(m->config);
 	g_autoptr(GError) error = NULL;
 
 	g_variant_get(g_dbus_method_invocation_get_parameters(call->invocation), "(@a{sv}@a{sv})",
 		      &changes, NULL);
-	if (g_variant_lookup_value(changes, "autostart", NULL)) {
+	autostart = g_variant_lookup_value(changes, "autostart", NULL);
+	if (autostart) {
 		return_error(call->invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
 			     "Autostart is SetAutostart's to change");
 		return NULL;

@@ -583,6 +583,8 @@ bad "OpenConsole of a stopped machine" "is not running" /org/phyllome/VM1/machin
 bad "GrantDevice of something that is no PCI address" "not a PCI address" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} ../../x 0
 bad "GrantDevice with persistent of the wrong type" "must be of type b" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine GrantDevice sa{sv} 0000:01:00.0 1 persistent s yes
 bad "RevokeDevice of a device not granted" "is not granted" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine RevokeDevice sa{sv} 0000:01:00.0 0
+bad "Configure of Autostart (SetAutostart's)" "SetAutostart's to change" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Configure a{sv}a{sv} 1 autostart s boot 0
+bad "Configure with cpus of the wrong type" "must be of type u" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine Configure a{sv}a{sv} 1 cpus s 2 0
 bad "SetAutostart to an unknown time" "must be no, boot or login" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} sometimes 0
 bad "SetAutostart with a delay of the wrong type" "must be of type u" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay s 10
 bad "SetAutostart with a delay of 10^9 s" "at most 86400" /org/phyllome/VM1/machine/t1 org.phyllome.VM1.Machine SetAutostart sa{sv} login 1 stop-on-logout-delay u 1000000000
