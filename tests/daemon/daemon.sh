@@ -358,15 +358,15 @@ if [ ${#net_args[@]} -gt 0 ] && [ ${#vsock_args[@]} -gt 0 ]; then
 			grep -q "VSockCID 4242 is taken by machine .d1." "$scratch/d5.out"'
 	show_if_failed "$scratch/d4.out" "$scratch/d5.out"
 	foreign_tap() { # TAP user|group MESSAGE: root's machine on a tap made for bob fails to start, saying MESSAGE
-		local tap=$1
+		local tap=$1 # (its machine: x$tap; a "-" in a name is escaped in object paths)
 		X ip tuntap add dev "$tap" mode tap "$2" bob
-		ctl create "m-$tap" --kernel "$tiny" --memory 64M --net "tap=$tap" > /dev/null 2>&1
-		ctl start "m-$tap" > "$scratch/$tap.out" 2>&1
-		[ "$(prop "m-$tap" State)" = failed ] && grep -q "$3" "$scratch/$tap.out"
+		ctl create "x$tap" --kernel "$tiny" --memory 64M --net "tap=$tap" > /dev/null 2>&1
+		ctl start "x$tap" > "$scratch/$tap.out" 2>&1
+		[ "$(prop "x$tap" State)" = failed ] && grep -q "$3" "$scratch/$tap.out"
 		local status=$?
 		[ $status = 0 ] || tap_diag < "$scratch/$tap.out"
 		X ip link del "$tap"
-		ctl remove "m-$tap" > /dev/null 2>&1
+		ctl remove "x$tap" > /dev/null 2>&1
 		return $status
 	}
 	check "devices: bob's persistent tap is not attached to root's machine: the start fails and says why" \
