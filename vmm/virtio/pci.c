@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040
@@ -118,9 +119,8 @@ static void msix_send(struct virtio_pci *vp, unsigned vector)
 		.address_hi = get_le32(e + 4),
 		.data = get_le32(e + 8),
 	};
-	uint64_t one = 1;
 
-	if (v->irqfd >= 0 && v->routed && write(v->irqfd, &one, sizeof(one)) == sizeof(one))
+	if (v->irqfd >= 0 && v->routed && eventfd_signal(v->irqfd) == 0)
 		return;
 	if (ioctl(vp->host.vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
 		log_debug("%s: KVM_SIGNAL_MSI: %m", vp->pci.name);
@@ -357,10 +357,8 @@ static void bar_write(struct pci_device *dev, unsigned bar, uint64_t offset, con
 		   offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * vp->ops->num_queues) {
 		/* KVM took no ioeventfd here (or not yet): the device thread still does the work.
 		 */
-		uint64_t one = 1;
-
-		(void)!write(vp->kicks[(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER].watch.fd, &one,
-			     sizeof(one));
+		(void)eventfd_signal(
+		    vp->kicks[(offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER].watch.fd);
 	} else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + vp->ops->config_size) {
 		if (offset + size <= DEVICE_OFFSET + vp->ops->config_size && vp->ops->config_write)
 			vp->ops->config_write(vp, (uint32_t)(offset - DEVICE_OFFSET), data, size);
@@ -421,9 +419,8 @@ static void kick_ready(struct watch *w, uint32_t events)
 	struct virtio_kick *kick = container_of(w, struct virtio_kick, watch);
 	struct virtio_pci *vp = kick->vp;
 	struct pci_bus *bus = vp->pci.bus;
-	uint64_t count;
 
-	if (read(w->fd, &count, sizeof(count)) != sizeof(count))
+	if (eventfd_drain(w->fd) < 0)
 		return;
 	pthread_mutex_lock(&bus->lock);
 	if ((vp->status & VIRTIO_STATUS_DRIVER_OK) && !(vp->status & VIRTIO_STATUS_NEEDS_RESET) &&
