@@ -440,13 +440,18 @@ static MachineConfig *changed_config(MethodCall *call)
 	return g_steal_pointer(&c);
 }
 
+/* The changed definition if the machine may be changed now; NULL when the call was answered. */
+static MachineConfig *configurable(MethodCall *call)
+{
+	if (!check_config(call) || !check_deletable(call))
+		return NULL;
+	return changed_config(call);
+}
+
 static gboolean check_configurable(MethodCall *call)
 {
-	g_autoptr(MachineConfig) c = NULL;
+	g_autoptr(MachineConfig) c = configurable(call);
 
-	if (!check_config(call) || !check_deletable(call))
-		return FALSE;
-	c = changed_config(call);
 	return c != NULL;
 }
 
@@ -457,7 +462,8 @@ static void run_configure(MethodCall *call)
 	g_autoptr(GError) error = NULL;
 
 	/* Checked again: the machine may have started, or another changed, while polkit asked. */
-	if (!check_configurable(call) || !(c = changed_config(call)))
+	c = configurable(call);
+	if (!c)
 		return;
 	if (!machine_config_save(c, m->daemon->options.config_dir, &error)) {
 		return_error(call->invocation, PHYLLOME_ERROR_FAILED,

@@ -5,7 +5,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "phyllome-error.h"
@@ -31,18 +30,24 @@ gboolean monitor_ids_parse(const char *text, MonitorIds *ret, GError **error)
 	return FALSE;
 }
 
-uid_t process_uid(pid_t pid)
+/* The real and effective uids of the process /proc/PID (pid as a string); FALSE when it is gone. */
+static gboolean status_uids(const char *pid, unsigned long *real, unsigned long *effective)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *path = g_strdup_printf("/proc/%s/status", pid);
 	g_autofree char *status = NULL;
 	const char *line;
 
-	if (!g_file_get_contents(path, &status, NULL, NULL))
-		return (uid_t)-1;
-	line = strstr(status, "\nUid:");
-	if (!line)
-		return (uid_t)-1;
-	return (uid_t)strtoul(line + 5, NULL, 10);
+	return g_file_get_contents(path, &status, NULL, NULL) &&
+	       (line = strstr(status, "\nUid:")) &&
+	       sscanf(line + 5, "%lu %lu", real, effective) == 2;
+}
+
+uid_t process_uid(pid_t pid)
+{
+	g_autofree char *name = g_strdup_printf("%d", (int)pid);
+	unsigned long real, effective;
+
+	return status_uids(name, &real, &effective) ? (uid_t)real : (uid_t)-1;
 }
 
 /* The real and effective uids that processes run as now. */
@@ -53,16 +58,9 @@ static GHashTable *uids_of_processes(void)
 	const char *name;
 
 	while (proc && (name = g_dir_read_name(proc))) {
-		g_autofree char *path = NULL, *status = NULL;
-		const char *line;
 		unsigned long real, effective;
 
-		if (!g_ascii_isdigit(name[0]))
-			continue;
-		path = g_strdup_printf("/proc/%s/status", name);
-		if (!g_file_get_contents(path, &status, NULL, NULL) ||
-		    !(line = strstr(status, "\nUid:")) ||
-		    sscanf(line + 5, "%lu %lu", &real, &effective) != 2)
+		if (!g_ascii_isdigit(name[0]) || !status_uids(name, &real, &effective))
 			continue;
 		g_hash_table_add(uids, GUINT_TO_POINTER((guint)real));
 		g_hash_table_add(uids, GUINT_TO_POINTER((guint)effective));
