@@ -21,6 +21,10 @@ packages=(
 	systemd dbus polkitd systemd-container util-linux bsdutils passwd
 	# the Linux test guest and the test-host VM (tests/guest, tests/kvmhost)
 	apt dpkg kmod cpio gzip qemu-system-x86
+	# the distribution guest (tests/guest/build-distro.sh) and its suite's file system check
+	debootstrap e2fsprogs
+	# the benchmarks' peak RSS (GNU time: a child's own, not what Python held before exec)
+	time
 	# the GNOME Shell extension's tests: gjs for its model, a headless GNOME Shell 43 (software rendering)
 	gjs gnome-shell libgl1-mesa-dri
 	# test scripts

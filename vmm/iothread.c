@@ -67,7 +67,7 @@ int iothread_start(struct iothread *t)
 	/* Signals are the main thread's (signalfd) and the vCPUs' kick. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&t->thread, NULL, iothread_main, t);
+	r = thread_create(&t->thread, iothread_main, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0)
 		return log_error_errno(r, "Cannot start the device thread: %m");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +16,12 @@ int pread_full(int fd, void *buf, size_t len, off_t offset);
  */
 int eventfd_signal(int fd);
 int64_t eventfd_drain(int fd);
+
+/*
+ * pthread_create with the stack size our threads (vCPUs, the device thread)
+ * get; returns what pthread_create does (0, or a positive error number).
+ */
+int thread_create(pthread_t *thread, void *(*start)(void *), void *arg);
 
 /* Little-endian fields in byte buffers: what the guest, a file or a device register holds. */
 static inline uint16_t get_le16(const uint8_t *p)

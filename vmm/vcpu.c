@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "util.h"
 
 static void request_stop(struct vcpu *vcpu, enum vm_stop_reason reason)
 {
@@ -180,7 +181,7 @@ int vcpu_start(struct vcpu *vcpu)
 	int r;
 
 	gate_thread_began(vcpu->host->gate);
-	r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	r = thread_create(&vcpu->thread, vcpu_thread, vcpu);
 	if (r != 0)
 		gate_thread_ended(vcpu->host->gate);
 	if (r != 0)

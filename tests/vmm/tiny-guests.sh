@@ -70,8 +70,50 @@ wait_vmm
 check "SIGTERM presses the ACPI power button (GED interrupt) and the guest powers off" \
 	expect_exit button 0 "TINY power button pressed"
 
+# guest_ram_aligned PID MIB: the monitor's guest RAM (the one mapping of MIB MiB) starts on a
+# 2 MiB boundary: otherwise KVM maps it with 4 KiB pages only (a Debian guest then took 19
+# times QEMU's nested page faults) and transparent huge pages cannot back it.
+guest_ram_aligned() {
+	local start end
+	while IFS='- ' read -r start end _; do
+		if [ $((0x$end - 0x$start)) -eq $(($2 << 20)) ]; then
+			[ $((0x$start % (2 << 20))) -eq 0 ] && return 0
+			echo "guest RAM at 0x$start, not 2 MiB-aligned" | tap_diag
+			return 1
+		fi
+	done < "/proc/$1/maps"
+	echo "no $2 MiB mapping in /proc/$1/maps" | tap_diag
+	return 1
+}
+
+# small_thread_stacks PID: each of the monitor's other threads (vCPUs, the device thread)
+# runs on a stack under 2 MiB, which a transparent huge page cannot back (glibc's default
+# of 8 MiB cost a whole 2 MiB page of RSS at its first touch).
+small_thread_stacks() {
+	local task sp start end found=0
+	for task in /proc/"$1"/task/*; do
+		[ "${task##*/}" = "$1" ] && continue
+		sp=$(awk 'NF >= 9 {print $(NF - 1)}' "$task/syscall" 2> /dev/null)
+		[ -n "$sp" ] || continue
+		while IFS='- ' read -r start end _; do
+			if [ $((0x$start)) -le $((sp)) ] && [ $((sp)) -lt $((0x$end)) ]; then
+				found=$((found + 1))
+				if [ $((0x$end - 0x$start)) -ge $((2 << 20)) ]; then
+					echo "thread ${task##*/}: a stack of $(((0x$end - 0x$start) >> 10)) KiB" | tap_diag
+					return 1
+				fi
+			fi
+		done < "/proc/$1/maps"
+	done
+	[ "$found" -ge 2 ] && return 0
+	echo "found the stacks of $found threads, expected at least 2 (vCPU, device)" | tap_diag
+	return 1
+}
+
 start_vmm ignore_timeout $(tiny) --cmdline test=ignore --shutdown-timeout 1
 wait_output ignore_timeout "TINY ignoring" 30
+check "guest RAM is mapped on a 2 MiB boundary (huge pages for KVM and THP)" guest_ram_aligned "$VMM_PID" 64
+check "the monitor's threads run on stacks under 2 MiB" small_thread_stacks "$VMM_PID"
 kill -TERM "$VMM_PID"
 wait_vmm
 check "a guest that ignores the power button is stopped after --shutdown-timeout (status 5)" \

@@ -8,6 +8,7 @@
 #include "log.h"
 
 #define CPUID_MAX_ENTRIES 256
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define LEAF1_EDX_HTT (1u << 28)
 #define TOPOLOGY_LEVEL_SMT 1
@@ -25,6 +26,15 @@ int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **ret)
 		int r = log_error_errno(errno, "KVM_GET_SUPPORTED_CPUID: %m");
 		free(cpuid);
 		return r;
+	}
+	/* KVM emulates the TSC-deadline timer in its local APIC but cannot list it among the
+	 * host's CPU features; the monitor announces it, as QEMU does. Without it Linux falls
+	 * back to the APIC's one-shot timer, which it must calibrate at boot. */
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0) {
+		struct kvm_cpuid_entry2 *leaf1 = cpuid_find(cpuid, 1, 0);
+
+		if (leaf1)
+			leaf1->ecx |= LEAF1_ECX_TSC_DEADLINE;
 	}
 	*ret = cpuid;
 	return 0;
