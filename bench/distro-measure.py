@@ -5,10 +5,11 @@ and prints each phase's median per monitor with the ratio. Run where KVM runs
 Linux (bench/distro arranges that).
 
 usage: distro-measure.py VMM DISTRO_DIR ROUNDS CPUS MEM_MIB [--only NAME] [--cmdline-extra S]
-                         [--keep-logs DIR] [--vmm-arg ARG]...
+                         [--keep-logs DIR] [--vmm-arg ARG]... [--compare NAME=VMM]...
 
 Each boot gets a fresh copy of root.img, so every round is a first boot of the
-same image. Phases: exec -> the kernel's first console line; kernel -> /init
+same image. Phases: exec -> the kernel's first console line ("Linux version",
+after its decompression); kernel -> /init
 (initramfs-tools' first line), both timed here; systemd start -> sysinit.target
 and -> `running`, from systemd's own timestamps (the guest's report line);
 exec -> `running`, the report line's arrival here.
@@ -33,6 +34,8 @@ ap.add_argument("--only", action="append")
 ap.add_argument("--cmdline-extra", default="")
 ap.add_argument("--keep-logs")
 ap.add_argument("--vmm-arg", action="append", default=[])
+# Another phyllome-vmm build beside these two (before/after a change): NAME=PATH.
+ap.add_argument("--compare", action="append", default=[])
 ap.add_argument("--timeout", type=float, default=900)
 args = ap.parse_args()
 
@@ -44,11 +47,15 @@ work = tempfile.mkdtemp(prefix="phyllome-distro-bench.")
 disk = os.path.join(work, "root.img")
 
 
+def phyllome(path):
+    return [path, "--kernel", kernel, "--initrd", initrd, "--cpus", args.cpus, "--memory", args.mem + "M",
+            "--cmdline", cmdline, "--serial", "stdio", "--disk", disk] + args.vmm_arg
+
+
 def monitors():
     return {
-        "phyllome-vmm": [args.vmm, "--kernel", kernel, "--initrd", initrd, "--cpus", args.cpus,
-                         "--memory", args.mem + "M", "--cmdline", cmdline, "--serial", "stdio",
-                         "--disk", disk] + args.vmm_arg,
+        **{c.split("=", 1)[0]: phyllome(c.split("=", 1)[1]) for c in args.compare},
+        "phyllome-vmm": phyllome(args.vmm),
         # The lightest QEMU Debian ships, with what this guest needs: virtio-blk
         # on PCIe, ACPI (power-off), the RTC; the host's page cache like ours.
         "qemu-microvm": ["qemu-system-x86_64", "-M", "microvm,pcie=on,acpi=on,rtc=on", "-enable-kvm",
@@ -74,7 +81,9 @@ def boot_once(name, argv, log_path):
         for line in proc.stdout:
             now = time.monotonic() - start
             log.write(b"%9.3f " % now + line)
-            if first is None and line.strip():
+            # The kernel's own first line: QEMU starts a bzImage at its 16-bit setup code,
+            # which prints before the kernel is even decompressed; we start it at its 64-bit entry.
+            if first is None and b"Linux version" in line:
                 first = now
             if init is None and b"Loading, please wait" in line:
                 init = now
@@ -113,20 +122,22 @@ try:
             results[name].append(row)
             print(f"# {name} round {r + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in row.items()), flush=True)
 finally:
-    os.unlink(disk) if os.path.exists(disk) else None
+    if os.path.exists(disk):
+        os.unlink(disk)
 
 phases = ["exec->kernel", "kernel->/init", "systemd->sysinit", "systemd->running", "exec->running"]
 print(f"\nDebian 12 guest ({args.cpus} vCPU, {args.mem} MiB, root on virtio-blk) to systemd `running`, "
       f"{args.rounds} rounds, medians in seconds:")
-print(f"{'phase':<18}" + "".join(f"{n:>14}" for n in names) + ("   ratio" if len(names) == 2 else ""))
 medians = {n: {p: statistics.median(r[p] for r in rows) for p in phases} for n, rows in results.items() if rows}
+two = "phyllome-vmm" in medians and "qemu-microvm" in medians
+print(f"{'phase':<18}" + "".join(f"{n:>14}" for n in names) + ("   ratio" if two else ""))
 for p in phases:
     cells = "".join(f"{medians[n][p]:>14.2f}" if n in medians else f"{'-':>14}" for n in names)
     ratio = ""
-    if len(medians) == 2:
+    if two:
         ratio = f"{medians['phyllome-vmm'][p] / medians['qemu-microvm'][p]:>8.2f}"
     print(f"{p:<18}{cells}{ratio}")
-if len(medians) == 2:
+if two:
     print("ratio: phyllome-vmm / qemu-microvm (below 1: phyllome-vmm is faster)")
 if not args.keep_logs:
     shutil.rmtree(work, ignore_errors=True)
