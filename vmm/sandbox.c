@@ -194,9 +194,12 @@ static const unsigned long main_ioctls[] = {
 static __thread const char *thread_role = "main";
 static bool stderr_is_tty;
 
-static void write_str(const char *s)
+/* Appends s to the line being built in buf (of size bytes, holding *len), cutting it short. */
+static void append_str(char *buf, size_t size, size_t *len, const char *s)
 {
-	(void)!write(STDERR_FILENO, s, strlen(s));
+	while (*s && *len < size - 1)
+		buf[(*len)++] = *s++;
+	buf[*len] = '\0';
 }
 
 /* Async-signal-safe: no stdio, no malloc. */
@@ -223,17 +226,23 @@ static void forbidden_syscall(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
 	greg_t *r = uc->uc_mcontext.gregs;
-	char number[24];
+	char number[24], line[256];
+	size_t len = 0;
 
 	format_unsigned((unsigned long)info->si_syscall, number, sizeof(number));
-	write_str(stderr_is_tty ? "phyllome-vmm: " : "<2>phyllome-vmm: ");
-	write_str("sandbox: the ");
-	write_str(thread_role);
-	write_str(" thread made system call ");
-	write_str(number);
-	write_str(
+	/* One write: the other threads go on writing (the guest's console shares stderr's
+	 * file), and a line written in pieces came out with their bytes inside it. */
+	append_str(line, sizeof(line), &len,
+		   stderr_is_tty ? "phyllome-vmm: " : "<2>phyllome-vmm: ");
+	append_str(line, sizeof(line), &len, "sandbox: the ");
+	append_str(line, sizeof(line), &len, thread_role);
+	append_str(line, sizeof(line), &len, " thread made system call ");
+	append_str(line, sizeof(line), &len, number);
+	append_str(
+	    line, sizeof(line), &len,
 	    " (scmp_sys_resolver names it), which its allow-list forbids; killing the monitor");
-	write_str(stderr_is_tty ? "\r\n" : "\n");
+	append_str(line, sizeof(line), &len, stderr_is_tty ? "\r\n" : "\n");
+	(void)!write(STDERR_FILENO, line, len);
 	syscall(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8],
 		r[REG_R9]);
 	_exit(EXIT_FAILURE);
