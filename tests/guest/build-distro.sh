@@ -6,7 +6,7 @@
 # lines of configuration: it is how a user's VM boots.
 #
 #   build-distro.sh OUTDIR    writes OUTDIR/vmlinuz, OUTDIR/initrd.img and
-#                             OUTDIR/root.img (sparse; boot a copy, not it)
+#                             OUTDIR/root.img (sparse; the tests boot copies of it)
 #
 # The guest: root (empty password) logs in on ttyS0; the power button powers
 # off (logind); with phyllome.report on the kernel command line,
@@ -34,10 +34,13 @@ mkdir -p "$out" "$cache"
 
 install_result() {
 	local f
-	for f in vmlinuz initrd.img root.img; do
-		# A hard link where the cache shares the file system; the image is sparse either way.
-		ln -f "$built/$f" "$out/$f" 2> /dev/null || cp --sparse=always "$built/$f" "$out/$f"
+	for f in vmlinuz initrd.img; do
+		# A hard link where the cache shares the file system: nothing writes these.
+		ln -f "$built/$f" "$out/$f" 2> /dev/null || cp "$built/$f" "$out/$f"
 	done
+	# A copy: a guest booted on OUTDIR's image must not change the cache's.
+	cp --sparse=always --reflink=auto "$built/root.img" "$out/root.img.new"
+	mv "$out/root.img.new" "$out/root.img"
 	echo "$stamp" > "$out/stamp"
 }
 
