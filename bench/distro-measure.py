@@ -70,7 +70,7 @@ def monitors():
 REPORT = re.compile(rb"phyllome-report: state=(\S+) failed=(\d+) userspace_us=(\d+) sysinit_us=(\d+) finish_us=(\d+)")
 
 
-def boot_once(name, argv, log_path):
+def boot_once(argv, log_path):
     subprocess.run(["cp", "--sparse=always", image, disk], check=True)  # what the guest writes to
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -110,12 +110,13 @@ def boot_once(name, argv, log_path):
 
 logs = args.keep_logs or work
 os.makedirs(logs, exist_ok=True)
-names = [n for n in monitors() if not args.only or n in args.only]
+argvs = monitors()
+names = [n for n in argvs if not args.only or n in args.only]
 results = {n: [] for n in names}
 try:
     for r in range(args.rounds):
         for name in names:
-            row, why = boot_once(name, monitors()[name], os.path.join(logs, f"{name}-{r + 1}.log"))
+            row, why = boot_once(argvs[name], os.path.join(logs, f"{name}-{r + 1}.log"))
             if row is None:
                 print(f"# {name} round {r + 1}: {why}; not counted", flush=True)
                 continue

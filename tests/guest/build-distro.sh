@@ -54,7 +54,8 @@ fi
 
 [ "$(id -u)" = 0 ] || die "debootstrap needs root"
 command -v debootstrap > /dev/null || die "debootstrap is missing (apt-get install debootstrap)"
-for old in "$cache"/distro-*; do
+# Earlier results only (distro-<16 hex digits>), not a build under way (distro-build.*).
+for old in "$cache"/distro-????????????????; do
 	[ -e "$old" ] && [ "$old" != "$built" ] && rm -rf "$old"
 done
 
