@@ -2,7 +2,8 @@
 """Measures phyllomed inside a systemd box where it is installed (bench/daemon
 arranges that): the time from a Start call to the guest's first console line,
 against the bare monitor booting the same guest, and the latency of
-GetMachine and ListMachines with 20 machines defined and 5 running.
+GetMachine and ListMachines with 50 machines defined (the one measured
+above among them) and 10 running.
 
 usage: daemon-measure.py VMM TINYGUEST ROUNDS CALLS
 """
@@ -73,9 +74,10 @@ print(f"  phyllomectl-equivalent Start + OpenConsole via phyllomed: {d * 1000:8.
 print(f"  bare phyllome-vmm:                                      {b * 1000:8.1f} ms")
 print(f"  added by phyllomed (scope, machined, polkit, fork/exec): {(d - b) * 1000:8.1f} ms (ratio {d / b:.2f})")
 
-for i in range(20):
+defined, running = 49, 10
+for i in range(defined):
     create(f"api{i:02d}")
-for i in range(5):
+for i in range(running):
     machine(f"api{i:02d}").Start({})
 
 
@@ -89,10 +91,10 @@ def latency(fn):
     return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1], samples[-1]
 
 
-print(f"\nAPI latency, 21 machines defined, 5 running, {calls} calls each (ms):")
+print(f"\nAPI latency, {defined + 1} machines defined, {running} running, {calls} calls each (ms):")
 print(f"  {'call':<14} {'p50':>7} {'p99':>7} {'max':>7}")
 for name, fn in (("GetMachine", lambda: manager.GetMachine("api07")), ("ListMachines", manager.ListMachines)):
     p50, p99, worst = latency(fn)
     print(f"  {name:<14} {p50:7.3f} {p99:7.3f} {worst:7.3f}")
-for i in range(5):
+for i in range(running):
     machine(f"api{i:02d}").Kill({})

@@ -70,8 +70,6 @@ static void read_end(ConsoleRelay *r, int end)
 	RelayBuffer *b = &r->from[end];
 	ssize_t n;
 
-	if (b->len == 0)
-		b->start = 0;
 	n = recv(r->fd[end], b->data + b->start + b->len, sizeof(b->data) - b->start - b->len,
 		 MSG_DONTWAIT);
 	if (n > 0)
@@ -88,6 +86,9 @@ static void write_end(ConsoleRelay *r, int end)
 	if (n > 0) {
 		b->start += (gsize)n;
 		b->len -= (gsize)n;
+		/* Emptied: all its room is free again (wanted() asks for input only while some is). */
+		if (b->len == 0)
+			b->start = 0;
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		/* This end is gone: what was for it is dropped, and the other end has no reader. */
 		b->len = 0;
@@ -140,7 +141,8 @@ int console_relay_start(int monitor_fd, GError **error)
 	int pair[2];
 	ConsoleRelay *r;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0) {
+	/* The caller's end stays blocking, as any fd a program is handed: only ours polls. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
 		int err = errno;
 
 		(void)close(monitor_fd);
@@ -148,7 +150,8 @@ int console_relay_start(int monitor_fd, GError **error)
 				   "Cannot make the console's socket pair");
 		return -1;
 	}
-	if (!g_unix_set_fd_nonblocking(monitor_fd, TRUE, NULL)) {
+	if (!g_unix_set_fd_nonblocking(monitor_fd, TRUE, NULL) ||
+	    !g_unix_set_fd_nonblocking(pair[0], TRUE, NULL)) {
 		int err = errno;
 
 		(void)close(monitor_fd);

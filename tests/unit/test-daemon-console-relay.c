@@ -187,6 +187,52 @@ static void test_reader_that_does_not_read(Fixture *f, gconstpointer data)
 	g_assert_cmpint(busy, <, 5);
 }
 
+/*
+ * A paste larger than every buffer on the way arrives whole: the caller's fd blocks rather than
+ * failing its write with EAGAIN (phyllomectl console ended on that when the fd was handed out
+ * non-blocking), and the relay goes on once its buffer was filled to the end and emptied (it
+ * stopped reading for good there: a console froze after a burst of 16 KiB).
+ */
+static gpointer write_paste(gpointer data)
+{
+	Fixture *f = data;
+	g_autofree char *paste = g_malloc(1 << 20);
+	gsize done = 0;
+
+	memset(paste, 'p', 1 << 20);
+	while (done < 1 << 20) {
+		ssize_t n = write(f->user, paste + done, (1 << 20) - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GINT_TO_POINTER(n < 0 ? -errno : -EIO);
+		done += (gsize)n;
+	}
+	return GINT_TO_POINTER(1);
+}
+
+static void test_large_paste(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GThread) writer = NULL;
+	char buf[65536];
+	gsize received = 0;
+
+	(void)data;
+	g_assert_false(fcntl(f->user, F_GETFL) & O_NONBLOCK);
+	g_assert_no_errno(fcntl(f->monitor, F_SETFL, O_NONBLOCK));
+	writer = g_thread_new("paste", write_paste, f);
+	while (received < 1 << 20) {
+		ssize_t n;
+
+		g_main_context_iteration(NULL, TRUE);
+		while ((n = read(f->monitor, buf, sizeof(buf))) > 0)
+			received += (gsize)n;
+	}
+	g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(g_steal_pointer(&writer))), ==, 1);
+	g_assert_cmpuint(received, ==, 1 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -199,5 +245,6 @@ int main(int argc, char **argv)
 	g_test_add("/console-relay/half-close", Fixture, NULL, setup, test_half_close, teardown);
 	g_test_add("/console-relay/reader-that-does-not-read", Fixture, NULL, setup,
 		   test_reader_that_does_not_read, teardown);
+	g_test_add("/console-relay/large-paste", Fixture, NULL, setup, test_large_paste, teardown);
 	return g_test_run();
 }
