@@ -38,6 +38,7 @@ typedef struct {
 	Scopes *scopes;
 	GHashTable *machines;	       /* name -> Machine */
 	GHashTable *monitor_ids_taken; /* the ids running monitors hold (monitor-ids.h) */
+	GHashTable *monitor_ids_left_behind; /* and those processes ran as when we started */
 	PciNames *pci_names;	       /* loaded at the first ListHostDevices */
 	Inhibitor *inhibitor;	       /* host sleep and shutdown */
 	Logins *logins;		       /* autostart at boot and login */

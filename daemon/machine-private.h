@@ -32,6 +32,18 @@ struct Machine {
 	guint pidfd_watch_id; /* adopted from an earlier phyllomed: status unknown */
 	Spawn spawn;
 	guint exec_watch_id;
+	/* When each step of the current start was done (monotonic µs), for its log line. */
+	struct {
+		gint64 requested; /* the Start call arrived (0: no call, an autostart or reboot) */
+		gint64 begun;	  /* authorized; preparing the monitor */
+		gint64 forked;	  /* asking systemd for its scope */
+		gint64 in_scope;
+		gint64 executed;
+		gint64 registered; /* machined answered */
+	} start_times;
+	/* A start is over when both have happened, in either order: */
+	gboolean registering;	     /* machined has not answered RegisterMachine yet */
+	gboolean monitor_answered;   /* the monitor serves its control channel */
 	GError *start_error;	 /* why the start being torn down failed */
 	gboolean stop_requested; /* Stop, Kill or Restart asked for the end */
 	gboolean killing;
@@ -55,7 +67,8 @@ void machine_publish_config(Machine *m);
 
 /* invocation: Start's or Restart's, answered once the machine runs or failed (NULL: phyllomed's
  * own). */
-void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation);
+/* requested: when the call that asked for it arrived (monotonic µs), 0 for none. */
+void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation, gint64 requested);
 /* force: SIGKILL now; else the power button and timeout seconds to power off. */
 void machine_begin_stop(Machine *m, gboolean force, guint timeout);
 /* Ends a start under way; the error is what Start answers. */

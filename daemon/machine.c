@@ -375,12 +375,38 @@ static void write_runtime_state(Machine *m)
 			    error->message);
 }
 
+static double ms_between(gint64 from, gint64 to)
+{
+	return (double)(to - from) / 1000.0;
+}
+
+static void start_done(Machine *m)
+{
+	g_autofree char *unit = scope_unit_name(m->name);
+	gint64 now = g_get_monotonic_time();
+	const typeof(m->start_times) *t = &m->start_times;
+	gint64 from = t->requested ? t->requested : t->begun;
+
+	phyllome_machine_set_unit(m->iface, unit);
+	write_runtime_state(m);
+	machine_set_state(m, MACHINE_RUNNING);
+	/* Where a start's time went, in the terms of bench/daemon (which reads this line). */
+	machine_log(m, LOG_INFO,
+		    "Running: phyllome-vmm PID %d in %s, %.1f ms after the %s (authorization %.1f, "
+		    "preparation %.1f, scope %.1f, exec %.1f, monitor %.1f; machined %.1f beside "
+		    "them)",
+		    (int)m->pid, unit, ms_between(from, now), t->requested ? "call" : "start",
+		    ms_between(from, t->begun), ms_between(t->begun, t->forked),
+		    ms_between(t->forked, t->in_scope), ms_between(t->in_scope, t->executed),
+		    ms_between(t->executed, now), ms_between(t->in_scope, t->registered));
+	if (m->start_invocation)
+		g_dbus_method_invocation_return_value(g_steal_pointer(&m->start_invocation), NULL);
+}
+
 /* The monitor answers on its control channel: its machine is set up, its console socket there. */
 static void monitor_ready(Machine *m, GVariant *reply, const GError *error, gpointer data)
 {
-	g_autofree char *unit = NULL;
-
-	(void)data;
+	(void)reply, (void)data;
 	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
 		return;
 	if (error) {
@@ -390,13 +416,9 @@ static void monitor_ready(Machine *m, GVariant *reply, const GError *error, gpoi
 				   error->message));
 		return;
 	}
-	unit = scope_unit_name(m->name);
-	phyllome_machine_set_unit(m->iface, unit);
-	write_runtime_state(m);
-	machine_set_state(m, MACHINE_RUNNING);
-	machine_log(m, LOG_INFO, "Running: phyllome-vmm PID %d in %s", (int)m->pid, unit);
-	if (m->start_invocation)
-		g_dbus_method_invocation_return_value(g_steal_pointer(&m->start_invocation), NULL);
+	m->monitor_answered = TRUE;
+	if (!m->registering)
+		start_done(m);
 }
 
 static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
@@ -410,6 +432,7 @@ static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
 		machine_start_failed(m, error);
 		return G_SOURCE_REMOVE;
 	}
+	m->start_times.executed = g_get_monotonic_time();
 	/* The reply waits until the monitor serves its control socket (we made it, so connecting
 	 * cannot race). */
 	machine_control_call_full(m, "org.freedesktop.DBus.Properties", "Get",
@@ -418,27 +441,37 @@ static gboolean exec_done(int fd, GIOCondition condition, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+typedef struct {
+	Machine *machine;
+	pid_t leader; /* the start it was for */
+} Registration;
+
 static void machine_registered(const GError *error, gpointer data)
 {
-	g_autoptr(Machine) m = data;
-	GError *release_error = NULL;
+	g_autofree Registration *r = data;
+	g_autoptr(Machine) m = r->machine;
 
-	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
+	if (m->state != MACHINE_STARTING || m->pid != r->leader || m->start_error)
 		return;
 	/* The VM runs without machined (not installed?); machinectl will not list it. */
 	if (error)
 		machine_log(m, LOG_WARNING, "%s", error->message);
-	if (!spawn_release(&m->spawn, &release_error)) {
-		machine_start_failed(m, release_error);
-		return;
-	}
-	m->exec_watch_id =
-	    g_unix_fd_add(m->spawn.exec_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, exec_done, m);
+	m->registering = FALSE;
+	m->start_times.registered = g_get_monotonic_time();
+	if (m->monitor_answered)
+		start_done(m);
 }
 
+/*
+ * The child is in its scope: it may run. machined learns of it meanwhile, which
+ * takes a round trip as long as the monitor's own start; Start answers once both
+ * are done, so that machinectl lists a machine that Start said runs.
+ */
 static void scope_started(const GError *error, gpointer data)
 {
 	g_autoptr(Machine) m = data;
+	GError *release_error = NULL;
+	Registration *registration;
 
 	if (m->state != MACHINE_STARTING || !m->pid || m->start_error)
 		return;
@@ -446,8 +479,18 @@ static void scope_started(const GError *error, gpointer data)
 		machine_start_failed(m, g_error_copy(error));
 		return;
 	}
+	m->start_times.in_scope = g_get_monotonic_time();
+	if (!spawn_release(&m->spawn, &release_error)) {
+		machine_start_failed(m, release_error);
+		return;
+	}
+	m->exec_watch_id =
+	    g_unix_fd_add(m->spawn.exec_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, exec_done, m);
+	registration = g_new(Registration, 1);
+	*registration = (Registration){ .machine = machine_ref(m), .leader = m->pid };
+	m->registering = TRUE;
 	scopes_register_machine(m->daemon->scopes, m->name, m->pid, machine_registered,
-				machine_ref(m));
+				registration);
 }
 
 static void start_refused(Machine *m, GDBusMethodInvocation *invocation, const GError *error)
@@ -476,6 +519,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 		g_ptr_array_add(granted, (gpointer)grant_get_device(m->grants->pdata[i]));
 	g_ptr_array_add(granted, NULL);
 	if (!monitor_ids_allocate(&m->daemon->options.monitor_ids, m->daemon->monitor_ids_taken,
+				  m->daemon->monitor_ids_left_behind,
 				  &monitor_id, error)) {
 		passthrough_give_back(m->daemon->options.sysfs_root, m->name,
 				      (const char *const *)kept);
@@ -494,9 +538,10 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 	return TRUE;
 }
 
-void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation)
+void machine_begin_start(Machine *m, GDBusMethodInvocation *invocation, gint64 requested)
 {
 	begin_start(m, invocation, FALSE);
+	m->start_times.requested = requested;
 }
 
 static void begin_start(Machine *m, GDBusMethodInvocation *invocation, gboolean guest_rebooted)
@@ -514,6 +559,8 @@ static void begin_start(Machine *m, GDBusMethodInvocation *invocation, gboolean 
 		return;
 	}
 	m->panicked = FALSE;
+	m->registering = m->monitor_answered = FALSE;
+	m->start_times = (typeof(m->start_times)){ .begun = g_get_monotonic_time() };
 	phyllome_machine_set_result(m->iface, "");
 	phyllome_machine_set_status_text(m->iface, "");
 	if (!spawn_monitor(m, &error)) {
@@ -530,6 +577,7 @@ static void begin_start(Machine *m, GDBusMethodInvocation *invocation, gboolean 
 	machine_set_state(m, MACHINE_STARTING);
 	machine_log(m, LOG_INFO, "Starting: %u vCPUs, %" G_GUINT64_FORMAT " MiB", m->config->cpus,
 		    m->config->memory >> 20);
+	m->start_times.forked = g_get_monotonic_time();
 	scopes_start(m->daemon->scopes, m->config, m->pid, scope_started, machine_ref(m));
 }
 
@@ -694,7 +742,7 @@ void machine_start_by_daemon(Machine *m, const char *why)
 	if (!m->config || machine_state_is_active(m->state))
 		return;
 	machine_log(m, LOG_NOTICE, "Starting: %s", why);
-	machine_begin_start(m, NULL);
+	machine_begin_start(m, NULL, 0);
 }
 
 void machine_stop_by_daemon(Machine *m, guint timeout, const char *why)

@@ -122,6 +122,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d.monitor_ids_taken = g_hash_table_new(NULL, NULL);
+	d.monitor_ids_left_behind = monitor_ids_run_by_processes(&d.options.monitor_ids);
 	if (!d.options.slice)
 		d.options.slice = g_strdup("phyllome.slice");
 	if (!d.options.sysfs_root)
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 	g_free(d.options.runtime_dir);
 	g_free(d.options.vmm_path);
 	g_hash_table_unref(d.monitor_ids_taken);
+	g_hash_table_unref(d.monitor_ids_left_behind);
 	g_free(d.options.slice);
 	g_free(d.options.sysfs_root);
 	pci_names_free(d.pci_names);

@@ -21,6 +21,7 @@ typedef struct {
 	GVariant *options; /* the call's a{sv}, its last argument */
 	char *device;	   /* host device methods: the normalized PCI address */
 	gboolean owner_may;
+	gint64 received; /* monotonic µs */
 } MethodCall;
 
 struct MethodRow {
@@ -281,7 +282,7 @@ static gboolean check_revoke(MethodCall *call)
 static void run_start(MethodCall *call)
 {
 	if (check_startable(call))
-		machine_begin_start(call->machine, call->invocation);
+		machine_begin_start(call->machine, call->invocation, call->received);
 }
 
 static void run_stop(MethodCall *call)
@@ -323,7 +324,7 @@ static void run_restart(MethodCall *call)
 		return;
 	}
 	if (!machine_state_is_active(m->state)) {
-		machine_begin_start(m, call->invocation);
+		machine_begin_start(m, call->invocation, call->received);
 		return;
 	}
 	m->restart_invocation = g_object_ref(call->invocation);
@@ -723,6 +724,7 @@ gboolean methods_dispatch_table(const MethodRow *table, gsize n_rows,
 		return FALSE;
 	}
 	call = g_new0(MethodCall, 1);
+	call->received = g_get_monotonic_time();
 	call->machine = machine_ref(machine);
 	call->invocation = invocation;
 	call->row = row;

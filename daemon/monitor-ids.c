@@ -50,8 +50,13 @@ uid_t process_uid(pid_t pid)
 	return status_uids(name, &real, &effective) ? (uid_t)real : (uid_t)-1;
 }
 
-/* The real and effective uids that processes run as now. */
-static GHashTable *uids_of_processes(void)
+static void add_if_in_range(GHashTable *set, const MonitorIds *ids, unsigned long id)
+{
+	if (id >= ids->first && id <= ids->last)
+		g_hash_table_add(set, GUINT_TO_POINTER((guint)id));
+}
+
+GHashTable *monitor_ids_run_by_processes(const MonitorIds *ids)
 {
 	GHashTable *uids = g_hash_table_new(NULL, NULL);
 	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
@@ -62,20 +67,19 @@ static GHashTable *uids_of_processes(void)
 
 		if (!g_ascii_isdigit(name[0]) || !status_uids(name, &real, &effective))
 			continue;
-		g_hash_table_add(uids, GUINT_TO_POINTER((guint)real));
-		g_hash_table_add(uids, GUINT_TO_POINTER((guint)effective));
+		add_if_in_range(uids, ids, real);
+		add_if_in_range(uids, ids, effective);
 	}
 	return uids;
 }
 
-gboolean monitor_ids_allocate(const MonitorIds *ids, GHashTable *taken, uid_t *ret, GError **error)
+gboolean monitor_ids_allocate(const MonitorIds *ids, GHashTable *taken, GHashTable *left_behind,
+			      uid_t *ret, GError **error)
 {
-	g_autoptr(GHashTable) running = uids_of_processes();
-
 	for (guint64 id = ids->first; id <= ids->last; id++) {
 		gpointer key = GUINT_TO_POINTER((guint)id);
 
-		if (g_hash_table_contains(taken, key) || g_hash_table_contains(running, key) ||
+		if (g_hash_table_contains(taken, key) || g_hash_table_contains(left_behind, key) ||
 		    getpwuid((uid_t)id) || getgrgid((gid_t)id))
 			continue;
 		*ret = (uid_t)id;

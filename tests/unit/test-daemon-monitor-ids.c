@@ -26,11 +26,13 @@ static void test_parse(void)
 	}
 }
 
-/* An id a running monitor holds, and one a process runs as (a monitor left behind), are skipped. */
+/* An id a running monitor holds, and one a process ran as at the start (a monitor left behind),
+ * are skipped. */
 static void test_allocate_skips_ids_in_use(void)
 {
 	const MonitorIds ids = { .first = 2046885000, .last = 2046885003 };
 	g_autoptr(GHashTable) taken = g_hash_table_new(NULL, NULL);
+	g_autoptr(GHashTable) left_behind = NULL;
 	g_autoptr(GError) error = NULL;
 	int ready[2];
 	uid_t id = 0;
@@ -57,15 +59,17 @@ static void test_allocate_skips_ids_in_use(void)
 	g_assert_cmpint(read(ready[0], &byte, 1), ==, 1);
 	close(ready[0]);
 
+	left_behind = monitor_ids_run_by_processes(&ids);
+	g_assert_cmpuint(g_hash_table_size(left_behind), ==, 1);
 	g_hash_table_add(taken, GUINT_TO_POINTER(ids.first));
-	g_assert_true(monitor_ids_allocate(&ids, taken, &id, &error));
+	g_assert_true(monitor_ids_allocate(&ids, taken, left_behind, &id, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(id, ==, ids.first + 2);
 	g_assert_cmpuint(process_uid(child), ==, ids.first + 1);
 
 	g_hash_table_add(taken, GUINT_TO_POINTER(ids.first + 2));
 	g_hash_table_add(taken, GUINT_TO_POINTER(ids.first + 3));
-	g_assert_false(monitor_ids_allocate(&ids, taken, &id, &error));
+	g_assert_false(monitor_ids_allocate(&ids, taken, left_behind, &id, &error));
 	g_assert_nonnull(strstr(error->message, "No monitor id is free"));
 
 	kill(child, SIGKILL);
