@@ -86,7 +86,7 @@ static void write_end(ConsoleRelay *r, int end)
 	if (n > 0) {
 		b->start += (gsize)n;
 		b->len -= (gsize)n;
-		/* Emptied: all its room is free again (wanted() asks for input only while some is). */
+		/* Emptied: all its room is free again (wanted() reads only into free room). */
 		if (b->len == 0)
 			b->start = 0;
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {

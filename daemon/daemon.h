@@ -36,12 +36,12 @@ typedef struct {
 	PhyllomeManager *manager_iface;
 	Bouncer *bouncer;
 	Scopes *scopes;
-	GHashTable *machines;	       /* name -> Machine */
-	GHashTable *monitor_ids_taken; /* the ids running monitors hold (monitor-ids.h) */
+	GHashTable *machines;		     /* name -> Machine */
+	GHashTable *monitor_ids_taken;	     /* the ids running monitors hold (monitor-ids.h) */
 	GHashTable *monitor_ids_left_behind; /* and those processes ran as when we started */
-	PciNames *pci_names;	       /* loaded at the first ListHostDevices */
-	Inhibitor *inhibitor;	       /* host sleep and shutdown */
-	Logins *logins;		       /* autostart at boot and login */
+	PciNames *pci_names;		     /* loaded at the first ListHostDevices */
+	Inhibitor *inhibitor;		     /* host sleep and shutdown */
+	Logins *logins;			     /* autostart at boot and login */
 	/* Run (with the hook's data) after any machine's State changed: how others follow machines.
 	 */
 	GHookList machine_state_hooks;

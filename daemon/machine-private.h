@@ -42,8 +42,9 @@ struct Machine {
 		gint64 registered; /* machined answered */
 	} start_times;
 	/* A start is over when both have happened, in either order: */
-	gboolean registering;	     /* machined has not answered RegisterMachine yet */
-	gboolean monitor_answered;   /* the monitor serves its control channel */
+	gboolean registering;	   /* machined has not answered RegisterMachine yet */
+	gboolean monitor_answered; /* the monitor serves its control channel */
+
 	GError *start_error;	 /* why the start being torn down failed */
 	gboolean stop_requested; /* Stop, Kill or Restart asked for the end */
 	gboolean killing;

@@ -519,8 +519,7 @@ static gboolean spawn_monitor(Machine *m, GError **error)
 		g_ptr_array_add(granted, (gpointer)grant_get_device(m->grants->pdata[i]));
 	g_ptr_array_add(granted, NULL);
 	if (!monitor_ids_allocate(&m->daemon->options.monitor_ids, m->daemon->monitor_ids_taken,
-				  m->daemon->monitor_ids_left_behind,
-				  &monitor_id, error)) {
+				  m->daemon->monitor_ids_left_behind, &monitor_id, error)) {
 		passthrough_give_back(m->daemon->options.sysfs_root, m->name,
 				      (const char *const *)kept);
 		return FALSE;

@@ -32,7 +32,8 @@ gboolean monitor_ids_parse(const char *text, MonitorIds *ret, GError **error);
 /* The ids of the range that processes run as now (real or effective uid; GUINT_TO_POINTER keys). */
 GHashTable *monitor_ids_run_by_processes(const MonitorIds *ids);
 
-/* taken: the ids running monitors hold; left_behind: monitor_ids_run_by_processes() at the start. */
+/* taken: the ids running monitors hold; left_behind: monitor_ids_run_by_processes() at the start.
+ */
 gboolean monitor_ids_allocate(const MonitorIds *ids, GHashTable *taken, GHashTable *left_behind,
 			      uid_t *ret, GError **error);
 
