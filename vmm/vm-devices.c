@@ -127,6 +127,23 @@ static int i8042_device_init(struct vm *vm)
 			     PORT_I8042_COMMAND - PORT_I8042_DATA + 1, &i8042_io_ops, &vm->i8042);
 }
 
+static int rtc_device_init(struct vm *vm)
+{
+	int r = rtc_init(&vm->rtc, vm->mem.low_size, guest_memory_high_size(&vm->mem));
+
+	if (r < 0)
+		return r;
+	vm->rtc_ready = true;
+	return trap_register(&vm->pio, "RTC", PORT_RTC_INDEX, 2, &rtc_io_ops, &vm->rtc);
+}
+
+static void rtc_device_done(struct vm *vm)
+{
+	if (vm->rtc_ready)
+		rtc_done(&vm->rtc);
+	vm->rtc_ready = false;
+}
+
 static int acpi_pm_device_init(struct vm *vm)
 {
 	vm->pm = (struct acpi_pm){
@@ -455,6 +472,7 @@ static const struct {
 } devices[] = {
 	{ "serial port COM1", serial_open, serial_device_init, serial_device_done },
 	{ "i8042 reset controller", NULL, i8042_device_init, NULL },
+	{ "real-time clock", NULL, rtc_device_init, rtc_device_done },
 	{ "ACPI power management", NULL, acpi_pm_device_init, NULL },
 	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
 	{ "control channel", control_channel_open, NULL, control_channel_done },

@@ -12,6 +12,7 @@
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
 #include "hw/pvpanic.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "trap.h"
 #include "iothread.h"
@@ -64,6 +65,8 @@ struct vm {
 	unsigned host_devices_open;
 	struct serial serial;
 	struct i8042 i8042;
+	struct rtc rtc;
+	bool rtc_ready;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
 	struct console console;

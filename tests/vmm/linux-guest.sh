@@ -33,7 +33,21 @@ boot_and_check() { # NAME CPUS MIB ACTION STATUS PATTERN
 	check "$name: the command line arrives" output_has "$name" "^PHYLLOME cmdline=.*extra.word=42"
 }
 
+# rtc_ok NAME FROM TO: the guest's RTC (rtc_cmos) read a time between FROM and TO (host seconds).
+rtc_ok() {
+	local line epoch
+	line=$(grep -a -m1 '^PHYLLOME rtc=' "$scratch/$1.out" | tr -d '\r')
+	epoch=${line##*since_epoch=}
+	case $line in
+	"PHYLLOME rtc=rtc_cmos "*) [ -n "$epoch" ] && [ "$epoch" -ge $(($2 - 2)) ] && [ "$epoch" -le $(($3 + 2)) ] && return 0 ;;
+	esac
+	echo "the guest's RTC: '${line:-no line}'; the host's clock ran from $2 to $3" | tap_diag
+	return 1
+}
+
+rtc_from=$(date +%s)
 boot_and_check small 1 256 poweroff 0 "^PHYLLOME powering off"
+check "small: the guest's rtc_cmos reads the host's UTC" rtc_ok small "$rtc_from" "$(date +%s)"
 check "small: virtio-rng is a PCI device (1af4:1044) bound to virtio-pci" \
 	output_has small "^PHYLLOME pci 0000:00:0[0-9a-f].0 0x1af4:0x1044 driver=virtio-pci"
 check "small: 00:00.0 is the PCIe host bridge (1b36:0008)" output_has small "^PHYLLOME pci 0000:00:00.0 0x1b36:0x0008"

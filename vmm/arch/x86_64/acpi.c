@@ -8,6 +8,7 @@
 #include "bzimage.h"
 #include "cleanup.h"
 #include "layout.h"
+#include "hw/rtc.h"
 #include "pci/pci.h"
 
 #define MADT_TYPE_LOCAL_APIC 0
@@ -15,7 +16,6 @@
 #define MADT_TYPE_LOCAL_APIC_NMI 4
 #define MADT_FLAG_PCAT_COMPAT 1
 #define FADT_BOOT_ARCH_NO_VGA (1u << 2)
-#define FADT_BOOT_ARCH_NO_CMOS_RTC (1u << 5)
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_BYTE 1
 
@@ -167,6 +167,10 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 		0x79,
 		0x00,
 	};
+	/* Its two ports, no interrupt: the clock raises none (hw/rtc.h). */
+	const uint8_t rtc_crs[] = {
+		0x47, 0x01, PORT_RTC_INDEX, 0x00, PORT_RTC_INDEX, 0x00, 0x01, 0x02, 0x79, 0x00,
+	};
 	/* One I/O port, 16-bit decode. */
 	const uint8_t pvpanic_crs[] = {
 		0x47,
@@ -214,6 +218,13 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	aml_integer(a, 1);
 	aml_name(a, "_CRS");
 	aml_buffer(a, com1_crs, sizeof(com1_crs));
+	aml_end(a);
+
+	aml_device_begin(a, "RTC0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0B00");
+	aml_name(a, "_CRS");
+	aml_buffer(a, rtc_crs, sizeof(rtc_crs));
 	aml_end(a);
 
 	aml_device_begin(a, "PCI0");
@@ -305,7 +316,8 @@ static uint64_t write_fadt(struct table_writer *w, uint64_t dsdt)
 		return 0;
 	header_init(t, "FACP", ACPI_FADT_SIZE, 6);
 	put_le32(t + 40, (uint32_t)dsdt);
-	put_le16(t + 109, FADT_BOOT_ARCH_NO_VGA | FADT_BOOT_ARCH_NO_CMOS_RTC);
+	t[108] = RTC_REG_CENTURY; /* CENTURY: where the RTC keeps it */
+	put_le16(t + 109, FADT_BOOT_ARCH_NO_VGA);
 	put_le32(t + ACPI_FADT_FLAGS_OFFSET,
 		 ACPI_FADT_FLAG_HW_REDUCED | ACPI_FADT_FLAG_RESET_REG_SUP |
 		     ACPI_FADT_FLAG_PWR_BUTTON | ACPI_FADT_FLAG_SLP_BUTTON);

@@ -37,6 +37,7 @@
 /* Platform I/O ports. */
 #define PORT_COM1 0x3f8
 #define PORT_I8042_DATA 0x60
+#define PORT_RTC_INDEX 0x70 /* and its data port at 0x71 */
 #define PORT_I8042_COMMAND 0x64
 #define PORT_ACPI_SLEEP_CONTROL 0x600
 #define PORT_ACPI_SLEEP_STATUS 0x601
