@@ -22,11 +22,18 @@ fi
 
 n=0
 failed=0
-for target in virtqueue blk; do
+# The VMM's sources each target is built from.
+declare -A sources=(
+	[virtqueue]="virtio/queue.c virtio/blk-request.c memory.c log.c"
+	[blk]="virtio/queue.c virtio/blk-request.c memory.c log.c"
+	[fw-cfg]="hw/fw_cfg.c"
+)
+for target in virtqueue blk fw-cfg; do
 	n=$((n + 1))
 	bin=$out/fuzz-$target
+	read -r -a target_sources <<< "${sources[$target]}"
 	if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I"$src/vmm" "$here/fuzz-$target.c" "$src/vmm/virtio/queue.c" "$src/vmm/virtio/blk-request.c" "$src/vmm/memory.c" "$src/vmm/log.c" \
+		-I"$src/vmm" "$here/fuzz-$target.c" "${target_sources[@]/#/$src/vmm/}" \
 		-o "$bin" 2> "$out/build-$target.log"; then
 		echo "not ok $n - fuzz-$target builds"
 		sed 's/^/# /' "$out/build-$target.log"
