@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"
@@ -97,8 +98,44 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	return 0;
 }
 
+int boot_files_open_firmware(struct boot_files *files, const char *firmware_path)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	void *image;
+	int r;
+
+	memset(files, 0, sizeof(*files));
+	files->initrd_fd = -1;
+	fd = open_regular("firmware", firmware_path, &st);
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size < FIRMWARE_MIN_SIZE || (uint64_t)st.st_size > FIRMWARE_MAX_SIZE ||
+	    st.st_size % 4096)
+		return log_error_errno(EINVAL,
+				       "The firmware %s is %lld bytes: a firmware image is whole 4 "
+				       "KiB pages, from %llu KiB to %llu MiB",
+				       firmware_path, (long long)st.st_size,
+				       FIRMWARE_MIN_SIZE >> 10, FIRMWARE_MAX_SIZE >> 20);
+	image = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (image == MAP_FAILED)
+		return log_error_errno(errno, "Cannot read the firmware %s: %m", firmware_path);
+	r = pread_full(fd, image, (size_t)st.st_size, 0);
+	if (r < 0) {
+		(void)munmap(image, (size_t)st.st_size);
+		return log_error_errno(r, "Cannot read the firmware %s: %m", firmware_path);
+	}
+	files->firmware = image;
+	files->firmware_size = (uint64_t)st.st_size;
+	return 0;
+}
+
 void boot_files_close(struct boot_files *files)
 {
+	if (files->firmware)
+		(void)munmap(files->firmware, files->firmware_size);
+	files->firmware = NULL;
 	free(files->kernel_data);
 	files->kernel_data = NULL;
 	if (files->initrd_fd >= 0)

@@ -11,9 +11,18 @@ struct boot_files {
 	struct bzimage kernel;
 	int initrd_fd;
 	uint64_t initrd_size;
+	/* Or a firmware image: page-aligned (a KVM memory slot maps it), taken over by the VM. */
+	uint8_t *firmware;
+	uint64_t firmware_size;
 };
+
+/* A firmware image's size: whole 4 KiB pages, from 64 KiB (the reset vector's segment) to 16 MiB
+ * (what lies between the local APIC and 4 GiB). */
+#define FIRMWARE_MIN_SIZE (64ULL << 10)
+#define FIRMWARE_MAX_SIZE (16ULL << 20)
 
 /* Every failure is logged in words that name the file and what is wrong with it. */
 int boot_files_open(struct boot_files *files, const char *kernel_path, const char *initrd_path,
 		    const char *cmdline);
+int boot_files_open_firmware(struct boot_files *files, const char *firmware_path);
 void boot_files_close(struct boot_files *files);

@@ -88,7 +88,9 @@ int main(int argc, char **argv)
 			return VMM_EXIT_ERROR;
 	}
 
-	if (boot_files_open(&files, config.kernel, config.initrd, config.cmdline) < 0)
+	if ((config.firmware
+		 ? boot_files_open_firmware(&files, config.firmware)
+		 : boot_files_open(&files, config.kernel, config.initrd, config.cmdline)) < 0)
 		return VMM_EXIT_USAGE;
 	if (block_signals() < 0) {
 		boot_files_close(&files);

@@ -89,6 +89,24 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 	return 0;
 }
 
+int guest_firmware_register(int vm_fd, void *image, uint64_t size)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = GUEST_FIRMWARE_MEMSLOT,
+		.flags = KVM_MEM_READONLY,
+		.guest_phys_addr = GUEST_FIRMWARE_END - size,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)image,
+	};
+
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		return log_error_errno(ENOTSUP, "This host's KVM cannot map read-only memory "
+						"(KVM_CAP_READONLY_MEM), which a firmware needs");
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION (the firmware): %m");
+	return 0;
+}
+
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
 	if (len > mem->size)

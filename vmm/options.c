@@ -310,6 +310,7 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 	if (c->vfio_container_fd >= 0)
 		fds[n++] = c->vfio_container_fd;
 	add_fd_path(c->kernel, fds, &n);
+	add_fd_path(c->firmware, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
 		fds[n++] = c->kvm_fd;
@@ -325,13 +326,16 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 void options_help(const char *program)
 {
 	printf(
-	    "Usage: %s --kernel PATH [OPTIONS]\n"
+	    "Usage: %s --kernel PATH|--firmware PATH [OPTIONS]\n"
 	    "\n"
 	    "Run one virtual machine under KVM: boot a 64-bit Linux bzImage.\n"
 	    "\n"
 	    "  -k, --kernel PATH            Linux bzImage to boot (x86_64, boot protocol >= "
 	    "2.06);\n"
 	    "                               fd:N reads it from the inherited file descriptor N\n"
+	    "      --firmware PATH          a PC firmware image (or fd:N) to start at the reset\n"
+	    "                               vector instead of a kernel; up to 16 MiB, mapped\n"
+	    "                               read-only below 4 GiB\n"
 	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	    "  -a, --cmdline STRING         kernel command line\n"
 	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
@@ -413,6 +417,7 @@ enum {
 	OPT_CONSOLE,
 	OPT_VSOCK,
 	OPT_VFIO,
+	OPT_FIRMWARE,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -467,6 +472,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 {
 	static const struct option long_options[] = {
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -519,6 +525,9 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		switch (opt) {
 		case 'k':
 			c.kernel = optarg;
+			break;
+		case OPT_FIRMWARE:
+			c.firmware = optarg;
 			break;
 		case 'i':
 			c.initrd = optarg;
@@ -697,9 +706,19 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 	if (r < 0)
 		return r;
 #endif
-	if (!c.kernel) {
-		fprintf(stderr, "%s: no kernel given: use --kernel PATH. Try '%s --help'.\n",
+	if (!c.kernel && !c.firmware) {
+		fprintf(stderr,
+			"%s: nothing to boot: use --kernel PATH or --firmware PATH. Try '%s "
+			"--help'.\n",
 			program, program);
+		return -EINVAL;
+	}
+	/* A firmware boots what it finds on the disks; it loads no kernel handed in here. */
+	if (c.firmware && (c.kernel || c.initrd || *c.cmdline)) {
+		fprintf(stderr,
+			"%s: --firmware boots from the disks: --kernel, --initrd and --cmdline "
+			"are for direct kernel boot\n",
+			program);
 		return -EINVAL;
 	}
 	*ret = c;

@@ -144,6 +144,38 @@ static void rtc_device_done(struct vm *vm)
 	vm->rtc_ready = false;
 }
 
+static void *fw_cfg_guest_ptr(void *opaque, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = opaque;
+
+	return guest_memory_ptr(&vm->mem, gpa, len);
+}
+
+/* Only for a firmware: a Linux booted directly has its tables and memory map already. */
+static int fw_cfg_device_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->firmware)
+		return 0;
+	r = fw_cfg_init(&vm->fw_cfg, fw_cfg_guest_ptr, vm);
+	if (r < 0)
+		return r;
+	vm->fw_cfg_ready = true;
+	r = arch_firmware_config(&vm->fw_cfg, &vm->mem, vm->config);
+	if (r < 0)
+		return r;
+	return trap_register(&vm->pio, "fw_cfg", FW_CFG_PORT_BASE, FW_CFG_PORT_COUNT,
+			     &fw_cfg_io_ops, &vm->fw_cfg);
+}
+
+static void fw_cfg_device_done(struct vm *vm)
+{
+	if (vm->fw_cfg_ready)
+		fw_cfg_done(&vm->fw_cfg);
+	vm->fw_cfg_ready = false;
+}
+
 static int acpi_pm_device_init(struct vm *vm)
 {
 	vm->pm = (struct acpi_pm){
@@ -373,8 +405,8 @@ static int vsock_init(struct vm *vm)
 	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->vsock.vp.pci);
 }
 
-/* Memory slots 0 and 1 are guest RAM; each host device's BARs take 2 * PCI_BARS after them. */
-#define HOST_DEVICE_FIRST_MEMSLOT 2
+/* Each host device's BARs take 2 * PCI_BARS memory slots, after guest RAM's and the firmware's. */
+#define HOST_DEVICE_FIRST_MEMSLOT GUEST_FIRST_FREE_MEMSLOT
 
 static int host_devices_open(struct vm *vm)
 {
@@ -473,6 +505,7 @@ static const struct {
 	{ "serial port COM1", serial_open, serial_device_init, serial_device_done },
 	{ "i8042 reset controller", NULL, i8042_device_init, NULL },
 	{ "real-time clock", NULL, rtc_device_init, rtc_device_done },
+	{ "firmware configuration (fw_cfg)", NULL, fw_cfg_device_init, fw_cfg_device_done },
 	{ "ACPI power management", NULL, acpi_pm_device_init, NULL },
 	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
 	{ "control channel", control_channel_open, NULL, control_channel_done },

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -224,7 +225,7 @@ static int open_kvm(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_files *files)
+int vm_create(struct vm *vm, const struct vm_config *config, struct boot_files *files)
 {
 	struct arch_boot boot;
 	int r;
@@ -254,10 +255,19 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	r = prepare_guest(vm, files, &boot);
 	if (r < 0)
 		return r;
-	log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
-		 (unsigned long long)boot.entry, (unsigned long long)boot.initrd_addr,
-		 (unsigned long long)boot.initrd_size, config->cpus,
-		 (unsigned long long)(config->memory >> 20));
+	/* The firmware's image is the guest's for as long as the VM lives. */
+	vm->firmware = TAKE_PTR(files->firmware);
+	vm->firmware_size = files->firmware_size;
+	if (boot.firmware)
+		log_info(
+		    "Firmware of %llu KiB below 4 GiB, reset vector 0x%llx, %u vCPUs, %llu MiB",
+		    (unsigned long long)(vm->firmware_size >> 10), (unsigned long long)boot.entry,
+		    config->cpus, (unsigned long long)(config->memory >> 20));
+	else
+		log_info("Kernel entry 0x%llx, initrd at 0x%llx (%llu bytes), %u vCPUs, %llu MiB",
+			 (unsigned long long)boot.entry, (unsigned long long)boot.initrd_addr,
+			 (unsigned long long)boot.initrd_size, config->cpus,
+			 (unsigned long long)(config->memory >> 20));
 
 	r = open_kvm(vm);
 	if (r < 0)
@@ -265,6 +275,11 @@ int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_f
 	r = guest_memory_register(&vm->mem, vm->vm_fd);
 	if (r < 0)
 		return r;
+	if (vm->firmware) {
+		r = guest_firmware_register(vm->vm_fd, vm->firmware, vm->firmware_size);
+		if (r < 0)
+			return r;
+	}
 	r = create_platform(vm);
 	if (r < 0)
 		return r;
@@ -351,6 +366,9 @@ void vm_destroy(struct vm *vm)
 	close_fd(&vm->vm_fd);
 	close_fd(&vm->kvm_fd);
 	guest_memory_done(&vm->mem);
+	if (vm->firmware)
+		(void)munmap(vm->firmware, vm->firmware_size);
+	vm->firmware = NULL;
 	close_fd(&vm->signal_watch.fd);
 	close_fd(&vm->stop_watch.fd);
 	close_fd(&vm->shutdown_timer.fd);

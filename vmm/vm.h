@@ -10,6 +10,7 @@
 #include "control.h"
 #include "event.h"
 #include "hw/acpi_pm.h"
+#include "hw/fw_cfg.h"
 #include "hw/i8042.h"
 #include "hw/pvpanic.h"
 #include "hw/rtc.h"
@@ -40,6 +41,10 @@ struct vm {
 	int vm_fd;
 	size_t run_size;
 	struct guest_memory mem;
+	uint8_t *firmware; /* --firmware's image, mapped read-only below 4 GiB */
+	uint64_t firmware_size;
+	struct fw_cfg fw_cfg;
+	bool fw_cfg_ready;
 	struct arch_cpu_model *cpu_model;
 	struct vcpu *vcpus;
 	unsigned vcpu_count;
@@ -96,7 +101,8 @@ struct vm {
 };
 
 /* Opens KVM and builds the whole machine; nothing runs yet. */
-int vm_create(struct vm *vm, const struct vm_config *config, const struct boot_files *files);
+/* Takes over the firmware image of files, if any. */
+int vm_create(struct vm *vm, const struct vm_config *config, struct boot_files *files);
 /* Runs until the guest or the host stops it; returns the stop reason. */
 enum vm_stop_reason vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);

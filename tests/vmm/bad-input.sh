@@ -21,7 +21,7 @@ patched() {
 	echo "$scratch/$1"
 }
 
-check "no --kernel" refuses nokernel "no kernel given"
+check "no --kernel nor --firmware" refuses nokernel "nothing to boot: use --kernel PATH or --firmware PATH"
 check "unknown option" refuses unknown "unrecognized option" --kernel "$tiny" --frobnicate
 check "stray argument" refuses stray "unexpected argument" --kernel "$tiny" extra
 check "missing kernel file" refuses missing "Cannot open the kernel .*/nope: No such file" --kernel "$scratch/nope"
@@ -42,6 +42,25 @@ check "setup header claims more setup than the file has" refuses setup "more set
 	--kernel "$(patched setup.bz 0x1f1 '\xff')"
 check "command line longer than the kernel takes" refuses longcmd "command line is 3000 bytes.*at most 2047" \
 	--kernel "$tiny" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
+# --firmware: an image of whole pages, 64 KiB to 16 MiB; no kernel, initrd or command line with it.
+fw=${PHYLLOME_TINYFIRMWARE:?}
+head -c 4096 /dev/zero > "$scratch/fw-short.bin"
+head -c $((65536 + 100)) /dev/zero > "$scratch/fw-odd.bin"
+truncate -s 17M "$scratch/fw-big.bin"
+check "missing firmware file" refuses fwmissing "Cannot open the firmware .*/nope: No such file" \
+	--firmware "$scratch/nope"
+check "firmware is a directory" refuses fwdir "The firmware .* is not a regular file" --firmware "$scratch"
+check "firmware of 4 KiB" refuses fwshort "is 4096 bytes: a firmware image is whole 4 KiB pages, from 64 KiB to 16 MiB" \
+	--firmware "$scratch/fw-short.bin"
+check "firmware not of whole pages" refuses fwodd "is 65636 bytes: a firmware image is whole 4 KiB pages" \
+	--firmware "$scratch/fw-odd.bin"
+check "firmware of 17 MiB" refuses fwbig "is 17825792 bytes: a firmware image is whole 4 KiB pages" \
+	--firmware "$scratch/fw-big.bin"
+check "firmware and a kernel" refuses fwkernel "--firmware boots from the disks: --kernel, --initrd and --cmdline are for direct kernel boot" \
+	--firmware "$fw" --kernel "$tiny"
+check "firmware and a command line" refuses fwcmdline "--firmware boots from the disks" --firmware "$fw" --cmdline quiet
+check "firmware from a file descriptor that is not open" refuses fwbadfd "firmware fd:98 is not an open file descriptor" \
+	--firmware fd:98
 check "0 vCPUs" refuses cpus0 "invalid vCPU count '0'" --kernel "$tiny" --cpus 0
 check "255 vCPUs" refuses cpus255 "invalid vCPU count '255'" --kernel "$tiny" --cpus 255
 check "vCPU count that is not a number" refuses cpusx "invalid vCPU count 'two'" --kernel "$tiny" --cpus two

@@ -24,6 +24,24 @@ check "--sandbox off: the guest powers off (status 0)" expect_exit unconfined 0 
 run_vmm fds --kernel fd:3 --kvm-fd 4 --cmdline "test=poweroff" 3< "$PHYLLOME_TINYGUEST" 4<> /dev/kvm
 check "kernel and /dev/kvm from inherited file descriptors (fd:N, --kvm-fd)" expect_exit fds 0 "TINY powering off"
 
+# A firmware instead of a kernel: real mode at the reset vector, fw_cfg by port and by DMA.
+fw=${PHYLLOME_TINYFIRMWARE:?}
+firmware_checks=("--firmware: the image runs from the reset vector and powers off (status 0)"
+	"--firmware: fw_cfg's signature, its directory by DMA, and etc/e820's RAM below 4 GiB"
+	"--firmware from an inherited file descriptor")
+if [ -d /sys/module/kvm_pvm ]; then
+	# The software kvm_pvm runs 64-bit paravirtualized guests only: no real mode.
+	for c in "${firmware_checks[@]}"; do
+		tap_skip "$c" "this host's KVM is kvm_pvm, which has no real mode for a reset vector"
+	done
+else
+	run_vmm firmware --firmware "$fw" --memory 64M
+	check "${firmware_checks[0]}" expect_exit firmware 0 "^TINYFW powering off"
+	check "${firmware_checks[1]}" output_has firmware "^TINYFW fw_cfg=QEMU dma=ok files=01 e820=0000000400000000"
+	run_vmm firmwarefd --firmware fd:3 --kvm-fd 4 --memory 64M 3< "$fw" 4<> /dev/kvm
+	check "${firmware_checks[2]}" expect_exit firmwarefd 0 "^TINYFW powering off"
+fi
+
 run_vmm reset $(tiny) --cmdline test=reset
 check "ACPI reset register ends the VMM with status 3" expect_exit reset 3 "guest reset the machine"
 

@@ -9,6 +9,7 @@
  * port implements the same in arch/aarch64/. The architecture's address map
  * (where platform devices, PCI windows and ECAM sit) comes with it.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bootfiles.h"
@@ -23,6 +24,7 @@ struct arch_boot {
 	uint64_t boot_params; /* what the entry gets in its boot register (x86: %rsi) */
 	uint64_t initrd_addr;
 	uint64_t initrd_size;
+	bool firmware; /* a firmware image starts at the reset vector instead */
 };
 
 /* The vCPUs' model, read once from KVM and fitted to each vCPU. */
@@ -35,6 +37,11 @@ int arch_create_platform(int vm_fd);
 /* Firmware tables and the kernel (with its initrd and command line) in guest memory. */
 int arch_load_guest(const struct guest_memory *mem, const struct vm_config *config,
 		    const struct boot_files *files, struct arch_boot *ret);
+
+/* What a firmware reads through fw_cfg about this machine: CPUs, memory map. */
+struct fw_cfg;
+int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
+			 const struct vm_config *config);
 
 int arch_cpu_model_get(int kvm_fd, struct arch_cpu_model **ret);
 void arch_cpu_model_free(struct arch_cpu_model *model);

@@ -12,6 +12,8 @@
 #include "arch/x86_64/boot.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/cpuid.h"
+#include "arch/x86_64/e820.h"
+#include "hw/fw_cfg.h"
 #include "cleanup.h"
 #include "log.h"
 #include "util.h"
@@ -46,6 +48,12 @@ int arch_create_platform(int vm_fd)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
+	uint64_t identity_map = GUEST_IDENTITY_MAP_ADDR;
+
+	/* KVM's default identity map lies at 0xfffbc000, inside a firmware's image. */
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		return log_error_errno(errno, "KVM_SET_IDENTITY_MAP_ADDR: %m");
 	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GUEST_TSS_ADDR) < 0)
 		return log_error_errno(errno, "KVM_SET_TSS_ADDR: %m");
 	if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
@@ -62,6 +70,12 @@ int arch_load_guest(const struct guest_memory *mem, const struct vm_config *conf
 	struct boot_layout layout;
 	size_t acpi_size;
 	int r;
+
+	/* The firmware finds the machine through fw_cfg and lays out guest memory itself. */
+	if (files->firmware) {
+		*ret = (struct arch_boot){ .entry = GUEST_FIRMWARE_END - 16, .firmware = true };
+		return 0;
+	}
 
 	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, config->cpus,
 			      guest_memory_mmio64_base(mem), &acpi_size);
@@ -80,6 +94,35 @@ int arch_load_guest(const struct guest_memory *mem, const struct vm_config *conf
 		.initrd_addr = layout.initrd_addr,
 		.initrd_size = layout.initrd_size,
 	};
+	return 0;
+}
+
+/*
+ * etc/e820 holds RAM and what a firmware must leave alone (ECAM, KVM's TSS and
+ * identity map); the legacy areas below 1 MiB are the firmware's to describe.
+ */
+int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
+			 const struct vm_config *config)
+{
+	const struct e820_entry map[] = {
+		{ .addr = 0, .size = mem->low_size, .type = E820_RAM },
+		{ .addr = GUEST_PCI_ECAM_BASE, .size = GUEST_PCI_ECAM_SIZE, .type = E820_RESERVED },
+		{ .addr = GUEST_IDENTITY_MAP_ADDR,
+		  .size = GUEST_TSS_ADDR + 3 * 4096 - GUEST_IDENTITY_MAP_ADDR,
+		  .type = E820_RESERVED },
+		{ .addr = GUEST_MMIO_HOLE_END,
+		  .size = guest_memory_high_size(mem),
+		  .type = E820_RAM },
+	};
+	size_t entries = ARRAY_SIZE(map) - (guest_memory_high_size(mem) ? 0 : 1);
+	int r;
+
+	if ((r = fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)config->cpus)) < 0 ||
+	    (r = fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, (uint16_t)config->cpus)) < 0 ||
+	    (r = fw_cfg_add_u64(fw, FW_CFG_RAM_SIZE, mem->size)) < 0 ||
+	    (r = fw_cfg_add_file(fw, "etc/e820", map, (uint32_t)(entries * sizeof(map[0])),
+				 false)) < 0)
+		return log_error_errno(r, "Cannot describe the machine to the firmware: %m");
 	return 0;
 }
 
@@ -122,8 +165,10 @@ int arch_vcpu_init(const struct arch_cpu_model *model, int vcpu_fd, unsigned ind
 	r = x86_vcpu_init(vcpu_fd, cpuid);
 	if (r < 0)
 		return r;
-	/* The others wait for the guest's INIT/SIPI, as application processors do. */
-	if (index == 0)
+	/* The others wait for the guest's INIT/SIPI, as application processors do; under a firmware
+	 * the boot vCPU starts as after a reset, in real mode at the reset vector (KVM's initial
+	 * state). */
+	if (index == 0 && !boot->firmware)
 		return x86_vcpu_set_boot_regs(vcpu_fd, boot->entry, boot->boot_params);
 	return 0;
 }

@@ -32,7 +32,12 @@
 #define GUEST_PCI_MMIO64_SIZE (64ULL << 30)
 #define GUEST_IOAPIC_ADDR 0xfec00000ULL
 #define GUEST_LAPIC_ADDR 0xfee00000ULL
-#define GUEST_TSS_ADDR 0xfffbd000ULL /* three pages KVM needs on Intel hosts */
+/* Three pages KVM needs on Intel hosts, and its identity map's page before them: below the
+ * firmware's 16 MiB, where QEMU puts them too. */
+#define GUEST_IDENTITY_MAP_ADDR 0xfeffc000ULL
+#define GUEST_TSS_ADDR 0xfeffd000ULL
+/* A firmware image (--firmware) ends here, its last 16 bytes the reset vector at 0xfffffff0. */
+#define GUEST_FIRMWARE_END 0x100000000ULL
 
 /* Platform I/O ports. */
 #define PORT_COM1 0x3f8

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A tiny PC firmware for phyllome-vmm's --firmware: 64 KiB, mapped just below
+ * 4 GiB, entered in real mode at the reset vector (CS base 0xffff0000, IP
+ * 0xfff0) as after a power-on. It says so on COM1, reads the fw_cfg
+ * signature through the data port and the file directory through DMA (from
+ * 16-bit code, as OVMF's SEC and PEI reach it), prints what it found, and
+ * powers off through the ACPI sleep control register. A line it prints:
+ *   TINYFW fw_cfg=QEMU dma=ok files=01 e820=0000000400000000   (64 MiB of RAM below 4 GiB)
+ */
+	.code16
+	.text
+start:
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movw $0x7000, %sp
+
+	movw $hello, %si
+	call puts
+
+	/* The signature, byte by byte through the data port. */
+	movw $0x510, %dx
+	xorw %ax, %ax		/* FW_CFG_SIGNATURE */
+	outw %ax, %dx
+	movw $0x511, %dx
+	movw $4, %cx
+1:	inb %dx, %al
+	call putc
+	loop 1b
+
+	/* DMA: select FW_CFG_FILE_DIR and read its first 4 + 64 bytes (the count, one entry)
+	 * to 0x1100; the request at 0x1000, every field big-endian. */
+	movl $0x0a001900, 0x1000	/* control: 0x19 << 16 | SELECT | READ */
+	movl $0x44000000, 0x1004	/* length: 68 */
+	movl $0, 0x1008			/* address, high half */
+	movl $0x00110000, 0x100c	/* address, low half: 0x1100 */
+	call dma
+	movw $dma_ok, %si
+	cmpl $0, 0x1000
+	je 2f
+	movw $dma_failed, %si
+2:	call puts
+
+	movw $files, %si
+	call puts
+	movb 0x1103, %al	/* the count's low byte */
+	call puthex
+
+	/* etc/e820, through the selector the directory gave: the first entry's address and
+	 * size (little-endian, as QEMU gives them); printed here is the size's first 8 bytes. */
+	movw 0x1108, %ax	/* the entry's select field, big-endian */
+	xchgb %al, %ah
+	movw %ax, %bx
+	shll $16, %ebx
+	orl $0x0a, %ebx		/* SELECT | READ */
+	bswapl %ebx
+	movl %ebx, 0x1000
+	movl $0x14000000, 0x1004	/* length: 20, one entry */
+	movl $0x00120000, 0x100c	/* to 0x1200 */
+	call dma
+	movw $e820, %si
+	call puts
+	movw $0x1208, %bx
+	movw $8, %cx
+3:	movb (%bx), %al
+	call puthex
+	incw %bx
+	loop 3b
+
+	movw $done, %si
+	call puts
+	movw $0x600, %dx
+	movb $0x34, %al		/* SLP_TYP 5 (S5) << 2 | SLP_EN */
+	outb %al, %dx
+4:	hlt
+	jmp 4b
+
+/* The request at 0x1000: its address to the DMA ports, high half then low, big-endian. */
+dma:
+	pushw %dx
+	movw $0x514, %dx
+	xorl %eax, %eax
+	outl %eax, %dx
+	movw $0x518, %dx
+	movl $0x00100000, %eax	/* 0x1000, big-endian */
+	outl %eax, %dx
+	popw %dx
+	ret
+
+putc:
+	pushw %dx
+	movw $0x3f8, %dx
+	outb %al, %dx
+	popw %dx
+	ret
+
+/* The string at %cs:%si, up to its NUL. */
+puts:
+	movb %cs:(%si), %al
+	testb %al, %al
+	jz 1f
+	call putc
+	incw %si
+	jmp puts
+1:	ret
+
+puthex:
+	pushw %ax
+	shrb $4, %al
+	call nibble
+	popw %ax
+	andb $0x0f, %al
+nibble:
+	addb $'0', %al
+	cmpb $'9', %al
+	jbe 1f
+	addb $('a' - '9' - 1), %al
+1:	jmp putc
+
+hello:		.asciz "TINYFW reset vector\r\nTINYFW fw_cfg="
+dma_ok:		.asciz " dma=ok"
+dma_failed:	.asciz " dma=failed"
+files:		.asciz " files="
+e820:		.asciz " e820="
+done:		.asciz "\r\nTINYFW powering off\r\n"
+
+	/* The reset vector, the image's last 16 bytes: a near jump keeps CS's base. */
+	.org 0xfff0
+	jmp start
+	.org 0x10000, 0xf4
