@@ -60,7 +60,7 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	int r;
 
 	memset(files, 0, sizeof(*files));
-	files->initrd_fd = -1;
+	files->initrd_fd = files->nvram_fd = -1;
 
 	kernel_fd = open_regular("kernel", kernel_path, &st);
 	if (kernel_fd < 0)
@@ -98,7 +98,55 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	return 0;
 }
 
-int boot_files_open_firmware(struct boot_files *files, const char *firmware_path)
+/*
+ * The variable store: written by the guest, so opened read-write (an inherited
+ * descriptor must be so too), locked as a disk image is (two VMs writing one
+ * store corrupt it), and no larger than what is left below the firmware.
+ */
+static int open_nvram(struct boot_files *files, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct stat st;
+	void *store;
+	int flags, fd_number;
+
+	if (strncmp(path, "fd:", 3) != 0)
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	else if (parse_fd(path + 3, &fd_number) == 0 && fcntl(fd_number, F_SETFD, FD_CLOEXEC) == 0)
+		fd = fd_number;
+	else
+		return log_error_errno(EBADF, "The nvram %s is not an open file descriptor", path);
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot open the nvram %s for writing: %m", path);
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || (flags & O_ACCMODE) != O_RDWR)
+		return log_error_errno(EBADF, "The nvram %s is not open for reading and writing",
+				       path);
+	if (fstat(fd, &st) < 0)
+		return log_error_errno(errno, "Cannot stat the nvram %s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return log_error_errno(EINVAL, "The nvram %s is not a regular file", path);
+	if (st.st_size == 0 || st.st_size % 4096 ||
+	    (uint64_t)st.st_size > FIRMWARE_MAX_SIZE - files->firmware_size)
+		return log_error_errno(
+		    EINVAL,
+		    "The nvram %s is %lld bytes: a variable store is whole 4 KiB "
+		    "pages, at most %llu KiB beside this firmware",
+		    path, (long long)st.st_size, (FIRMWARE_MAX_SIZE - files->firmware_size) >> 10);
+	if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
+		return log_error_errno(errno == EAGAIN || errno == EACCES ? EBUSY : errno,
+				       "Cannot lock the nvram %s: %m (another VM uses it?)", path);
+	store = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (store == MAP_FAILED)
+		return log_error_errno(errno, "Cannot map the nvram %s: %m", path);
+	files->nvram = store;
+	files->nvram_size = (uint64_t)st.st_size;
+	files->nvram_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int boot_files_open_firmware(struct boot_files *files, const char *firmware_path,
+			     const char *nvram_path)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -106,7 +154,7 @@ int boot_files_open_firmware(struct boot_files *files, const char *firmware_path
 	int r;
 
 	memset(files, 0, sizeof(*files));
-	files->initrd_fd = -1;
+	files->initrd_fd = files->nvram_fd = -1;
 	fd = open_regular("firmware", firmware_path, &st);
 	if (fd < 0)
 		return fd;
@@ -128,7 +176,7 @@ int boot_files_open_firmware(struct boot_files *files, const char *firmware_path
 	}
 	files->firmware = image;
 	files->firmware_size = (uint64_t)st.st_size;
-	return 0;
+	return nvram_path ? open_nvram(files, nvram_path) : 0;
 }
 
 void boot_files_close(struct boot_files *files)
@@ -136,6 +184,12 @@ void boot_files_close(struct boot_files *files)
 	if (files->firmware)
 		(void)munmap(files->firmware, files->firmware_size);
 	files->firmware = NULL;
+	if (files->nvram)
+		(void)munmap(files->nvram, files->nvram_size);
+	files->nvram = NULL;
+	if (files->nvram_fd >= 0)
+		close(files->nvram_fd);
+	files->nvram_fd = -1;
 	free(files->kernel_data);
 	files->kernel_data = NULL;
 	if (files->initrd_fd >= 0)

@@ -14,6 +14,10 @@ struct boot_files {
 	/* Or a firmware image: page-aligned (a KVM memory slot maps it), taken over by the VM. */
 	uint8_t *firmware;
 	uint64_t firmware_size;
+	/* And its variable store (--nvram): the file, open read-write and locked, mapped shared. */
+	int nvram_fd;
+	uint8_t *nvram;
+	uint64_t nvram_size;
 };
 
 /* A firmware image's size: whole 4 KiB pages, from 64 KiB (the reset vector's segment) to 16 MiB
@@ -24,5 +28,7 @@ struct boot_files {
 /* Every failure is logged in words that name the file and what is wrong with it. */
 int boot_files_open(struct boot_files *files, const char *kernel_path, const char *initrd_path,
 		    const char *cmdline);
-int boot_files_open_firmware(struct boot_files *files, const char *firmware_path);
+/* nvram_path may be NULL: a firmware with no variable store (OVMF then keeps them in RAM). */
+int boot_files_open_firmware(struct boot_files *files, const char *firmware_path,
+			     const char *nvram_path);
 void boot_files_close(struct boot_files *files);

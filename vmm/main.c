@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	}
 
 	if ((config.firmware
-		 ? boot_files_open_firmware(&files, config.firmware)
+		 ? boot_files_open_firmware(&files, config.firmware, config.nvram)
 		 : boot_files_open(&files, config.kernel, config.initrd, config.cmdline)) < 0)
 		return VMM_EXIT_USAGE;
 	if (block_signals() < 0) {

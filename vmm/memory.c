@@ -107,6 +107,19 @@ int guest_firmware_register(int vm_fd, void *image, uint64_t size)
 	return 0;
 }
 
+int guest_nvram_map(int vm_fd, uint64_t gpa, void *store, uint64_t size)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = GUEST_NVRAM_MEMSLOT,
+		.flags = KVM_MEM_READONLY,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)store,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
 	if (len > mem->size)

@@ -24,12 +24,16 @@ int guest_memory_init(struct guest_memory *mem, uint64_t size);
 void guest_memory_done(struct guest_memory *mem);
 int guest_memory_register(const struct guest_memory *mem, int vm_fd);
 
-/* KVM memory slots: 0 and 1 guest RAM, 2 the firmware; host devices' BARs after them. */
+/* KVM memory slots: 0 and 1 guest RAM, 2 the firmware, 3 its variables' flash; host devices'
+ * BARs after them. */
 #define GUEST_FIRMWARE_MEMSLOT 2
-#define GUEST_FIRST_FREE_MEMSLOT 3
+#define GUEST_NVRAM_MEMSLOT 3
+#define GUEST_FIRST_FREE_MEMSLOT 4
 /* The firmware image (page-aligned host memory) read-only just below GUEST_FIRMWARE_END: the
  * guest's writes to it exit, and nobody takes them. */
 int guest_firmware_register(int vm_fd, void *image, uint64_t size);
+/* The flash below it, read-only as well (its writes are commands); size 0 takes it away. */
+int guest_nvram_map(int vm_fd, uint64_t gpa, void *store, uint64_t size);
 
 /* NULL when [gpa, gpa+len) is not entirely guest RAM of one region. */
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len);

@@ -311,6 +311,7 @@ size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_M
 		fds[n++] = c->vfio_container_fd;
 	add_fd_path(c->kernel, fds, &n);
 	add_fd_path(c->firmware, fds, &n);
+	add_fd_path(c->nvram, fds, &n);
 	add_fd_path(c->initrd, fds, &n);
 	if (c->kvm_fd >= 0)
 		fds[n++] = c->kvm_fd;
@@ -336,6 +337,8 @@ void options_help(const char *program)
 	    "      --firmware PATH          a PC firmware image (or fd:N) to start at the reset\n"
 	    "                               vector instead of a kernel; up to 16 MiB, mapped\n"
 	    "                               read-only below 4 GiB\n"
+	    "      --nvram PATH             the firmware's variable store (or fd:N), writable:\n"
+	    "                               a CFI flash just below the firmware\n"
 	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	    "  -a, --cmdline STRING         kernel command line\n"
 	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
@@ -418,6 +421,7 @@ enum {
 	OPT_VSOCK,
 	OPT_VFIO,
 	OPT_FIRMWARE,
+	OPT_NVRAM,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -473,6 +477,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 	static const struct option long_options[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+		{ "nvram", required_argument, NULL, OPT_NVRAM },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -528,6 +533,9 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			break;
 		case OPT_FIRMWARE:
 			c.firmware = optarg;
+			break;
+		case OPT_NVRAM:
+			c.nvram = optarg;
 			break;
 		case 'i':
 			c.initrd = optarg;
@@ -711,6 +719,11 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			"%s: nothing to boot: use --kernel PATH or --firmware PATH. Try '%s "
 			"--help'.\n",
 			program, program);
+		return -EINVAL;
+	}
+	if (c.nvram && !c.firmware) {
+		fprintf(stderr, "%s: --nvram holds a firmware's variables: it needs --firmware\n",
+			program);
 		return -EINVAL;
 	}
 	/* A firmware boots what it finds on the disks; it loads no kernel handed in here. */

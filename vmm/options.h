@@ -54,6 +54,7 @@ struct vm_config {
 	const char *name;
 	const char *kernel;
 	const char *firmware; /* instead of kernel: an image to start at the reset vector */
+	const char *nvram;    /* with firmware: its variable store, a flash below it */
 	const char *initrd;
 	const char *cmdline;
 	unsigned cpus;
@@ -114,7 +115,7 @@ int parse_pci_bdf(const char *s, size_t len, char ret[static PCI_BDF_MAX + 1]);
 int parse_vfio(const char *s, struct vfio_config *ret, const char **ret_error);
 
 /* The file descriptors the options name: those the monitor keeps. */
-#define OPTIONS_MAX_FDS (9 + 2 * VM_MAX_NICS + VM_MAX_DISKS + VM_MAX_VFIO)
+#define OPTIONS_MAX_FDS (10 + 2 * VM_MAX_NICS + VM_MAX_DISKS + VM_MAX_VFIO)
 size_t options_inherited_fds(const struct vm_config *c, int fds[static OPTIONS_MAX_FDS]);
 
 /* Fills *ret; on a usage error prints why to stderr and returns -EINVAL. */

@@ -60,6 +60,7 @@ static const int vcpu_syscalls[] = {
 	SCMP_SYS(io_uring_enter), /* a driver reset a disk: its in-flight I/O ends first */
 	SCMP_SYS(pread64),	  /* a host device's config space and trapped BARs, through VFIO */
 	SCMP_SYS(pwrite64),
+	SCMP_SYS(msync), /* the firmware's variables, once it has written them */
 };
 
 /* The device thread: its event loop, the disks' io_uring rings (set up before), virtio-rng. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -174,6 +175,51 @@ static void fw_cfg_device_done(struct vm *vm)
 	if (vm->fw_cfg_ready)
 		fw_cfg_done(&vm->fw_cfg);
 	vm->fw_cfg_ready = false;
+}
+
+static uint64_t nvram_gpa(const struct vm *vm)
+{
+	return GUEST_FIRMWARE_END - vm->firmware_size - vm->nvram_size;
+}
+
+static int nvram_set_mapped(void *opaque, bool mapped)
+{
+	struct vm *vm = opaque;
+
+	return guest_nvram_map(vm->vm_fd, nvram_gpa(vm), vm->nvram, mapped ? vm->nvram_size : 0);
+}
+
+static int nvram_sync(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return msync(vm->nvram, vm->nvram_size, MS_SYNC) < 0 ? -errno : 0;
+}
+
+/* The firmware's variables: a flash just below it, read as memory, written through commands. */
+static int nvram_device_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->nvram)
+		return 0;
+	r = pflash_init(&vm->nvram_flash, vm->nvram, vm->nvram_size, nvram_set_mapped, nvram_sync,
+			vm);
+	if (r < 0)
+		return r;
+	vm->nvram_ready = true;
+	r = nvram_set_mapped(vm, true);
+	if (r < 0)
+		return log_error_errno(r, "Cannot map the firmware's variable store: %m");
+	return trap_register(&vm->mmio, "nvram flash", nvram_gpa(vm), vm->nvram_size, &pflash_ops,
+			     &vm->nvram_flash);
+}
+
+static void nvram_device_done(struct vm *vm)
+{
+	if (vm->nvram_ready)
+		pflash_done(&vm->nvram_flash);
+	vm->nvram_ready = false;
 }
 
 static int acpi_pm_device_init(struct vm *vm)
@@ -506,6 +552,7 @@ static const struct {
 	{ "i8042 reset controller", NULL, i8042_device_init, NULL },
 	{ "real-time clock", NULL, rtc_device_init, rtc_device_done },
 	{ "firmware configuration (fw_cfg)", NULL, fw_cfg_device_init, fw_cfg_device_done },
+	{ "firmware variables (nvram flash)", NULL, nvram_device_init, nvram_device_done },
 	{ "ACPI power management", NULL, acpi_pm_device_init, NULL },
 	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
 	{ "control channel", control_channel_open, NULL, control_channel_done },

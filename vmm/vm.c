@@ -239,7 +239,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, struct boot_files *
 		.test_forbidden_syscall = config->test_forbidden_syscall,
 		.kick_signal = VCPU_KICK_SIGNAL,
 	};
-	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->nvram_fd = -1;
 	vfio_container_init(&vm->vfio, config->vfio_container_fd);
 	vm->signal_watch.fd = vm->stop_watch.fd = vm->shutdown_timer.fd = vm->panic_watch.fd = -1;
 	vm->loop.epoll_fd = -1;
@@ -258,6 +258,9 @@ int vm_create(struct vm *vm, const struct vm_config *config, struct boot_files *
 	/* The firmware's image is the guest's for as long as the VM lives. */
 	vm->firmware = TAKE_PTR(files->firmware);
 	vm->firmware_size = files->firmware_size;
+	vm->nvram = TAKE_PTR(files->nvram);
+	vm->nvram_size = files->nvram_size;
+	vm->nvram_fd = TAKE_FD(files->nvram_fd);
 	if (boot.firmware)
 		log_info(
 		    "Firmware of %llu KiB below 4 GiB, reset vector 0x%llx, %u vCPUs, %llu MiB",
@@ -369,6 +372,10 @@ void vm_destroy(struct vm *vm)
 	if (vm->firmware)
 		(void)munmap(vm->firmware, vm->firmware_size);
 	vm->firmware = NULL;
+	if (vm->nvram)
+		(void)munmap(vm->nvram, vm->nvram_size);
+	vm->nvram = NULL;
+	close_fd(&vm->nvram_fd);
 	close_fd(&vm->signal_watch.fd);
 	close_fd(&vm->stop_watch.fd);
 	close_fd(&vm->shutdown_timer.fd);

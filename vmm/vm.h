@@ -12,6 +12,7 @@
 #include "hw/acpi_pm.h"
 #include "hw/fw_cfg.h"
 #include "hw/i8042.h"
+#include "hw/pflash.h"
 #include "hw/pvpanic.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -45,6 +46,11 @@ struct vm {
 	uint64_t firmware_size;
 	struct fw_cfg fw_cfg;
 	bool fw_cfg_ready;
+	int nvram_fd; /* --nvram, mapped shared at nvram, a flash just below the firmware */
+	uint8_t *nvram;
+	uint64_t nvram_size;
+	struct pflash nvram_flash;
+	bool nvram_ready;
 	struct arch_cpu_model *cpu_model;
 	struct vcpu *vcpus;
 	unsigned vcpu_count;

@@ -4,9 +4,11 @@
  * 4 GiB, entered in real mode at the reset vector (CS base 0xffff0000, IP
  * 0xfff0) as after a power-on. It says so on COM1, reads the fw_cfg
  * signature through the data port and the file directory through DMA (from
- * 16-bit code, as OVMF's SEC and PEI reach it), prints what it found, and
- * powers off through the ACPI sleep control register. A line it prints:
+ * 16-bit code, as OVMF's SEC and PEI reach it), prints what it found, tries
+ * the variables' flash below it as OVMF does, and powers off through the ACPI
+ * sleep control register. Lines it prints:
  *   TINYFW fw_cfg=QEMU dma=ok files=01 e820=0000000400000000   (64 MiB of RAM below 4 GiB)
+ *   TINYFW flash status=00 program=80 byte=5a erased=ff         (or: TINYFW no flash)
  */
 	.code16
 	.text
@@ -70,13 +72,91 @@ start:
 	incw %bx
 	loop 3b
 
-	movw $done, %si
-	call puts
+	/* The rest in 32-bit protected mode, as a firmware goes on from here. */
+	lgdtl %cs:gdt_descriptor
+	movl %cr0, %eax
+	orb $1, %al
+	movl %eax, %cr0
+	ljmpl $0x10, $(0xffff0000 + protected)
+
+/*
+ * Flat 32-bit protected mode (this image is at 0xffff0000 + its offsets). The variables'
+ * flash (--nvram, 64 KiB, zero-filled by the test) lies just below the image, at 0xfffe0000:
+ * what OVMF does with it, probe, program, erase. Then the power-off.
+ */
+	.code32
+protected:
+	movw $8, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movl $0x7000, %esp
+	movl $0xfffe0000, %ebx
+	movl $(0xffff0000 + no_flash), %esi
+	cmpb $0, (%ebx)		/* nothing there reads as 0xff */
+	jne 9f
+	movl $(0xffff0000 + flash_status), %esi
+	call puts32
+	movb $0x50, (%ebx)	/* Clear Status */
+	movb $0x70, (%ebx)	/* Read Status */
+	movb (%ebx), %al
+	call puthex32
+	movl $(0xffff0000 + flash_program), %esi
+	call puts32
+	movb $0x10, (%ebx)	/* Program */
+	movb $0x5a, (%ebx)
+	movb $0x70, (%ebx)
+	movb (%ebx), %al
+	call puthex32
+	movb $0xff, (%ebx)	/* Read Array */
+	movl $(0xffff0000 + flash_byte), %esi
+	call puts32
+	movb (%ebx), %al
+	call puthex32
+	movb $0x20, 0x1000(%ebx)	/* Block Erase, Confirm */
+	movb $0xd0, 0x1000(%ebx)
+	movb $0xff, 0x1000(%ebx)
+	movl $(0xffff0000 + flash_erased), %esi
+	call puts32
+	movb 0x1001(%ebx), %al
+	call puthex32
+	movb $0x40, 0x1000(%ebx)
+	movb $'P', 0x1000(%ebx)
+	movb $0xff, 0x1000(%ebx)
+	movl $(0xffff0000 + empty), %esi
+9:	call puts32
+	movl $(0xffff0000 + done), %esi
+	call puts32
 	movw $0x600, %dx
 	movb $0x34, %al		/* SLP_TYP 5 (S5) << 2 | SLP_EN */
 	outb %al, %dx
-4:	hlt
-	jmp 4b
+1:	hlt
+	jmp 1b
+
+puts32:
+	movb (%esi), %al
+	testb %al, %al
+	jz 1f
+	movw $0x3f8, %dx
+	outb %al, %dx
+	incl %esi
+	jmp puts32
+1:	ret
+
+puthex32:
+	movw $0x3f8, %dx
+	pushl %eax
+	shrb $4, %al
+	call 1f
+	popl %eax
+	andb $0x0f, %al
+1:	addb $'0', %al
+	cmpb $'9', %al
+	jbe 2f
+	addb $('a' - '9' - 1), %al
+2:	outb %al, %dx
+	ret
+	.code16
 
 /* The request at 0x1000: its address to the DMA ports, high half then low, big-endian. */
 dma:
@@ -125,7 +205,25 @@ dma_ok:		.asciz " dma=ok"
 dma_failed:	.asciz " dma=failed"
 files:		.asciz " files="
 e820:		.asciz " e820="
+no_flash:	.asciz "\r\nTINYFW no flash"
+flash_status:	.asciz "\r\nTINYFW flash status="
+flash_program:	.asciz " program="
+flash_byte:	.asciz " byte="
+flash_erased:	.asciz " erased="
+empty:		.asciz ""
 done:		.asciz "\r\nTINYFW powering off\r\n"
+
+	/* Marked accessed already: the CPU would set the bit when loading a segment, a write to
+	 * this read-only image that KVM cannot complete (the vCPU then faults on it for ever). */
+	.balign 8
+gdt:
+	.quad 0
+	.quad 0x00cf93000000ffff	/* 0x08: data, base 0, 4 GiB, writable */
+	.quad 0x00cf9b000000ffff	/* 0x10: code, base 0, 4 GiB, 32-bit */
+gdt_end:
+gdt_descriptor:
+	.word gdt_end - gdt - 1
+	.long 0xffff0000 + gdt
 
 	/* The reset vector, the image's last 16 bytes: a near jump keeps CS's base. */
 	.org 0xfff0

@@ -59,6 +59,23 @@ check "firmware of 17 MiB" refuses fwbig "is 17825792 bytes: a firmware image is
 check "firmware and a kernel" refuses fwkernel "--firmware boots from the disks: --kernel, --initrd and --cmdline are for direct kernel boot" \
 	--firmware "$fw" --kernel "$tiny"
 check "firmware and a command line" refuses fwcmdline "--firmware boots from the disks" --firmware "$fw" --cmdline quiet
+# --nvram: writable, whole pages, room beside the firmware; nothing is written to a refused one.
+head -c 8192 /dev/zero > "$scratch/nvram.bin"
+head -c 5000 /dev/zero > "$scratch/nvram-odd.bin"
+truncate -s 16M "$scratch/nvram-big.bin"
+check "--nvram without --firmware" refuses nvramnofw "--nvram holds a firmware's variables: it needs --firmware" \
+	--kernel "$tiny" --nvram "$scratch/nvram.bin"
+check "missing nvram file" refuses nvrammissing "Cannot open the nvram .*/nope for writing: No such file" \
+	--firmware "$fw" --nvram "$scratch/nope"
+check "an nvram open read-only (fd:N)" refuses nvramro "The nvram fd:3 is not open for reading and writing" \
+	--firmware "$fw" --nvram fd:3 3< "$scratch/nvram.bin"
+check "an nvram not of whole pages" refuses nvramodd "The nvram .* is 5000 bytes: a variable store is whole 4 KiB pages, at most 16320 KiB beside this firmware" \
+	--firmware "$fw" --nvram "$scratch/nvram-odd.bin"
+check "an nvram with no room beside the firmware" refuses nvrambig "is 16777216 bytes: a variable store is whole 4 KiB pages" \
+	--firmware "$fw" --nvram "$scratch/nvram-big.bin"
+check "an nvram that is a directory" refuses nvramdir "(Cannot open the nvram .* for writing: Is a directory|is not a regular file)" \
+	--firmware "$fw" --nvram "$scratch"
+check "a refused nvram is left as it was" cmp -s "$scratch/nvram.bin" <(head -c 8192 /dev/zero)
 check "firmware from a file descriptor that is not open" refuses fwbadfd "firmware fd:98 is not an open file descriptor" \
 	--firmware fd:98
 check "0 vCPUs" refuses cpus0 "invalid vCPU count '0'" --kernel "$tiny" --cpus 0
@@ -124,6 +141,8 @@ locker=$LOCKER_PID # bash unsets LOCKER_PID as soon as it reaps the coprocess
 read -r -t 30 locked <&"${LOCKER[0]}" || locked=
 check "a disk image another program has locked" refuses disklocked "Disk image .*/locked.img is in use" \
 	--kernel "$tiny" --disk "$scratch/locked.img"
+check "a variable store another program has locked" refuses nvramlocked "Cannot lock the nvram .*/locked.img" \
+	--firmware "$PHYLLOME_TINYFIRMWARE" --nvram "$scratch/locked.img"
 [ -n "$locked" ] || echo "the locking helper did not start" | tap_diag
 kill "$locker" 2> /dev/null
 wait "$locker" 2> /dev/null

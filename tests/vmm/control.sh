@@ -24,7 +24,7 @@ wait_output tick "^TINY tick 2$" 60
 check "the control socket is created, only for its owner (0600)" expect_eq "$(stat -c %a "$sock" 2> /dev/null)" 600
 check "State is running" expect_eq "$(vmm_prop State)" running
 check "VCPUs and MemoryBytes describe the VM" expect_eq "$(vmm_prop VCPUs) $(vmm_prop MemoryBytes)" "1 67108864"
-check "Devices lists the platform devices" expect_eq "$(vmm_prop Devices | tr "\n" ,)" "COM1,i8042,ACPI PM,pvpanic,PCIe host bridge,virtio-rng,"
+check "Devices lists the platform devices" expect_eq "$(vmm_prop Devices | tr "\n" ,)" "COM1,i8042,RTC,ACPI PM,pvpanic,PCIe host bridge,virtio-rng,"
 vmm_call Pause > "$scratch/pause.out" 2>&1
 check "Pause replies" [ $? = 0 ]
 check "State is paused" expect_eq "$(vmm_prop State)" paused

@@ -28,7 +28,10 @@ check "kernel and /dev/kvm from inherited file descriptors (fd:N, --kvm-fd)" exp
 fw=${PHYLLOME_TINYFIRMWARE:?}
 firmware_checks=("--firmware: the image runs from the reset vector and powers off (status 0)"
 	"--firmware: fw_cfg's signature, its directory by DMA, and etc/e820's RAM below 4 GiB"
-	"--firmware from an inherited file descriptor")
+	"--firmware from an inherited file descriptor"
+	"--firmware without --nvram: no flash below it"
+	"--nvram: the firmware finds a flash (status 00), programs a byte (80) and erases a block"
+	"--nvram: what it wrote is in the file, nothing else changed")
 if [ -d /sys/module/kvm_pvm ]; then
 	# The software kvm_pvm runs 64-bit paravirtualized guests only: no real mode.
 	for c in "${firmware_checks[@]}"; do
@@ -40,6 +43,17 @@ else
 	check "${firmware_checks[1]}" output_has firmware "^TINYFW fw_cfg=QEMU dma=ok files=01 e820=0000000400000000"
 	run_vmm firmwarefd --firmware fd:3 --kvm-fd 4 --memory 64M 3< "$fw" 4<> /dev/kvm
 	check "${firmware_checks[2]}" expect_exit firmwarefd 0 "^TINYFW powering off"
+	check "--firmware without --nvram: no flash below it" output_has firmware "^TINYFW no flash"
+	# The variables' flash: OVMF's probe, a program and an erase, in the file afterwards.
+	head -c 65536 /dev/zero > "$scratch/nvram.bin"
+	run_vmm nvram --firmware "$fw" --nvram "$scratch/nvram.bin" --memory 64M
+	check "--nvram: the firmware finds a flash (status 00), programs a byte (80) and erases a block" \
+		output_has nvram "^TINYFW flash status=00 program=80 byte=5a erased=ff"
+	check "--nvram: what it wrote is in the file, nothing else changed" \
+		python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+sys.exit(not (len(d) == 65536 and d[0] == 0x5a and d[0x1000] == ord("P") and d[0x1001:0x2000] == b"\xff" * 0xfff
+	and d[1:0x1000] == bytes(0xfff) and d[0x2000:] == bytes(65536 - 0x2000)))' "$scratch/nvram.bin"
 fi
 
 run_vmm reset $(tiny) --cmdline test=reset
