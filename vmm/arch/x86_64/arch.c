@@ -47,13 +47,17 @@ int arch_check_kvm(int kvm_fd)
 int arch_create_platform(int vm_fd)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-
 	uint64_t identity_map = GUEST_IDENTITY_MAP_ADDR;
 
-	/* KVM's default identity map lies at 0xfffbc000, inside a firmware's image. */
+	/*
+	 * KVM's default identity map lies at 0xfffbc000, inside a firmware's image. Only
+	 * Intel hosts without unrestricted guests use it: where KVM will not move it (a
+	 * KVM without one), the default stays, harmless but for such a host under a firmware.
+	 */
 	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
 	    ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
-		return log_error_errno(errno, "KVM_SET_IDENTITY_MAP_ADDR: %m");
+		(void)log_internal(LOG_INFO, errno,
+				   "KVM_SET_IDENTITY_MAP_ADDR: %m; KVM keeps its own");
 	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GUEST_TSS_ADDR) < 0)
 		return log_error_errno(errno, "KVM_SET_TSS_ADDR: %m");
 	if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
