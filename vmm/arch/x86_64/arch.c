@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/x86_64/acpi-loader.h"
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/boot.h"
 #include "arch/x86_64/cpu.h"
@@ -103,7 +104,8 @@ int arch_load_guest(const struct guest_memory *mem, const struct vm_config *conf
 
 /*
  * etc/e820 holds RAM and what a firmware must leave alone (ECAM, KVM's TSS and
- * identity map); the legacy areas below 1 MiB are the firmware's to describe.
+ * identity map); the legacy areas below 1 MiB are the firmware's to describe. The
+ * ACPI tables go through the table loader (acpi-loader.h): the firmware places them.
  */
 int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
 			 const struct vm_config *config)
@@ -119,14 +121,27 @@ int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
 		  .type = E820_RAM },
 	};
 	size_t entries = ARRAY_SIZE(map) - (guest_memory_high_size(mem) ? 0 : 1);
+	struct acpi_loader acpi;
 	int r;
 
+	r = acpi_loader_build(config->cpus, guest_memory_mmio64_base(mem), &acpi);
+	if (r < 0)
+		return log_error_errno(r, "Cannot build the ACPI tables for the firmware: %m");
 	if ((r = fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)config->cpus)) < 0 ||
 	    (r = fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, (uint16_t)config->cpus)) < 0 ||
 	    (r = fw_cfg_add_u64(fw, FW_CFG_RAM_SIZE, mem->size)) < 0 ||
 	    (r = fw_cfg_add_file(fw, "etc/e820", map, (uint32_t)(entries * sizeof(map[0])),
-				 false)) < 0)
+				 false)) < 0 ||
+	    (r = fw_cfg_add_file(fw, ACPI_LOADER_FILE_RSDP, acpi.rsdp.data,
+				 (uint32_t)acpi.rsdp.size, false)) < 0 ||
+	    (r = fw_cfg_add_file(fw, ACPI_LOADER_FILE_TABLES, acpi.tables.data,
+				 (uint32_t)acpi.tables.size, false)) < 0 ||
+	    (r = fw_cfg_add_file(fw, ACPI_LOADER_FILE_COMMANDS, acpi.commands.data,
+				 (uint32_t)acpi.commands.size, false)) < 0) {
+		acpi_loader_free(&acpi);
 		return log_error_errno(r, "Cannot describe the machine to the firmware: %m");
+	}
+	acpi_loader_free(&acpi);
 	return 0;
 }
 
