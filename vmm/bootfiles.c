@@ -16,15 +16,20 @@
 /* Larger than any kernel or initramfs we would boot, small enough to catch a wrong file. */
 #define KERNEL_MAX_SIZE (256ULL << 20)
 
-/* "fd:N" names a file descriptor the VMM inherited (from phyllomed, which opened the file). */
-static int open_path_or_fd(const char *what, const char *path)
+/*
+ * "fd:N" names a file descriptor the VMM inherited (from phyllomed, which opened the file);
+ * a path is opened with flags (O_RDONLY or O_RDWR).
+ */
+static int open_path_or_fd(const char *what, const char *path, int flags)
 {
 	int fd;
 
 	if (strncmp(path, "fd:", 3) != 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
-			return log_error_errno(errno, "Cannot open the %s %s: %m", what, path);
+			return log_error_errno(errno, "Cannot open the %s %s%s: %m", what, path,
+					       (flags & O_ACCMODE) == O_RDONLY ? ""
+									       : " for writing");
 		return fd;
 	}
 	if (parse_fd(path + 3, &fd) < 0)
@@ -37,9 +42,9 @@ static int open_path_or_fd(const char *what, const char *path)
 	return fd;
 }
 
-static int open_regular(const char *what, const char *path, struct stat *ret_st)
+static int open_regular(const char *what, const char *path, int flags, struct stat *ret_st)
 {
-	_cleanup_close_ int fd = open_path_or_fd(what, path);
+	_cleanup_close_ int fd = open_path_or_fd(what, path, flags);
 
 	if (fd < 0)
 		return fd;
@@ -62,7 +67,7 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	memset(files, 0, sizeof(*files));
 	files->initrd_fd = files->nvram_fd = -1;
 
-	kernel_fd = open_regular("kernel", kernel_path, &st);
+	kernel_fd = open_regular("kernel", kernel_path, O_RDONLY, &st);
 	if (kernel_fd < 0)
 		return kernel_fd;
 	if ((uint64_t)st.st_size > KERNEL_MAX_SIZE)
@@ -84,7 +89,7 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 				       strlen(cmdline), kernel_path, files->kernel.cmdline_size);
 
 	if (initrd_path) {
-		initrd_fd = open_regular("initrd", initrd_path, &st);
+		initrd_fd = open_regular("initrd", initrd_path, O_RDONLY, &st);
 		if (initrd_fd < 0)
 			return initrd_fd;
 		files->initrd_size = (uint64_t)st.st_size;
@@ -105,27 +110,17 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
  */
 static int open_nvram(struct boot_files *files, const char *path)
 {
-	_cleanup_close_ int fd = -1;
 	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	struct stat st;
+	_cleanup_close_ int fd = open_regular("nvram", path, O_RDWR, &st);
 	void *store;
-	int flags, fd_number;
+	int flags;
 
-	if (strncmp(path, "fd:", 3) != 0)
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-	else if (parse_fd(path + 3, &fd_number) == 0 && fcntl(fd_number, F_SETFD, FD_CLOEXEC) == 0)
-		fd = fd_number;
-	else
-		return log_error_errno(EBADF, "The nvram %s is not an open file descriptor", path);
 	if (fd < 0)
-		return log_error_errno(errno, "Cannot open the nvram %s for writing: %m", path);
+		return fd;
 	if ((flags = fcntl(fd, F_GETFL)) < 0 || (flags & O_ACCMODE) != O_RDWR)
 		return log_error_errno(EBADF, "The nvram %s is not open for reading and writing",
 				       path);
-	if (fstat(fd, &st) < 0)
-		return log_error_errno(errno, "Cannot stat the nvram %s: %m", path);
-	if (!S_ISREG(st.st_mode))
-		return log_error_errno(EINVAL, "The nvram %s is not a regular file", path);
 	if (st.st_size == 0 || st.st_size % 4096 ||
 	    (uint64_t)st.st_size > FIRMWARE_MAX_SIZE - files->firmware_size)
 		return log_error_errno(
@@ -155,7 +150,7 @@ int boot_files_open_firmware(struct boot_files *files, const char *firmware_path
 
 	memset(files, 0, sizeof(*files));
 	files->initrd_fd = files->nvram_fd = -1;
-	fd = open_regular("firmware", firmware_path, &st);
+	fd = open_regular("firmware", firmware_path, O_RDONLY, &st);
 	if (fd < 0)
 		return fd;
 	if ((uint64_t)st.st_size < FIRMWARE_MIN_SIZE || (uint64_t)st.st_size > FIRMWARE_MAX_SIZE ||

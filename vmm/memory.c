@@ -89,35 +89,37 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 	return 0;
 }
 
-int guest_firmware_register(int vm_fd, void *image, uint64_t size)
+/* Host memory the guest reads as memory; its writes there exit as MMIO. */
+static int set_readonly_slot(int vm_fd, unsigned slot, uint64_t gpa, void *host, uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = GUEST_FIRMWARE_MEMSLOT,
+		.slot = slot,
 		.flags = KVM_MEM_READONLY,
-		.guest_phys_addr = GUEST_FIRMWARE_END - size,
+		.guest_phys_addr = gpa,
 		.memory_size = size,
-		.userspace_addr = (uintptr_t)image,
+		.userspace_addr = (uintptr_t)host,
 	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+int guest_firmware_register(int vm_fd, void *image, uint64_t size)
+{
+	int r;
 
 	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
 		return log_error_errno(ENOTSUP, "This host's KVM cannot map read-only memory "
 						"(KVM_CAP_READONLY_MEM), which a firmware needs");
-	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION (the firmware): %m");
+	r = set_readonly_slot(vm_fd, GUEST_FIRMWARE_MEMSLOT, GUEST_FIRMWARE_END - size, image,
+			      size);
+	if (r < 0)
+		return log_error_errno(r, "KVM_SET_USER_MEMORY_REGION (the firmware): %m");
 	return 0;
 }
 
 int guest_nvram_map(int vm_fd, uint64_t gpa, void *store, uint64_t size)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = GUEST_NVRAM_MEMSLOT,
-		.flags = KVM_MEM_READONLY,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)store,
-	};
-
-	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+	return set_readonly_slot(vm_fd, GUEST_NVRAM_MEMSLOT, gpa, store, size);
 }
 
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
