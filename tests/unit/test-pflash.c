@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The variables' flash (hw/pflash.c) as OVMF's QemuFlash code probes, programs and erases it. */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
@@ -7,12 +8,14 @@
 
 #define SIZE (4 * PFLASH_BLOCK_SIZE)
 static uint8_t array[SIZE];
-static bool mapped;
+static bool mapped, map_fails;
 static int syncs, map_changes;
 
 static int set_mapped(void *opaque, bool now_mapped)
 {
 	(void)opaque;
+	if (map_fails)
+		return -ENOMEM;
 	mapped = now_mapped;
 	map_changes++;
 	return 0;
@@ -45,6 +48,7 @@ static void setup(struct pflash *flash)
 {
 	memset(array, 0xa5, sizeof(array));
 	mapped = true;
+	map_fails = false;
 	syncs = map_changes = 0;
 	g_assert_cmpint(pflash_init(flash, array, SIZE, set_mapped, sync_array, NULL), ==, 0);
 }
@@ -139,11 +143,28 @@ static void test_hostile_commands(void)
 	pflash_done(&flash);
 }
 
+/* A slot that cannot be mapped again: reads come to the device, and in read-array mode they get
+ * the array, not the status. */
+static void test_map_fails(void)
+{
+	struct pflash flash;
+
+	setup(&flash);
+	wr(&flash, 0, 0x70);
+	g_assert_false(mapped);
+	map_fails = true;
+	wr(&flash, 0, 0xff);
+	g_assert_false(mapped);
+	g_assert_cmphex(rd(&flash, 0), ==, 0xa5);
+	pflash_done(&flash);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/pflash/ovmf-probe", test_ovmf_probe);
 	g_test_add_func("/pflash/program-and-erase", test_program_and_erase);
 	g_test_add_func("/pflash/hostile-commands", test_hostile_commands);
+	g_test_add_func("/pflash/map-fails", test_map_fails);
 	return g_test_run();
 }

@@ -20,6 +20,7 @@ enum {
 #define STATUS_ERASE_ERROR 0x20
 #define STATUS_PROGRAM_ERROR 0x10
 
+/* The mode says what reads give; the memory slot follows it, so that array reads need no exit. */
 static void set_array_mode(struct pflash *flash, bool array_mode)
 {
 	int r;
@@ -30,17 +31,18 @@ static void set_array_mode(struct pflash *flash, bool array_mode)
 			log_warning_errno(r, "Cannot write the firmware's variables to disk: %m");
 		flash->dirty = false;
 	}
-	if (array_mode == flash->array_mode)
+	flash->array_mode = array_mode;
+	if (array_mode == flash->mapped)
 		return;
 	r = flash->set_mapped(flash->opaque, array_mode);
 	if (r < 0) {
-		/* Unmapped for good, reads still come here and get the array: slower, not wrong. */
+		/* Left unmapped, array reads still come here and get the array: slower, not wrong.
+		 * Left mapped, the guest reads the array where it asked for the status. */
 		log_warning_errno(r, "Cannot %s the firmware's flash: %m",
 				  array_mode ? "map" : "unmap");
-		if (array_mode)
-			return;
+		return;
 	}
-	flash->array_mode = array_mode;
+	flash->mapped = array_mode;
 }
 
 static void pflash_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
@@ -90,9 +92,9 @@ static void command(struct pflash *flash, uint64_t offset, const uint8_t *data, 
 	case CMD_PROGRAM:
 	case CMD_PROGRAM_ALT:
 	case CMD_BLOCK_ERASE:
-		/* Reads in between still see the array, as QEMU's flash gives them. */
+		/* Reads in between still see the array, as QEMU's flash gives them: the mode
+		 * (and the slot) change with the second cycle. */
 		flash->pending = data[0];
-		set_array_mode(flash, false);
 		break;
 	case CMD_CLEAR_STATUS:
 		flash->status = 0;
@@ -131,6 +133,7 @@ int pflash_init(struct pflash *flash, uint8_t *array, uint64_t size,
 		.array = array,
 		.size = size,
 		.array_mode = true,
+		.mapped = true,
 		.set_mapped = set_mapped,
 		.sync = sync,
 		.opaque = opaque,

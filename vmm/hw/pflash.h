@@ -24,7 +24,8 @@ struct pflash {
 	pthread_mutex_t lock; /* two vCPUs may reach it at once */
 	uint8_t *array;	      /* the file's bytes, size long */
 	uint64_t size;
-	bool array_mode;
+	bool array_mode; /* reads give the array, not the status */
+	bool mapped;	 /* the array is a memory slot (the VM maps it before the guest runs) */
 	uint8_t pending; /* a command's first cycle, waiting for its second: 0, 0x10/0x40, 0x20 */
 	uint8_t status;
 	bool dirty;
