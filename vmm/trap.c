@@ -2,6 +2,7 @@
 #include "trap.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "log.h"
@@ -35,6 +36,27 @@ int trap_register(struct trap_table *t, const char *name, uint64_t base, uint64_
 	return 0;
 }
 
+/*
+ * What no device decodes reads as all ones and writes go nowhere, as on a PC bus.
+ * With -vv the first few show: what a guest (a firmware above all) looked for and
+ * did not find.
+ */
+#define UNCLAIMED_LOGGED 64
+
+static void log_unclaimed(const struct trap_table *t, uint64_t addr, unsigned size, bool is_write)
+{
+	static atomic_uint logged;
+	unsigned n;
+
+	if (log_get_max_level() < LOG_DEBUG)
+		return;
+	n = atomic_fetch_add(&logged, 1);
+	if (n < UNCLAIMED_LOGGED)
+		log_debug("Unclaimed %s %s at 0x%llx (%u bytes)%s", t->space,
+			  is_write ? "write" : "read", (unsigned long long)addr, size,
+			  n + 1 == UNCLAIMED_LOGGED ? "; no more of these are logged" : "");
+}
+
 void trap_access(const struct trap_table *t, uint64_t addr, uint8_t *data, unsigned size,
 		 bool is_write)
 {
@@ -53,4 +75,5 @@ void trap_access(const struct trap_table *t, uint64_t addr, uint8_t *data, unsig
 	}
 	if (!is_write)
 		memset(data, 0xff, size);
+	log_unclaimed(t, addr, size, is_write);
 }

@@ -53,17 +53,24 @@ int vcpu_create(const struct vcpu_host *host, unsigned index, struct vcpu *ret)
 	return 0;
 }
 
-static void log_crash_state(struct vcpu *vcpu)
+static void log_state(struct vcpu *vcpu, int level)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return;
-	log_error("vCPU %u: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx "
-		  "efer=0x%llx",
-		  vcpu->index, regs.rip, regs.rsp, regs.rflags, sregs.cr0, sregs.cr3, sregs.cr4,
-		  sregs.efer);
+	log_internal(
+	    level, 0,
+	    "vCPU %u: rip=0x%llx (cs 0x%x base 0x%llx) rsp=0x%llx rflags=0x%llx cr0=0x%llx "
+	    "cr3=0x%llx cr4=0x%llx efer=0x%llx",
+	    vcpu->index, regs.rip, sregs.cs.selector, sregs.cs.base, regs.rsp, regs.rflags,
+	    sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer);
+}
+
+static void log_crash_state(struct vcpu *vcpu)
+{
+	log_state(vcpu, LOG_ERR);
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -171,6 +178,9 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	/* Where a guest that never finished was: with -vv, for a hang's first clue. */
+	if (log_get_max_level() >= LOG_DEBUG)
+		log_state(vcpu, LOG_DEBUG);
 	gate_thread_ended(vcpu->host->gate);
 	return NULL;
 }
