@@ -8,6 +8,7 @@
 
 #include "arch/layout.h"
 #include "log.h"
+#include "pci/pci.h"
 
 /* KVM maps guest RAM with 2 MiB pages only where the host address and the guest
  * address agree modulo 2 MiB, and transparent huge pages back only aligned 2 MiB
@@ -140,6 +141,13 @@ void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t le
 		return mem->host + mem->low_size + offset;
 	}
 	return NULL;
+}
+
+void guest_memory_pci_windows(const struct guest_memory *mem, struct pci_windows *ret)
+{
+	ret->mmio32_base =
+	    mem->low_size > GUEST_PCI_MMIO32_LOWEST ? mem->low_size : GUEST_PCI_MMIO32_LOWEST;
+	ret->mmio64_base = guest_memory_mmio64_base(mem);
 }
 
 uint64_t guest_memory_mmio64_base(const struct guest_memory *mem)

@@ -41,3 +41,10 @@ uint64_t guest_memory_high_size(const struct guest_memory *mem);
 /* The first guest-physical address above RAM and the 32-bit hole, aligned to 1 GiB: where 64-bit
  * BARs go. */
 uint64_t guest_memory_mmio64_base(const struct guest_memory *mem);
+/*
+ * The PCI host bridge's windows. The 32-bit one starts at the end of RAM below
+ * 4 GiB, but not below 2 GiB: that is where OVMF's aperture on an i440FX
+ * starts, and it assigns BARs from there.
+ */
+struct pci_windows;
+void guest_memory_pci_windows(const struct guest_memory *mem, struct pci_windows *ret);

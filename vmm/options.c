@@ -339,6 +339,8 @@ void options_help(const char *program)
 	    "                               read-only below 4 GiB\n"
 	    "      --nvram PATH             the firmware's variable store (or fd:N), writable:\n"
 	    "                               a CFI flash just below the firmware\n"
+	    "      --uuid UUID              with --firmware: the machine's UUID, as its SMBIOS\n"
+	    "                               tables give it (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n"
 	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	    "  -a, --cmdline STRING         kernel command line\n"
 	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
@@ -422,12 +424,49 @@ enum {
 	OPT_VFIO,
 	OPT_FIRMWARE,
 	OPT_NVRAM,
+	OPT_UUID,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
 {
 	fprintf(stderr, "%s: invalid %s '%s': %s\n", program, what, value, hint);
 	return -EINVAL;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The 8-4-4-4-12 form; the bytes in the order written. */
+static bool parse_uuid(const char *text, uint8_t uuid[16])
+{
+	unsigned byte = 0;
+
+	if (strlen(text) != 36)
+		return false;
+	for (unsigned i = 0; i < 36;) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (text[i++] != '-')
+				return false;
+			continue;
+		}
+		hi = hex_digit(text[i]);
+		lo = hex_digit(text[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		uuid[byte++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return byte == 16;
 }
 
 static bool forbidden_syscall_hook_valid(const char *value)
@@ -478,6 +517,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 		{ "nvram", required_argument, NULL, OPT_NVRAM },
+		{ "uuid", required_argument, NULL, OPT_UUID },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -521,6 +561,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.sandbox = true,
 		.log_level = LOG_NOTICE,
 	};
+	bool uuid_given = false;
 	int opt, r;
 
 	*ret_action = OPTIONS_RUN;
@@ -536,6 +577,13 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			break;
 		case OPT_NVRAM:
 			c.nvram = optarg;
+			break;
+		case OPT_UUID:
+			if (!parse_uuid(optarg, c.uuid))
+				return usage_error(program, "UUID", optarg,
+						   "must be 32 hex digits as "
+						   "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+			uuid_given = true;
 			break;
 		case 'i':
 			c.initrd = optarg;
@@ -719,6 +767,12 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			"%s: nothing to boot: use --kernel PATH or --firmware PATH. Try '%s "
 			"--help'.\n",
 			program, program);
+		return -EINVAL;
+	}
+	if (uuid_given && !c.firmware) {
+		fprintf(stderr,
+			"%s: --uuid is what a firmware's SMBIOS tables say: it needs --firmware\n",
+			program);
 		return -EINVAL;
 	}
 	if (c.nvram && !c.firmware) {

@@ -273,7 +273,11 @@ static void control_channel_done(struct vm *vm)
 
 static int pci_init(struct vm *vm)
 {
-	int r = pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, guest_memory_mmio64_base(&vm->mem));
+	struct pci_windows windows;
+	int r;
+
+	guest_memory_pci_windows(&vm->mem, &windows);
+	r = pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, &windows);
 
 	vm->pci_ready = true;
 	return r;
@@ -284,6 +288,25 @@ static void pci_done(struct vm *vm)
 	if (vm->pci_ready)
 		pci_bus_done(&vm->pci);
 	vm->pci_ready = false;
+}
+
+/* A firmware recognizes the machine by its chipset; a Linux booted directly needs none. */
+static int chipset_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->firmware)
+		return 0;
+	r = pc_chipset_init(&vm->chipset, &vm->pci, &vm->pio, &vm->pm);
+	vm->chipset_ready = true;
+	return r;
+}
+
+static void chipset_done(struct vm *vm)
+{
+	if (vm->chipset_ready)
+		pc_chipset_done(&vm->chipset);
+	vm->chipset_ready = false;
 }
 
 static void iothread_failed(void *opaque)
@@ -364,6 +387,26 @@ static void disks_done(struct vm *vm)
 	vm->disks_open = 0;
 }
 
+/*
+ * With two disks or more, the firmware tries them in command-line order:
+ * `bootorder` holds their OpenFirmware paths as QEMU writes them for virtio-blk,
+ * which OVMF maps to its boot options. Not with one: OVMF drops the boot options
+ * that bootorder does not name (the UEFI shell, those the guest's OS made), and
+ * with one disk its own order in the variable store already starts there.
+ */
+static int disks_boot_order(struct vm *vm)
+{
+	char order[PCI_SLOTS * 32] = "";
+	size_t len = 0;
+
+	if (!vm->fw_cfg_ready || vm->disks_open < 2)
+		return 0;
+	for (unsigned i = 0; i < vm->disks_open; i++)
+		len += (size_t)snprintf(order + len, sizeof(order) - len,
+					"/pci@i0cf8/scsi@%x/disk@0,0\n", vm->disks[i].vp.pci.slot);
+	return fw_cfg_add_file(&vm->fw_cfg, "bootorder", order, (uint32_t)len + 1, false);
+}
+
 static int disks_init(struct vm *vm)
 {
 	struct virtio_host host = virtio_host(vm);
@@ -376,7 +419,7 @@ static int disks_init(struct vm *vm)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return disks_boot_order(vm);
 }
 
 static int nics_open(struct vm *vm)
@@ -557,6 +600,7 @@ static const struct {
 	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
 	{ "control channel", control_channel_open, NULL, control_channel_done },
 	{ "PCIe host bridge", NULL, pci_init, pci_done },
+	{ "PC chipset (i440FX, PIIX4 power management)", NULL, chipset_init, chipset_done },
 	{ "interrupt routing and device thread", NULL, virtio_init, virtio_done },
 	{ "virtio-rng", NULL, rng_device_init, rng_device_done },
 	{ "virtio-blk disks", disks_open, disks_init, disks_done },

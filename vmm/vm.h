@@ -22,6 +22,7 @@
 #include "memory.h"
 #include "options.h"
 #include "gate.h"
+#include "pci/i440fx.h"
 #include "pci/pci.h"
 #include "sandbox.h"
 #include "stop-reason.h"
@@ -58,7 +59,9 @@ struct vm {
 	struct trap_table pio;
 	struct trap_table mmio;
 	struct pci_bus pci;
+	struct pc_chipset chipset; /* with a firmware only */
 	bool pci_ready;
+	bool chipset_ready;
 	struct irq_routing irq;
 	bool irq_ready;
 	struct iothread iothread;

@@ -28,6 +28,8 @@ static struct placed *find(struct placed *files, size_t n, const uint8_t *name)
 }
 
 /* OVMF's order and arithmetic: allocate, relocate pointers, then checksum = -(sum of range). */
+static const struct pci_windows windows = { .mmio32_base = 0xc0000000, .mmio64_base = 8ULL << 30 };
+
 static void run_loader(const struct acpi_loader *loader, struct placed *files, size_t n)
 {
 	uint32_t next_fseg = FSEG_BASE, next_high = HIGH_BASE;
@@ -105,7 +107,7 @@ static void test_installed_tables(void)
 	const uint8_t *rsdp, *xsdt, *fadt = NULL, *madt = NULL, *mcfg = NULL;
 
 	memset(memory, 0, sizeof(memory));
-	g_assert_cmpint(acpi_loader_build(4, 8ULL << 30, &loader), ==, 0);
+	g_assert_cmpint(acpi_loader_build(4, &windows, &loader), ==, 0);
 	struct placed files[] = {
 		{ ACPI_LOADER_FILE_RSDP, &loader.rsdp, 0 },
 		{ ACPI_LOADER_FILE_TABLES, &loader.tables, 0 },

@@ -11,6 +11,7 @@
 
 #define BASE 0xe0000ULL
 #define MMIO64 (8ULL << 30)
+static const struct pci_windows windows = { .mmio32_base = 0x80000000, .mmio64_base = MMIO64 };
 
 static uint8_t tables[64 * 1024];
 
@@ -43,7 +44,7 @@ static const uint8_t *build(unsigned ncpus)
 	size_t size = 0;
 
 	memset(tables, 0xaa, sizeof(tables));
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, MMIO64, &size), ==,
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, ncpus, &windows, &size), ==,
 			0);
 	g_assert_cmpuint(size, <, sizeof(tables));
 	return tables;
@@ -180,9 +181,10 @@ static void test_too_small_area(void)
 {
 	size_t size;
 
-	g_assert_cmpint(acpi_build_tables(tables, 100, BASE, 1, MMIO64, &size), <, 0);
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 0, MMIO64, &size), <, 0);
-	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 256, MMIO64, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, 100, BASE, 1, &windows, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 0, &windows, &size), <, 0);
+	g_assert_cmpint(acpi_build_tables(tables, sizeof(tables), BASE, 256, &windows, &size), <,
+			0);
 }
 
 static void test_pkg_length(void)

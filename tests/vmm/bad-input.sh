@@ -59,6 +59,14 @@ check "firmware of 17 MiB" refuses fwbig "is 17825792 bytes: a firmware image is
 check "firmware and a kernel" refuses fwkernel "--firmware boots from the disks: --kernel, --initrd and --cmdline are for direct kernel boot" \
 	--firmware "$fw" --kernel "$tiny"
 check "firmware and a command line" refuses fwcmdline "--firmware boots from the disks" --firmware "$fw" --cmdline quiet
+# --uuid: the SMBIOS system UUID, only for a firmware.
+check "malformed --uuid" refuses uuidbad "invalid UUID '1234-5678': must be 32 hex digits" \
+	--firmware "$fw" --uuid 1234-5678
+check "--uuid with a stray character" refuses uuidchar "invalid UUID" \
+	--firmware "$fw" --uuid 5b0e2a7c-93d1-4c38-9f0e-6d1f2a3b4c5g
+check "--uuid without --firmware" refuses uuidnofw "--uuid is what a firmware's SMBIOS tables say: it needs --firmware" \
+	--kernel "$tiny" --uuid 5b0e2a7c-93d1-4c38-9f0e-6d1f2a3b4c5d
+
 # --nvram: writable, whole pages, room beside the firmware; nothing is written to a refused one.
 head -c 8192 /dev/zero > "$scratch/nvram.bin"
 head -c 5000 /dev/zero > "$scratch/nvram-odd.bin"

@@ -142,14 +142,31 @@ int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev)
 	return log_error_errno(ENOSPC, "No free PCI slot for %s", dev->name);
 }
 
+int pci_bus_add_function(struct pci_bus *bus, unsigned slot, unsigned function,
+			 struct pci_device *dev)
+{
+	struct pci_device **place =
+	    function == 0 ? &bus->devices[slot] : &bus->other_functions[slot][function - 1];
+
+	if (slot == 0 || slot >= PCI_SLOTS || function >= PCI_FUNCTIONS || *place)
+		return -EINVAL;
+	for (unsigned bar = 0; bar <= PCI_ROM_BAR; bar++)
+		if (dev->bars[bar].size)
+			return -EINVAL;
+	dev->bus = bus;
+	dev->slot = slot;
+	*place = dev;
+	return 0;
+}
+
 /* ---- config space ---- */
 
 static struct pci_device *device_at(struct pci_bus *bus, unsigned busno, unsigned slot,
 				    unsigned function)
 {
-	if (busno != 0 || function != 0 || slot >= PCI_SLOTS)
+	if (busno != 0 || function >= PCI_FUNCTIONS || slot >= PCI_SLOTS)
 		return NULL;
-	return bus->devices[slot];
+	return function == 0 ? bus->devices[slot] : bus->other_functions[slot][function - 1];
 }
 
 static void config_read(struct pci_device *dev, unsigned reg, uint8_t *data, unsigned size)
@@ -170,16 +187,36 @@ void pci_device_config_store(struct pci_device *dev, unsigned reg, const uint8_t
 						 (data[i] & dev->wmask[reg + i]));
 }
 
+/* With -vv: where the guest (a firmware, above all) puts each BAR, once decoding is on. */
+static void log_bar_moves(struct pci_device *dev, const uint64_t before[PCI_BARS + 1])
+{
+	for (unsigned bar = 0; bar <= PCI_ROM_BAR; bar++) {
+		uint64_t now = pci_device_bar_address(dev, bar);
+
+		if (now != before[bar])
+			log_debug("PCI 00:%02x.0 %s: BAR %u %s 0x%llx", dev->slot, dev->name, bar,
+				  now ? "now at" : "off, was at",
+				  (unsigned long long)(now ? now : before[bar]));
+	}
+}
+
 static void config_write(struct pci_device *dev, unsigned reg, const uint8_t *data, unsigned size)
 {
+	uint64_t before[PCI_BARS + 1];
+	bool logging = log_get_max_level() >= LOG_DEBUG;
+
 	if (!dev || reg + size > PCI_CONFIG_SIZE)
 		return;
+	for (unsigned bar = 0; logging && bar <= PCI_ROM_BAR; bar++)
+		before[bar] = pci_device_bar_address(dev, bar);
 	if (dev->ops->config_write)
 		dev->ops->config_write(dev, reg, data, size);
 	else
 		pci_device_config_store(dev, reg, data, size);
 	if (dev->ops->config_written)
 		dev->ops->config_written(dev, reg, size);
+	if (logging)
+		log_bar_moves(dev, before);
 }
 
 /* Accesses must be naturally aligned and 1, 2 or 4 bytes, as PCI defines them. */
@@ -330,8 +367,9 @@ static const struct trap_ops window_ops = { .read = window_read, .write = window
 static const struct pci_device_ops host_bridge_ops = { 0 };
 
 int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table *mmio,
-		 uint64_t mmio64_base)
+		 const struct pci_windows *windows)
 {
+	uint64_t mmio64_base = windows->mmio64_base;
 	int r;
 
 	memset(bus, 0, sizeof(*bus));
@@ -346,16 +384,18 @@ int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table 
 			0x1100, &host_bridge_ops, bus);
 	bus->host_bridge.bus = bus;
 	bus->devices[0] = &bus->host_bridge;
+	/* We place BARs from 3 GiB up as before; a firmware places them where it likes in the
+	 * window, which starts lower when there is less RAM (see memory.h). */
 	bus->mmio32_next = GUEST_PCI_MMIO32_START;
 	bus->mmio32_end = GUEST_PCI_MMIO32_END;
 	bus->mmio64_next = mmio64_base;
 	bus->mmio64_end = mmio64_base + GUEST_PCI_MMIO64_SIZE;
-	bus->window32 = (struct pci_window){ .bus = bus, .base = GUEST_PCI_MMIO32_START };
+	bus->window32 = (struct pci_window){ .bus = bus, .base = windows->mmio32_base };
 	bus->window64 = (struct pci_window){ .bus = bus, .base = mmio64_base };
 	if ((r = trap_register(mmio, "PCI ECAM", GUEST_PCI_ECAM_BASE, GUEST_PCI_ECAM_SIZE,
 			       &ecam_ops, bus)) < 0 ||
-	    (r = trap_register(mmio, "PCI 32-bit window", GUEST_PCI_MMIO32_START,
-			       GUEST_PCI_MMIO32_END - GUEST_PCI_MMIO32_START, &window_ops,
+	    (r = trap_register(mmio, "PCI 32-bit window", windows->mmio32_base,
+			       GUEST_PCI_MMIO32_END - windows->mmio32_base, &window_ops,
 			       &bus->window32)) < 0 ||
 	    (r = trap_register(mmio, "PCI 64-bit window", mmio64_base, GUEST_PCI_MMIO64_SIZE,
 			       &window_ops, &bus->window64)) < 0 ||

@@ -10,13 +10,14 @@
 
 /*
  * PCI bus 0 behind a PCIe host bridge: config space through ECAM (and the
- * legacy 0xCF8/0xCFC ports, which early Linux code still reads), one
- * function per slot, memory BARs only. The monitor plays the firmware's
+ * legacy 0xCF8/0xCFC ports, which early Linux code and firmware read), one
+ * function per slot but for the PC chipset's, memory BARs only. The monitor plays the firmware's
  * part: it places every BAR in the bridge's windows before the guest runs;
  * the guest may move them. Config space and BAR accesses run under the bus
  * lock, on whichever vCPU made them.
  */
 #define PCI_SLOTS 32
+#define PCI_FUNCTIONS 8
 #define PCI_CONFIG_SIZE 4096
 #define PCI_BARS 6
 #define PCI_ROM_BAR PCI_BARS /* bars[PCI_ROM_BAR]: the expansion ROM, at PCI_ROM_ADDRESS */
@@ -87,6 +88,12 @@ struct pci_device {
 	void *opaque;
 };
 
+/* Where the bridge's windows start: the 32-bit one ends at GUEST_PCI_MMIO32_END, the 64-bit one
+ * is GUEST_PCI_MMIO64_SIZE long. */
+struct pci_windows {
+	uint64_t mmio32_base, mmio64_base;
+};
+
 struct pci_window {
 	struct pci_bus *bus;
 	uint64_t base;
@@ -96,14 +103,16 @@ struct pci_bus {
 	pthread_mutex_t lock;
 	struct pci_device host_bridge; /* 00:00.0 */
 	struct pci_window window32, window64;
-	struct pci_device *devices[PCI_SLOTS];
+	struct pci_device *devices[PCI_SLOTS]; /* function 0 of each slot */
+	/* Functions 1-7: only the PC chipset's, which have no BARs. */
+	struct pci_device *other_functions[PCI_SLOTS][PCI_FUNCTIONS - 1];
 	uint32_t config_address; /* 0xCF8 */
 	uint64_t mmio32_next, mmio32_end;
 	uint64_t mmio64_next, mmio64_end;
 };
 
 int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table *mmio,
-		 uint64_t mmio64_base);
+		 const struct pci_windows *windows);
 void pci_bus_done(struct pci_bus *bus);
 
 /* Fills in the header of a type-0 function; the device then adds BARs and capabilities. */
@@ -123,6 +132,10 @@ void pci_device_config_store(struct pci_device *dev, unsigned offset, const uint
 int pci_device_add_capability(struct pci_device *dev, uint8_t id, unsigned len);
 /* Puts the device in the first free slot and its BARs in the windows. */
 int pci_bus_add_device(struct pci_bus *bus, struct pci_device *dev);
+/* Puts a function of a multi-function device (function 0 says so in its header type) at a fixed
+ * place; no BARs. */
+int pci_bus_add_function(struct pci_bus *bus, unsigned slot, unsigned function,
+			 struct pci_device *dev);
 /* The GSI of INTx pin (1-4 for A-D) of a slot, as the DSDT's _PRT says. */
 unsigned pci_intx_gsi(unsigned slot, unsigned pin);
 /* Where the guest has a BAR now, 0 while memory decoding is off; the bus lock held. */

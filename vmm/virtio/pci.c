@@ -14,6 +14,7 @@
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040
+#define VIRTIO_PCI_SUBSYSTEM 0x1100
 #define NO_VECTOR 0xffff
 
 /* BAR 0: one page per structure. */
@@ -211,13 +212,18 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 	if (newly & VIRTIO_STATUS_FEATURES_OK) {
 		/* Only what we offered, and the modern interface. */
 		if ((vp->driver_features & ~offered_features(vp)) ||
-		    !(vp->driver_features & VIRTIO_F_VERSION_1))
+		    !(vp->driver_features & VIRTIO_F_VERSION_1)) {
+			log_debug("%s: the driver's features 0x%llx are not ours (0x%llx)",
+				  vp->pci.name, (unsigned long long)vp->driver_features,
+				  (unsigned long long)offered_features(vp));
 			status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+		}
 		for (unsigned q = 0; q < vp->ops->num_queues; q++) {
 			vp->queues[q].event_idx = vp->driver_features & VIRTIO_F_RING_EVENT_IDX;
 			vp->queues[q].indirect = vp->driver_features & VIRTIO_F_RING_INDIRECT_DESC;
 		}
 	}
+	log_debug("%s: the driver sets status 0x%x", vp->pci.name, status);
 	/* NEEDS_RESET is ours to set; the driver clears it only by resetting. */
 	vp->status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) |
 			       (vp->status & VIRTIO_STATUS_NEEDS_RESET));
@@ -503,9 +509,11 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 	    ops->config_size > 0x1000)
 		return -EINVAL;
 	/* The pci_device comes first, so that its callbacks can find us. */
+	/* A subsystem ID of 0x40 or more, as virtio 1.x asks of non-transitional devices (4.1.2.1):
+	 * OVMF's driver takes no device with less. QEMU's value. */
 	pci_device_init(dev, name, VIRTIO_PCI_VENDOR,
 			(uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_type), ops->pci_class,
-			VIRTIO_PCI_VENDOR, ops->device_type, &virtio_pci_ops, vp);
+			VIRTIO_PCI_VENDOR, VIRTIO_PCI_SUBSYSTEM, &virtio_pci_ops, vp);
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->features = ops->features;

@@ -83,7 +83,8 @@ static int table_at(const struct acpi_loader_blob *tables, uint64_t offset, cons
  * in them is an offset into the tables blob; their pointers are then found from the
  * RSDP as the firmware will walk them, and listed with the checksums to redo.
  */
-int acpi_loader_build(unsigned ncpus, uint64_t pci_mmio64_base, struct acpi_loader *ret)
+int acpi_loader_build(unsigned ncpus, const struct pci_windows *pci_windows,
+		      struct acpi_loader *ret)
 {
 	const size_t tables_start = ALIGN_UP((size_t)ACPI_RSDP_SIZE, (size_t)16);
 	_cleanup_free_ uint8_t *buffer = calloc(1, GUEST_ACPI_MAX);
@@ -98,8 +99,8 @@ int acpi_loader_build(unsigned ncpus, uint64_t pci_mmio64_base, struct acpi_load
 		free(commands.data);
 		return -ENOMEM;
 	}
-	r = acpi_build_tables(buffer, GUEST_ACPI_MAX, -(uint64_t)tables_start, ncpus,
-			      pci_mmio64_base, &size);
+	r = acpi_build_tables(buffer, GUEST_ACPI_MAX, -(uint64_t)tables_start, ncpus, pci_windows,
+			      &size);
 	if (r < 0)
 		goto fail;
 	loader.rsdp =

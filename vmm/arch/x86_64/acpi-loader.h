@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pci/pci.h"
+
 /*
  * Our ACPI tables for a firmware to install (QEMU's "linker/loader"
  * interface, which OVMF's AcpiPlatformDxe reads from fw_cfg): the RSDP
@@ -33,5 +35,6 @@ struct acpi_loader {
 	struct acpi_loader_blob rsdp, tables, commands;
 };
 
-int acpi_loader_build(unsigned ncpus, uint64_t pci_mmio64_base, struct acpi_loader *ret);
+int acpi_loader_build(unsigned ncpus, const struct pci_windows *pci_windows,
+		      struct acpi_loader *ret);
 void acpi_loader_free(struct acpi_loader *loader);

@@ -107,7 +107,7 @@ static size_t address_space(uint8_t *p, unsigned width, uint8_t resource_type, u
  * the two memory windows its BARs live in. Linux takes BARs as placed when
  * they sit inside these windows.
  */
-static size_t pci_host_bridge_crs(uint8_t *p, uint64_t mmio64_base)
+static size_t pci_host_bridge_crs(uint8_t *p, const struct pci_windows *windows)
 {
 	const uint8_t config_ports[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 	size_t n = 0;
@@ -117,18 +117,19 @@ static size_t pci_host_bridge_crs(uint8_t *p, uint64_t mmio64_base)
 	n += sizeof(config_ports);
 	n += address_space(p + n, 2, 1, 3, 0x0000, 0x0cf7);
 	n += address_space(p + n, 2, 1, 3, 0x0d00, 0xffff);
-	n += address_space(p + n, 4, 0, 1, GUEST_PCI_MMIO32_START, GUEST_PCI_MMIO32_END - 1);
-	n += address_space(p + n, 8, 0, 1, mmio64_base, mmio64_base + GUEST_PCI_MMIO64_SIZE - 1);
+	n += address_space(p + n, 4, 0, 1, windows->mmio32_base, GUEST_PCI_MMIO32_END - 1);
+	n += address_space(p + n, 8, 0, 1, windows->mmio64_base,
+			   windows->mmio64_base + GUEST_PCI_MMIO64_SIZE - 1);
 	p[n++] = 0x79;
 	p[n++] = 0x00;
 	return n;
 }
 
-static void dsdt_build(struct aml *a, uint64_t mmio64_base)
+static void dsdt_build(struct aml *a, const struct pci_windows *windows)
 {
 	/* Bus 16 + ports 8 + two I/O windows 32 + DWord 26 + QWord 46 + end 2 = 130. */
 	uint8_t pci_crs[160];
-	size_t pci_crs_len = pci_host_bridge_crs(pci_crs, mmio64_base);
+	size_t pci_crs_len = pci_host_bridge_crs(pci_crs, windows);
 	/* Memory32Fixed: the ECAM area belongs to the motherboard, which is how Linux trusts the
 	 * MCFG. */
 	const uint8_t ecam_crs[] = {
@@ -284,14 +285,14 @@ static void dsdt_build(struct aml *a, uint64_t mmio64_base)
 	aml_end(a);
 }
 
-static uint64_t write_dsdt(struct table_writer *w, uint64_t mmio64_base)
+static uint64_t write_dsdt(struct table_writer *w, const struct pci_windows *windows)
 {
 	struct aml a;
 	uint64_t gpa = 0;
 	uint8_t *t;
 
 	aml_init(&a);
-	dsdt_build(&a, mmio64_base);
+	dsdt_build(&a, windows);
 	if (a.error || a.depth != 0) {
 		w->error = a.error ? a.error : -EINVAL;
 		aml_free(&a);
@@ -402,7 +403,7 @@ static uint64_t write_xsdt(struct table_writer *w, const uint64_t *tables, size_
 }
 
 int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus,
-		      uint64_t pci_mmio64_base, size_t *ret_size)
+		      const struct pci_windows *pci_windows, size_t *ret_size)
 {
 	struct table_writer w = { .dst = dst, .max = max, .base_gpa = base_gpa };
 	uint64_t rsdp_gpa, tables[3];
@@ -412,7 +413,7 @@ int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpu
 		return -EINVAL;
 
 	rsdp = table_alloc(&w, ACPI_RSDP_SIZE, &rsdp_gpa);
-	uint64_t dsdt = write_dsdt(&w, pci_mmio64_base);
+	uint64_t dsdt = write_dsdt(&w, pci_windows);
 	tables[0] = write_fadt(&w, dsdt);
 	tables[1] = write_madt(&w, ncpus);
 	tables[2] = write_mcfg(&w);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "pci/pci.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +15,7 @@
  * RSDP comes first, at base_gpa itself.
  */
 int acpi_build_tables(uint8_t *dst, size_t max, uint64_t base_gpa, unsigned ncpus,
-		      uint64_t pci_mmio64_base, size_t *ret_size);
+		      const struct pci_windows *pci_windows, size_t *ret_size);
 
 uint8_t acpi_checksum(const uint8_t *data, size_t len);
 

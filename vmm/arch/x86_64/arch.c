@@ -15,6 +15,7 @@
 #include "arch/x86_64/cpuid.h"
 #include "arch/x86_64/e820.h"
 #include "hw/fw_cfg.h"
+#include "hw/smbios.h"
 #include "cleanup.h"
 #include "log.h"
 #include "util.h"
@@ -73,6 +74,7 @@ int arch_load_guest(const struct guest_memory *mem, const struct vm_config *conf
 {
 	uint8_t *acpi = guest_memory_ptr(mem, GUEST_ACPI_ADDR, GUEST_ACPI_MAX);
 	struct boot_layout layout;
+	struct pci_windows pci_windows;
 	size_t acpi_size;
 	int r;
 
@@ -82,8 +84,9 @@ int arch_load_guest(const struct guest_memory *mem, const struct vm_config *conf
 		return 0;
 	}
 
-	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, config->cpus,
-			      guest_memory_mmio64_base(mem), &acpi_size);
+	guest_memory_pci_windows(mem, &pci_windows);
+	r = acpi_build_tables(acpi, GUEST_ACPI_MAX, GUEST_ACPI_ADDR, config->cpus, &pci_windows,
+			      &acpi_size);
 	if (r < 0)
 		return log_error_errno(r, "Cannot build the ACPI tables: %m");
 	r = x86_write_boot_structures(mem);
@@ -121,10 +124,23 @@ int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
 		  .type = E820_RAM },
 	};
 	size_t entries = ARRAY_SIZE(map) - (guest_memory_high_size(mem) ? 0 : 1);
+	struct smbios_machine machine = {
+		.cpus = config->cpus,
+		.ram_below_4g = mem->low_size,
+		.ram_above_4g = guest_memory_high_size(mem),
+		.version = PHYLLOME_VERSION,
+	};
+	uint8_t smbios[SMBIOS_MAX_SIZE], smbios_anchor[SMBIOS_ANCHOR_SIZE];
+	struct pci_windows pci_windows;
 	struct acpi_loader acpi;
-	int r;
+	int smbios_size, r;
 
-	r = acpi_loader_build(config->cpus, guest_memory_mmio64_base(mem), &acpi);
+	memcpy(machine.uuid, config->uuid, sizeof(machine.uuid));
+	smbios_size = smbios_build(&machine, smbios, sizeof(smbios), smbios_anchor);
+	if (smbios_size < 0)
+		return log_error_errno(smbios_size, "Cannot build the SMBIOS tables: %m");
+	guest_memory_pci_windows(mem, &pci_windows);
+	r = acpi_loader_build(config->cpus, &pci_windows, &acpi);
 	if (r < 0)
 		return log_error_errno(r, "Cannot build the ACPI tables for the firmware: %m");
 	if ((r = fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, (uint16_t)config->cpus)) < 0 ||
@@ -137,7 +153,11 @@ int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
 	    (r = fw_cfg_add_file(fw, ACPI_LOADER_FILE_TABLES, acpi.tables.data,
 				 (uint32_t)acpi.tables.size, false)) < 0 ||
 	    (r = fw_cfg_add_file(fw, ACPI_LOADER_FILE_COMMANDS, acpi.commands.data,
-				 (uint32_t)acpi.commands.size, false)) < 0) {
+				 (uint32_t)acpi.commands.size, false)) < 0 ||
+	    (r = fw_cfg_add_file(fw, "etc/smbios/smbios-tables", smbios, (uint32_t)smbios_size,
+				 false)) < 0 ||
+	    (r = fw_cfg_add_file(fw, "etc/smbios/smbios-anchor", smbios_anchor, SMBIOS_ANCHOR_SIZE,
+				 false)) < 0) {
 		acpi_loader_free(&acpi);
 		return log_error_errno(r, "Cannot describe the machine to the firmware: %m");
 	}

@@ -23,10 +23,16 @@
 /* The 32-bit hole for device MMIO: RAM stops at 3 GiB and resumes at 4 GiB. */
 #define GUEST_MMIO_HOLE_START 0xc0000000ULL
 #define GUEST_MMIO_HOLE_END 0x100000000ULL
-/* PCI: BARs of 32-bit devices, then ECAM for bus 0, below the IOAPIC. */
+/*
+ * PCI: BARs of 32-bit devices, then ECAM for bus 0, below the IOAPIC. The
+ * window ends where OVMF's 32-bit PCI aperture on an i440FX ends: the firmware
+ * assigns BARs top-down from there, and they must land in our window. ECAM sits
+ * in the gap above, which OVMF leaves alone (it does not know about it).
+ */
 #define GUEST_PCI_MMIO32_START GUEST_MMIO_HOLE_START
-#define GUEST_PCI_MMIO32_END 0xe0000000ULL
-#define GUEST_PCI_ECAM_BASE 0xe0000000ULL
+#define GUEST_PCI_MMIO32_LOWEST 0x80000000ULL /* with less RAM, the window starts lower */
+#define GUEST_PCI_MMIO32_END 0xfc000000ULL
+#define GUEST_PCI_ECAM_BASE 0xfc000000ULL
 #define GUEST_PCI_ECAM_SIZE 0x100000ULL /* one bus: 32 slots x 8 functions x 4 KiB */
 /* 64-bit BARs go above RAM (aligned to 1 GiB), in a window of this size. */
 #define GUEST_PCI_MMIO64_SIZE (64ULL << 30)
@@ -50,6 +56,8 @@
 #define ACPI_RESET_VALUE 0x1
 #define PORT_PCI_CONFIG_ADDRESS 0xcf8 /* and the data port at 0xcfc */
 #define PORT_PVPANIC 0x505	      /* where QEMU puts it, and so where guests look first */
+/* The PIIX4 power management block (only with a firmware), where OVMF expects it. */
+#define PORT_PIIX4_PM_BASE 0xb000
 
 /* Interrupt lines (IOAPIC pins). */
 #define IRQ_COM1 4
