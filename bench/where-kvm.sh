@@ -21,7 +21,8 @@ bench_in_test_host() {
 	# shellcheck disable=SC2064 # the values now: these locals are gone when the trap runs
 	trap "kill $tail_pid 2> /dev/null; rm -rf '$out'" EXIT
 	# shellcheck disable=SC2016 # expanded by that sh, inside the test host
-	tests/kvmhost/kvmhost.sh run --rw "$out" --smp "$smp" --mem 4096 -- \
+	# shellcheck disable=SC2086 # BENCH_KVMHOST_ARGS: options for kvmhost.sh run (bench/uefi's emulator)
+	tests/kvmhost/kvmhost.sh run --rw "$out" --smp "$smp" --mem 4096 ${BENCH_KVMHOST_ARGS:-} -- \
 		sh -c 'out=$0; "$@" > "$out/result" 2>&1' "$out" "$@" 2> "$out/kvmhost.log" || status=$?
 	sleep 1
 	if [ "$status" != 0 ]; then

@@ -23,6 +23,9 @@ packages=(
 	apt dpkg kmod cpio gzip qemu-system-x86
 	# the distribution guest (tests/guest/build-distro.sh) and its suite's file system check
 	debootstrap e2fsprogs
+	# the UEFI suite: Debian's OVMF, the disks' tools (GPT, FAT), and what the test host's
+	# patched emulator builds from (tests/kvmhost/outer-qemu: Debian's qemu source package)
+	ovmf fdisk dosfstools mtools libpixman-1-dev libfdt-dev libcap-ng-dev
 	# the benchmarks' peak RSS (GNU time: a child's own, not what Python held before exec)
 	time
 	# the GNOME Shell extension's tests: gjs for its model, a headless GNOME Shell 43 (software rendering)

@@ -23,7 +23,7 @@ set -euo pipefail
 out=${1:?usage: build-distro.sh OUTDIR}
 cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
 mirror=${PHYLLOME_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=systemd,systemd-sysv,udev,dbus,libpam-systemd,kmod,procps,linux-image-cloud-amd64,initramfs-tools
+packages=systemd,systemd-sysv,udev,dbus,libpam-systemd,kmod,procps,linux-image-cloud-amd64,initramfs-tools,efibootmgr
 image_mib=2048
 
 die() { echo "build-distro: $*" >&2; exit 1; }
@@ -72,7 +72,9 @@ fi
 
 echo phyllome-distro > "$root/etc/hostname"
 printf '127.0.1.1\tphyllome-distro\n' >> "$root/etc/hosts"
-printf '/dev/vda\t/\text4\terrors=remount-ro\t0\t1\n' > "$root/etc/fstab"
+# By label: the same image is the whole of /dev/vda when booted directly and a
+# partition of a GPT disk behind a firmware (tests/guest/build-uefi-disks.sh).
+printf 'LABEL=phyllome-root\t/\text4\terrors=remount-ro\t0\t1\n' > "$root/etc/fstab"
 chroot "$root" passwd -qd root
 # No network in these guests: nothing waits for one.
 rm -f "$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
@@ -83,10 +85,34 @@ cat > "$root/usr/local/sbin/phyllome-report" << 'EOF'
 state=$(systemctl is-system-running --wait)
 show() { systemctl show -P "$@"; }
 failed=$(systemctl list-units --failed --no-legend --plain | wc -l)
+# What a firmware boot shows: UEFI, Secure Boot's state (the variable's fifth
+# byte), what systemd thinks the machine is, whose ACPI tables the OS runs on,
+# what the SMBIOS tables say.
+efi=no secureboot=no
+if [ -d /sys/firmware/efi ]; then
+	efi=yes
+	sb=$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2> /dev/null | tr -d ' ')
+	[ "$sb" = 1 ] && secureboot=yes
+fi
 echo "phyllome-report: state=$state failed=$failed" \
 	"userspace_us=$(show UserspaceTimestampMonotonic)" \
 	"sysinit_us=$(show ActiveEnterTimestampMonotonic sysinit.target)" \
-	"finish_us=$(show FinishTimestampMonotonic)" > /dev/console
+	"finish_us=$(show FinishTimestampMonotonic)" \
+	"efi=$efi secureboot=$secureboot virt=$(systemd-detect-virt)" \
+	"acpi_oem=$(head -c 16 /sys/firmware/acpi/tables/APIC | tail -c 6)" \
+	"cpus=$(grep -c ^processor /proc/cpuinfo)" \
+	"sys_vendor=$(cat /sys/class/dmi/id/sys_vendor 2> /dev/null | tr ' ' _)" \
+	"product_uuid=$(cat /sys/class/dmi/id/product_uuid 2> /dev/null)" > /dev/console
+# A boot entry of our own, through the firmware's runtime variable services: the
+# UEFI suite looks for it at the next boot (the variable store must keep it).
+case " $(cat /proc/cmdline) " in
+*" phyllome.add-boot-entry "*)
+	if out=$(efibootmgr -q -c -d /dev/vda -p 1 -L phyllome-test -l '\EFI\BOOT\BOOTX64.EFI' 2>&1); then
+		echo "phyllome-report: boot entry added" > /dev/console
+	else
+		echo "phyllome-report: efibootmgr failed: $out" > /dev/console
+	fi ;;
+esac
 case " $(cat /proc/cmdline) " in
 *" phyllome.report=poweroff "*) systemctl poweroff ;;
 esac

@@ -13,9 +13,13 @@
 #       The test host's console goes to stderr, prefixed with "kvmhost| ".
 #       --smp defaults to 1: with two vCPUs the test host's nested KVM wedged
 #       both of them after a VM ended, in about one run in four.
+#       --patched-emulator runs the test host in Debian 12's QEMU with the fix
+#       for the CR8 abort that firmware guests meet (outer-qemu/build.sh; built
+#       once into the cache, about 5 minutes) instead of the installed one.
 #   kvmhost.sh image     (re)builds the test host's kernel and initramfs
 #
-# Environment: PHYLLOME_CACHE (default ~/.cache/phyllome), KVMHOST_TIMEOUT (s, default 1800).
+# Environment: PHYLLOME_CACHE (default ~/.cache/phyllome), KVMHOST_TIMEOUT (s, default 1800),
+# KVMHOST_EMULATOR (the outer QEMU to run, instead of either of the above).
 # Needs root, qemu-system-x86, busybox-static, kmod, cpio, and apt lists (apt-get update).
 set -euo pipefail
 
@@ -124,8 +128,10 @@ build_image() {
 
 cmd_run() {
 	local smp=1 mem=4096 rws=() qemu_args=() extra_append="" i=0 work console status
+	local qemu=qemu-system-x86_64 patched=false
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--patched-emulator) patched=true; shift ;;
 		--rw) rws+=("$(realpath "$2")"); shift 2 ;;
 		--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 		--append) extra_append="$extra_append $2"; shift 2 ;;
@@ -135,8 +141,15 @@ cmd_run() {
 		*) die "unknown option $1" ;;
 		esac
 	done
-	[ $# -gt 0 ] || die "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] -- CMD..."
+	[ $# -gt 0 ] || die "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] [--patched-emulator] -- CMD..."
 	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+	if [ -n "${KVMHOST_EMULATOR:-}" ]; then
+		qemu=$KVMHOST_EMULATOR
+	elif $patched; then
+		qemu=$("$(dirname "$0")/outer-qemu/build.sh" "$cache") || die "cannot build the patched emulator"
+		# Its BIOS and option ROMs are Debian's (it looks beside itself otherwise).
+		qemu_args+=(-L /usr/share/seabios -L /usr/share/qemu)
+	fi
 	if [ ! -s "$cache/vmlinuz" ] || [ ! -s "$cache/initrd.img" ] || ! sha256sum < "$0" | cmp -s - "$cache/stamp"; then
 		build_image
 	fi
@@ -164,7 +177,7 @@ cmd_run() {
 	# dropped from kvmhost.env above): with it, the emulated test host wedged (soft
 	# lockups on every CPU) in every CI run, and never without it. Which process's
 	# memory it disturbs is not known yet.
-	timeout "${KVMHOST_TIMEOUT:-1800}" env -u MALLOC_PERTURB_ qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu max \
+	timeout "${KVMHOST_TIMEOUT:-1800}" env -u MALLOC_PERTURB_ "$qemu" -M q35 -accel tcg,thread=multi -cpu max \
 		-smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -serial "file:$console" -no-reboot \
 		-kernel "$cache/vmlinuz" -initrd "$work/initrd.img" -append "$append" "${fsargs[@]}" "${qemu_args[@]}" \
 		< /dev/null > "$work/qemu.log" 2>&1 || true
@@ -182,5 +195,5 @@ cmd_run() {
 case ${1:-} in
 run) shift; cmd_run "$@" ;;
 image) build_image ;;
-*) echo "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] -- CMD... | image" >&2; exit 2 ;;
+*) echo "usage: kvmhost.sh run [--rw DIR] [--smp N] [--mem MiB] [--qemu-arg ARG] [--append ARGS] [--patched-emulator] -- CMD... | image" >&2; exit 2 ;;
 esac

@@ -7,7 +7,7 @@
  * 16-bit code, as OVMF's SEC and PEI reach it), prints what it found, tries
  * the variables' flash below it as OVMF does, and powers off through the ACPI
  * sleep control register. Lines it prints:
- *   TINYFW fw_cfg=QEMU dma=ok files=04 e820=0000000400000000   (64 MiB of RAM below 4 GiB)
+ *   TINYFW fw_cfg=QEMU dma=ok files=06 e820=0000000400000000   (64 MiB of RAM below 4 GiB)
  *   TINYFW flash status=00 program=80 byte=5a erased=ff         (or: TINYFW no flash)
  */
 	.code16

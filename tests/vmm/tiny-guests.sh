@@ -40,7 +40,7 @@ if [ -d /sys/module/kvm_pvm ]; then
 else
 	run_vmm firmware --firmware "$fw" --memory 64M
 	check "${firmware_checks[0]}" expect_exit firmware 0 "^TINYFW powering off"
-	check "${firmware_checks[1]}" output_has firmware "^TINYFW fw_cfg=QEMU dma=ok files=04 e820=0000000400000000"
+	check "${firmware_checks[1]}" output_has firmware "^TINYFW fw_cfg=QEMU dma=ok files=06 e820=0000000400000000"
 	run_vmm firmwarefd --firmware fd:3 --kvm-fd 4 --memory 64M 3< "$fw" 4<> /dev/kvm
 	check "${firmware_checks[2]}" expect_exit firmwarefd 0 "^TINYFW powering off"
 	check "--firmware without --nvram: no flash below it" output_has firmware "^TINYFW no flash"

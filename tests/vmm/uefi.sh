@@ -1,0 +1,110 @@
+#!/bin/bash
+# phyllome-vmm boots through Debian's OVMF (edk2) under real KVM: the firmware
+# reaches its UEFI shell from an empty disk and runs a startup.nsh (no Linux);
+# an installed Debian 12 boots from its GPT disk through shim and GRUB with
+# Secure Boot on (Microsoft's and Debian's signatures), runs on our ACPI tables,
+# adds a boot entry through the firmware's runtime services, and powers off;
+# the variable store keeps that entry for the next boots, a SIGKILL of the
+# monitor in between too; Secure Boot refuses an unsigned boot loader.
+# The disks come from tests/guest/build-uefi-disks.sh (PHYLLOME_UEFI_DIR).
+# Prints TAP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+: "${PHYLLOME_VMM:?}" "${PHYLLOME_UEFI_DIR:?}"
+ovmf=${PHYLLOME_OVMF_DIR:-/usr/share/OVMF}
+code=$ovmf/OVMF_CODE_4M.fd
+# A firmware boot in the emulated test host: the firmware alone about a
+# minute, Debian to systemd's "running" three to four.
+VMM_DEADLINE=${VMM_DEADLINE:-600}
+
+for f in "$code" "$ovmf/OVMF_VARS_4M.fd" "$ovmf/OVMF_VARS_4M.ms.fd"; do
+	[ -s "$f" ] || { echo "1..0 # SKIP $f is missing (apt-get install ovmf)"; exit 0; }
+done
+
+# A disk the guest may write: a copy, sparse, so the built one stays as it is.
+disk_copy() {
+	cp --sparse=always "$PHYLLOME_UEFI_DIR/$1" "$scratch/$1"
+	echo "$scratch/$1"
+}
+
+# serial_has NAME PATTERN: the console (escape sequences and CRs dropped) has a line matching PATTERN.
+# (grep reads it all: with -q it would stop early, and sed's SIGPIPE fail the pipeline.)
+serial_has() {
+	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | grep -a -E -e "$2" > /dev/null
+}
+
+expect_serial() {
+	serial_has "$1" "$2" && return 0
+	echo "no /$2/ on the console; the guest's reports and the console's end:" | tap_diag
+	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | grep -a 'phyllome-report' | tap_diag
+	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | tail -n 30 | tap_diag
+	return 1
+}
+
+exit_status_is() {
+	[ "$STATUS" = "$1" ] && return 0
+	echo "exit status $STATUS, not $1" | tap_diag
+	return 1
+}
+
+report_field() { # NAME FIELD
+	sed 's/\r//g' "$scratch/$1.out" | sed -n "s/^.*phyllome-report: state=.* $2=\([^ ]*\).*/\1/p" | tail -n 1
+}
+
+field_is() { # NAME FIELD VALUE
+	local v
+	v=$(report_field "$1" "$2")
+	[ "$v" = "$3" ] && return 0
+	echo "$2=${v:-missing}, not $3" | tap_diag
+	return 1
+}
+
+# --- the firmware alone: its shell, a script, power off through the PIIX4 PM block ---
+cp "$ovmf/OVMF_VARS_4M.fd" "$scratch/shell-vars.fd"
+run_vmm shell --firmware "$code" --nvram "$scratch/shell-vars.fd" --memory 512M \
+	--disk "$(disk_copy shell.img)"
+check "shell: OVMF starts its UEFI shell on the serial console" expect_serial shell "UEFI Interactive Shell"
+check "shell: the shell found the disk's FAT file system (virtio-blk, BARs where OVMF put them)" \
+	expect_serial shell "PciRoot\(0x0\)/Pci\(0x[0-9a-f]+,0x0\)/HD\(1,GPT,"
+check "shell: startup.nsh from the disk runs" expect_serial shell "^phyllome-shell: startup.nsh runs"
+check "shell: 'reset -s' powers the VM off (status 0)" exit_status_is 0
+
+# --- Debian 12 through shim and GRUB, Secure Boot on ---
+cp "$ovmf/OVMF_VARS_4M.ms.fd" "$scratch/sb-vars.fd"
+debian=$(disk_copy debian.img)
+uuid=5b0e2a7c-93d1-4c38-9f0e-6d1f2a3b4c5d
+run_vmm debian --firmware "$code" --nvram "$scratch/sb-vars.fd" --memory 1G --cpus 2 --disk "$debian" \
+	--uuid "$uuid"
+check "debian: shim and GRUB boot the signed kernel; systemd reaches 'running', no failed unit" \
+	expect_serial debian "phyllome-report: state=running failed=0 "
+check "debian: the guest booted through UEFI (/sys/firmware/efi)" field_is debian efi yes
+check "debian: the guest reports Secure Boot enabled" field_is debian secureboot yes
+check "debian: systemd-detect-virt says kvm" field_is debian virt kvm
+check "debian: the OS runs on our ACPI tables (MADT from PHYLLO)" field_is debian acpi_oem PHYLLO
+check "debian: the MADT lists both vCPUs" field_is debian cpus 2
+check "debian: the SMBIOS tables name the system (sys_vendor)" field_is debian sys_vendor Phyllome
+check "debian: the SMBIOS system UUID is the one given (--uuid)" field_is debian product_uuid "$uuid"
+check "debian: efibootmgr added a boot entry through the firmware's variable services" \
+	expect_serial debian "phyllome-report: boot entry added"
+check "debian: the guest powers off cleanly (status 0)" exit_status_is 0
+
+# --- a SIGKILL while the firmware boots leaves the store whole; the variables persist ---
+# (Under Secure Boot, Debian's OVMF refuses its own shell too: "Security Violation".)
+start_vmm killed --firmware "$code" --nvram "$scratch/sb-vars.fd" --memory 512M --disk "$(disk_copy shell.img)"
+wait_output killed "BdsDxe: (failed to start|starting) " 300
+kill -KILL "$VMM_PID"
+wait_vmm
+check "killed: SIGKILL while the firmware tries its boot options (status 137)" exit_status_is 137
+
+# An unsigned boot loader (systemd-boot) is refused; the firmware then waits in its boot manager.
+start_vmm unsigned --firmware "$code" --nvram "$scratch/sb-vars.fd" --memory 512M --disk "$(disk_copy unsigned.img)"
+wait_output unsigned "Access Denied" 300
+kill -KILL "$VMM_PID"
+wait_vmm
+check "variables persist, through a SIGKILL too: the firmware tries the entry the guest added" \
+	expect_serial unsigned "BdsDxe: failed to load Boot[0-9A-F]+ \"phyllome-test\""
+check "secure boot: the firmware refuses the unsigned systemd-boot (Access Denied)" \
+	expect_serial unsigned "BdsDxe: failed to (load|start) Boot[0-9A-F]+ .*: Access Denied"
+
+tap_done
