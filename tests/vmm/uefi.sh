@@ -28,17 +28,22 @@ disk_copy() {
 	echo "$scratch/$1"
 }
 
-# serial_has NAME PATTERN: the console (escape sequences and CRs dropped) has a line matching PATTERN.
+# console_text NAME: the VM's console with escape sequences and CRs dropped.
+console_text() {
+	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out"
+}
+
+# serial_has NAME PATTERN: the console has a line matching PATTERN.
 # (grep reads it all: with -q it would stop early, and sed's SIGPIPE fail the pipeline.)
 serial_has() {
-	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | grep -a -E -e "$2" > /dev/null
+	console_text "$1" | grep -a -E -e "$2" > /dev/null
 }
 
 expect_serial() {
 	serial_has "$1" "$2" && return 0
 	echo "no /$2/ on the console; the guest's reports and the console's end:" | tap_diag
-	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | grep -a 'phyllome-report' | tap_diag
-	sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\r//g' "$scratch/$1.out" | tail -n 30 | tap_diag
+	console_text "$1" | grep -a 'phyllome-report' | tap_diag
+	console_text "$1" | tail -n 30 | tap_diag
 	return 1
 }
 

@@ -13,13 +13,8 @@
 #define PCI_DEVICE_I440FX 0x1237
 #define PCI_DEVICE_PIIX3_ISA 0x7000
 #define PCI_DEVICE_PIIX4_PM 0x7113
-#define PCI_CLASS_BRIDGE_HOST 0x060000
 #define PCI_CLASS_BRIDGE_ISA 0x060100
 #define PCI_CLASS_BRIDGE_OTHER 0x068000
-#define PCI_SUBSYSTEM_VENDOR_QEMU 0x1af4
-#define PCI_SUBSYSTEM_QEMU 0x1100
-#define PCI_HEADER_MULTI_FUNCTION 0x80
-#define PCI_COMMAND_IO 0x0001
 
 #define PIIX4_PMBA 0x40
 #define PIIX4_PMBA_IO_SPACE 0x1
@@ -127,7 +122,7 @@ int pc_chipset_init(struct pc_chipset *c, struct pci_bus *bus, struct trap_table
 	pci_device_init(&c->isa_bridge, "PIIX3 ISA bridge", PCI_VENDOR_INTEL, PCI_DEVICE_PIIX3_ISA,
 			PCI_CLASS_BRIDGE_ISA, PCI_SUBSYSTEM_VENDOR_QEMU, PCI_SUBSYSTEM_QEMU,
 			&config_only_ops, c);
-	c->isa_bridge.config[PCI_HEADER_TYPE] = PCI_HEADER_MULTI_FUNCTION;
+	c->isa_bridge.config[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_MULTI_FUNCTION;
 	/* Decoding on, as a BIOS leaves it: OVMF's SIO bus driver (COM1, the PS/2 keyboard)
 	 * takes the bridge only when I/O and memory decoding are on. */
 	put_le16(c->isa_bridge.config + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);

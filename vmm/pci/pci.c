@@ -381,7 +381,7 @@ int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table 
 	 */
 	pci_device_init(&bus->host_bridge, "PCIe host bridge", PCI_VENDOR_REDHAT,
 			PCI_DEVICE_REDHAT_PCIE_HOST, PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_REDHAT,
-			0x1100, &host_bridge_ops, bus);
+			PCI_SUBSYSTEM_QEMU, &host_bridge_ops, bus);
 	bus->host_bridge.bus = bus;
 	bus->devices[0] = &bus->host_bridge;
 	/* We place BARs from 3 GiB up as before; a firmware places them where it likes in the

@@ -26,6 +26,7 @@
 #define PCI_VENDOR_ID 0x00
 #define PCI_DEVICE_ID 0x02
 #define PCI_COMMAND 0x04
+#define PCI_COMMAND_IO 0x0001
 #define PCI_COMMAND_MEMORY 0x0002
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
@@ -35,6 +36,7 @@
 #define PCI_CLASS_PROG 0x09
 #define PCI_CLASS_DEVICE 0x0a
 #define PCI_HEADER_TYPE 0x0e
+#define PCI_HEADER_TYPE_MULTI_FUNCTION 0x80
 #define PCI_BASE_ADDRESS_0 0x10
 #define PCI_BAR_IO 0x01
 #define PCI_BAR_MEM_64 0x04
@@ -45,6 +47,9 @@
 #define PCI_SUBSYSTEM_ID 0x2e
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_PIN 0x3d
+/* The subsystem IDs QEMU's devices carry, and so ours: guests' drivers and firmware know them. */
+#define PCI_SUBSYSTEM_VENDOR_QEMU 0x1af4
+#define PCI_SUBSYSTEM_QEMU 0x1100
 #define PCI_CAP_ID_MSI 0x05
 #define PCI_CAP_ID_VNDR 0x09
 #define PCI_CAP_ID_MSIX 0x11

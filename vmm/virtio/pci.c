@@ -14,7 +14,6 @@
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040
-#define VIRTIO_PCI_SUBSYSTEM 0x1100
 #define NO_VECTOR 0xffff
 
 /* BAR 0: one page per structure. */
@@ -510,10 +509,10 @@ static int init(struct virtio_pci *vp, const char *name, const struct virtio_dev
 		return -EINVAL;
 	/* The pci_device comes first, so that its callbacks can find us. */
 	/* A subsystem ID of 0x40 or more, as virtio 1.x asks of non-transitional devices (4.1.2.1):
-	 * OVMF's driver takes no device with less. QEMU's value. */
+	 * OVMF's driver takes no device with less. */
 	pci_device_init(dev, name, VIRTIO_PCI_VENDOR,
 			(uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_type), ops->pci_class,
-			VIRTIO_PCI_VENDOR, VIRTIO_PCI_SUBSYSTEM, &virtio_pci_ops, vp);
+			VIRTIO_PCI_VENDOR, PCI_SUBSYSTEM_QEMU, &virtio_pci_ops, vp);
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->features = ops->features;

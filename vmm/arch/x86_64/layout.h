@@ -25,9 +25,10 @@
 #define GUEST_MMIO_HOLE_END 0x100000000ULL
 /*
  * PCI: BARs of 32-bit devices, then ECAM for bus 0, below the IOAPIC. The
- * window ends where OVMF's 32-bit PCI aperture on an i440FX ends: the firmware
- * assigns BARs top-down from there, and they must land in our window. ECAM sits
- * in the gap above, which OVMF leaves alone (it does not know about it).
+ * window ends where OVMF's 32-bit PCI aperture on an i440FX ends (it starts at
+ * the end of low RAM, not below 2 GiB: guest_memory_pci_windows), and the
+ * firmware's BARs must land in our window. ECAM sits in the gap above, which
+ * OVMF leaves alone (it does not know about it).
  */
 #define GUEST_PCI_MMIO32_START GUEST_MMIO_HOLE_START
 #define GUEST_PCI_MMIO32_LOWEST 0x80000000ULL /* with less RAM, the window starts lower */
