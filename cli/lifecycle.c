@@ -37,8 +37,10 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 {
 	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL,
 			*owner = NULL;
-	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL;
+	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL, *firmware = NULL,
+			*uuid = NULL;
 	g_auto(GStrv) disks = NULL, networks = NULL;
+	gboolean secure_boot = FALSE;
 	gint cpus = 0, cpu_weight = 0, vsock_cid = 0;
 	gint64 tasks_max = 0;
 	g_autoptr(GOptionContext) context = g_option_context_new("NAME - define a machine");
@@ -48,8 +50,16 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	guint64 size;
 	guint32 uid;
 	const GOptionEntry entries[] = {
+		{ "firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
+		  "uefi: boot the disks through UEFI firmware; none: boot --kernel (default: none "
+		  "with --kernel, else uefi)",
+		  "uefi|none" },
+		{ "secure-boot", 0, 0, G_OPTION_ARG_NONE, &secure_boot,
+		  "With uefi: Microsoft's keys enrolled, Secure Boot on", NULL },
+		{ "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid,
+		  "The machine's UUID, as its SMBIOS says (default: a new one)", "UUID" },
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
-		  "Linux bzImage (absolute path, required)", "PATH" },
+		  "A Linux bzImage to boot directly (--firmware none)", "PATH" },
 		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial ramdisk", "PATH" },
 		{ "cmdline", 0, 0, G_OPTION_ARG_STRING, &cmdline,
 		  "Kernel command line (default console=ttyS0)", "S" },
@@ -80,13 +90,25 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_printerr("phyllomectl: create: %s\n", error->message);
 		return EXIT_USAGE;
 	}
-	if (argc != 2 || !kernel) {
-		g_printerr("phyllomectl: create needs a NAME and --kernel PATH\n");
+	if (argc != 2) {
+		g_printerr(
+		    "phyllomectl: create needs a NAME (and --disk PATH to boot through UEFI, "
+		    "or --kernel PATH)\n");
+		return EXIT_USAGE;
+	}
+	if (firmware && !g_str_equal(firmware, "uefi") && !g_str_equal(firmware, "none")) {
+		g_printerr("phyllomectl: create: --firmware is uefi or none, not '%s'\n", firmware);
 		return EXIT_USAGE;
 	}
 	g_variant_builder_init(&config, G_VARIANT_TYPE_VARDICT);
+	if (firmware)
+		g_variant_builder_add(&config, "{sv}", "firmware", g_variant_new_string(firmware));
+	if (secure_boot)
+		g_variant_builder_add(&config, "{sv}", "secure-boot", g_variant_new_boolean(TRUE));
+	if (uuid)
+		g_variant_builder_add(&config, "{sv}", "uuid", g_variant_new_string(uuid));
 	/* Relative paths mean something only here: the daemon gets absolute ones. */
-	{
+	if (kernel) {
 		g_autofree char *abs = g_canonicalize_filename(kernel, NULL);
 
 		g_variant_builder_add(&config, "{sv}", "kernel", g_variant_new_string(abs));

@@ -82,6 +82,11 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	    phyllome_machine_get_memory_bytes(m), phyllome_machine_get_owner(m),
 	    phyllome_machine_get_leader(m));
 	json_string(out, phyllome_machine_get_unit(m));
+	g_string_append(out, ",\"firmware\":");
+	json_string(out, phyllome_machine_get_firmware(m));
+	g_string_append_printf(out, ",\"secure_boot\":%s,\"uuid\":",
+			       phyllome_machine_get_secure_boot(m) ? "true" : "false");
+	json_string(out, phyllome_machine_get_uuid(m));
 	g_string_append(out, ",\"kernel\":");
 	json_string(out, phyllome_machine_get_kernel(m));
 	g_string_append(out, ",\"initrd\":");
@@ -201,10 +206,16 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 			printf(" (keeps running after the owner's last session ends)\n");
 		else
 			printf("\n");
-		printf("     Kernel: %s\n", phyllome_machine_get_kernel(m));
-		if (*phyllome_machine_get_initrd(m))
-			printf("     Initrd: %s\n", phyllome_machine_get_initrd(m));
-		printf("    Cmdline: %s\n", phyllome_machine_get_cmdline(m));
+		if (g_str_equal(phyllome_machine_get_firmware(m), "uefi")) {
+			printf("   Firmware: UEFI, Secure Boot %s\n",
+			       phyllome_machine_get_secure_boot(m) ? "on" : "off");
+		} else {
+			printf("     Kernel: %s\n", phyllome_machine_get_kernel(m));
+			if (*phyllome_machine_get_initrd(m))
+				printf("     Initrd: %s\n", phyllome_machine_get_initrd(m));
+			printf("    Cmdline: %s\n", phyllome_machine_get_cmdline(m));
+		}
+		printf("       UUID: %s\n", phyllome_machine_get_uuid(m));
 		for (const char *const *d = phyllome_machine_get_disks(m); d && *d; d++)
 			printf("       Disk: %s\n", *d);
 		for (const char *const *n = phyllome_machine_get_networks(m); n && *n; n++)

@@ -15,7 +15,8 @@ static const Command commands[] = {
 	{ "list", "", "List machines and their states", cmd_list },
 	{ "status", "NAME", "Show a machine's state and definition", cmd_status },
 	{ "create",
-	  "NAME --kernel PATH [--initrd PATH] [--cmdline S] [--cpus N] [--memory SIZE]\n"
+	  "NAME [--firmware uefi [--secure-boot] | --kernel PATH [--initrd PATH] [--cmdline S]]\n"
+	  "                 [--cpus N] [--memory SIZE] [--uuid UUID]\n"
 	  "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
 	  "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
 	  "Define a machine", cmd_create },

@@ -13,7 +13,15 @@
 #include "phyllomectl.h"
 #include "size.h"
 
-typedef enum { VALUE_STRING, VALUE_U32, VALUE_SIZE, VALUE_U64, VALUE_LIST, VALUE_USER } ValueKind;
+typedef enum {
+	VALUE_STRING,
+	VALUE_U32,
+	VALUE_SIZE,
+	VALUE_U64,
+	VALUE_LIST,
+	VALUE_USER,
+	VALUE_BOOLEAN,
+} ValueKind;
 
 /* The definition's keys (phyllome.conf(5)) and what Configure calls them. */
 static const struct {
@@ -21,12 +29,21 @@ static const struct {
 	const char *name;
 	ValueKind kind;
 } keys[] = {
-	{ "Kernel", "kernel", VALUE_STRING },	   { "Initrd", "initrd", VALUE_STRING },
-	{ "Cmdline", "cmdline", VALUE_STRING },	   { "CPUs", "cpus", VALUE_U32 },
-	{ "Memory", "memory", VALUE_SIZE },	   { "Owner", "owner", VALUE_USER },
-	{ "MemoryMax", "memory-max", VALUE_SIZE }, { "CPUWeight", "cpu-weight", VALUE_U32 },
-	{ "TasksMax", "tasks-max", VALUE_U64 },	   { "Disks", "disks", VALUE_LIST },
-	{ "Networks", "networks", VALUE_LIST },	   { "VSockCID", "vsock-cid", VALUE_U32 },
+	{ "Firmware", "firmware", VALUE_STRING },
+	{ "SecureBoot", "secure-boot", VALUE_BOOLEAN },
+	{ "UUID", "uuid", VALUE_STRING },
+	{ "Kernel", "kernel", VALUE_STRING },
+	{ "Initrd", "initrd", VALUE_STRING },
+	{ "Cmdline", "cmdline", VALUE_STRING },
+	{ "CPUs", "cpus", VALUE_U32 },
+	{ "Memory", "memory", VALUE_SIZE },
+	{ "Owner", "owner", VALUE_USER },
+	{ "MemoryMax", "memory-max", VALUE_SIZE },
+	{ "CPUWeight", "cpu-weight", VALUE_U32 },
+	{ "TasksMax", "tasks-max", VALUE_U64 },
+	{ "Disks", "disks", VALUE_LIST },
+	{ "Networks", "networks", VALUE_LIST },
+	{ "VSockCID", "vsock-cid", VALUE_U32 },
 };
 
 /* KEY=VALUE as a{sv} entry; FALSE (after saying why) when it is none. */
@@ -60,6 +77,15 @@ static gboolean add_change(GVariantBuilder *changes, const char *assignment)
 			if (size_parse(value, 1, &n) == 0)
 				v = g_variant_new_uint64(n);
 			break;
+		case VALUE_BOOLEAN:
+			/* As a definition takes them. */
+			if (!g_ascii_strcasecmp(value, "yes") ||
+			    !g_ascii_strcasecmp(value, "true") || g_str_equal(value, "1"))
+				v = g_variant_new_boolean(TRUE);
+			else if (!g_ascii_strcasecmp(value, "no") ||
+				 !g_ascii_strcasecmp(value, "false") || g_str_equal(value, "0"))
+				v = g_variant_new_boolean(FALSE);
+			break;
 		case VALUE_USER:
 			if (ctl_parse_user(value, &uid))
 				v = g_variant_new_uint32(uid);
@@ -82,8 +108,9 @@ static gboolean add_change(GVariantBuilder *changes, const char *assignment)
 		g_variant_builder_add(changes, "{sv}", keys[i].name, v);
 		return TRUE;
 	}
-	g_printerr("phyllomectl: set: '%s' is no KEY=VALUE of a definition (Kernel, Initrd, "
-		   "Cmdline, CPUs, Memory, Owner, MemoryMax, CPUWeight, TasksMax, Disks, Networks, "
+	g_printerr("phyllomectl: set: '%s' is no KEY=VALUE of a definition (Firmware, "
+		   "SecureBoot, UUID, Kernel, Initrd, Cmdline, CPUs, Memory, Owner, MemoryMax, "
+		   "CPUWeight, TasksMax, Disks, Networks, "
 		   "VSockCID; Autostart is enable's and disable's)\n",
 		   assignment);
 	return FALSE;

@@ -37,6 +37,9 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			"disks", "as",
 			"networks", "as",
 			"vsock-cid", "u",
+			"firmware", "s",
+			"secure-boot", "b",
+			"uuid", "s",
 			PHYLLOME_OPTION_INTERACTIVE, "b",
 			NULL,
 		};
@@ -44,8 +47,11 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 
 		if (!methods_check_entry(key, v, types, "key", error))
 			return FALSE;
+		/* An empty Kernel= or Initrd= is none. */
 		if (g_str_equal(key, "kernel"))
-			set_string(&c->kernel, g_variant_get_string(v, NULL));
+			set_string(&c->kernel, *g_variant_get_string(v, NULL)
+						   ? g_variant_get_string(v, NULL)
+						   : NULL);
 		else if (g_str_equal(key, "initrd"))
 			set_string(&c->initrd, *g_variant_get_string(v, NULL)
 						   ? g_variant_get_string(v, NULL)
@@ -78,6 +84,26 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			c->networks = g_variant_dup_strv(v, NULL);
 		} else if (g_str_equal(key, "vsock-cid"))
 			c->vsock_cid = g_variant_get_uint32(v);
+		else if (g_str_equal(key, "firmware") &&
+			 !firmware_from_string(g_variant_get_string(v, NULL), &c->firmware)) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+				    "firmware must be uefi or none, not '%s'",
+				    g_variant_get_string(v, NULL));
+			return FALSE;
+		} else if (g_str_equal(key, "secure-boot"))
+			c->secure_boot = g_variant_get_boolean(v);
+		else if (g_str_equal(key, "uuid")) {
+			g_autofree char *uuid = uuid_normalize(g_variant_get_string(v, NULL));
+
+			if (!uuid) {
+				g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+					    "uuid must be a UUID such as "
+					    "0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b, not '%s'",
+					    g_variant_get_string(v, NULL));
+				return FALSE;
+			}
+			set_string(&c->uuid, uuid);
+		}
 	}
 	return machine_config_check(c, error);
 }

@@ -26,6 +26,7 @@ void machine_config_free(MachineConfig *config)
 	g_strfreev(config->disks);
 	g_strfreev(config->networks);
 	g_strfreev(config->devices);
+	g_free(config->uuid);
 	g_free(config);
 }
 
@@ -80,6 +81,67 @@ gboolean autostart_from_string(const char *s, Autostart *ret)
 	return FALSE;
 }
 
+static const char *const firmware_names[] = { "auto", "none", "uefi" };
+
+const char *firmware_to_string(Firmware firmware)
+{
+	return firmware_names[firmware];
+}
+
+gboolean firmware_from_string(const char *s, Firmware *ret)
+{
+	/* "auto" is what an absent key means, not a value to write. */
+	for (guint i = FIRMWARE_NONE; i < G_N_ELEMENTS(firmware_names); i++)
+		if (g_strcmp0(s, firmware_names[i]) == 0) {
+			*ret = (Firmware)i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+Firmware machine_config_firmware(const MachineConfig *c)
+{
+	if (c->firmware != FIRMWARE_AUTO)
+		return c->firmware;
+	return c->kernel ? FIRMWARE_NONE : FIRMWARE_UEFI;
+}
+
+char *uuid_normalize(const char *s)
+{
+	if (!s || !g_uuid_string_is_valid(s))
+		return NULL;
+	return g_ascii_strdown(s, -1);
+}
+
+/*
+ * The UUID of a definition written without one (by hand, or before UUID=
+ * existed): the same at every load, different for each name and host, so that
+ * what the guest keys on it (an OS's licence, its installer's machine id)
+ * stays put. A version 8 (custom) UUID from SHA-256 of the host's machine id
+ * and the name.
+ */
+static char *derived_uuid(const char *name)
+{
+	g_autofree char *machine_id = NULL;
+	g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
+	guint8 digest[32];
+	gsize len = sizeof(digest);
+
+	if (!g_file_get_contents("/etc/machine-id", &machine_id, NULL, NULL))
+		machine_id = g_strdup("");
+	g_checksum_update(sha, (const guchar *)"phyllome machine uuid\n", -1);
+	g_checksum_update(sha, (const guchar *)g_strstrip(machine_id), -1);
+	g_checksum_update(sha, (const guchar *)"\n", 1);
+	g_checksum_update(sha, (const guchar *)name, -1);
+	g_checksum_get_digest(sha, digest, &len);
+	digest[6] = (digest[6] & 0x0f) | 0x80;
+	digest[8] = (digest[8] & 0x3f) | 0x80;
+	return g_strdup_printf(
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", digest[0],
+	    digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8],
+	    digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]);
+}
+
 gboolean parse_size(const char *s, guint64 *ret)
 {
 	/* A bare number in a definition is bytes, as in every keyfile written so far. */
@@ -98,6 +160,8 @@ MachineConfig *machine_config_new(const char *name)
 	config->return_devices = TRUE;
 	config->stop_on_logout = TRUE;
 	config->stop_on_logout_delay = MACHINE_DEFAULT_LOGOUT_DELAY;
+	/* A new machine's; a loaded definition has its own (machine_config_from_keyfile). */
+	config->uuid = g_uuid_string_random();
 	return config;
 }
 
@@ -177,8 +241,23 @@ gboolean machine_config_check(const MachineConfig *c, GError **error)
 	if (!machine_name_is_valid(c->name))
 		return invalid(error, c->name, "name", c->name,
 			       "1-64 letters, digits, '-' or '.', not starting with '-' or '.'");
-	if (!c->kernel || !g_path_is_absolute(c->kernel))
-		return invalid(error, c->name, "Kernel", c->kernel, "an absolute path is required");
+	if (machine_config_firmware(c) == FIRMWARE_UEFI) {
+		/* The monitor starts either at the firmware's reset vector or in a kernel. */
+		if (c->kernel)
+			return invalid(error, c->name, "Kernel", c->kernel,
+				       "Firmware=uefi boots from the disks: remove Kernel= (and "
+				       "Initrd=), or set Firmware=none");
+		if (c->initrd)
+			return invalid(error, c->name, "Initrd", c->initrd,
+				       "Firmware=uefi boots from the disks: remove Initrd=");
+	} else if (!c->kernel || !g_path_is_absolute(c->kernel))
+		return invalid(error, c->name, "Kernel", c->kernel,
+			       "an absolute path is required (or Firmware=uefi to boot the disks)");
+	if (c->secure_boot && machine_config_firmware(c) != FIRMWARE_UEFI)
+		return invalid(error, c->name, "SecureBoot", "yes", "needs Firmware=uefi");
+	if (!c->uuid || !g_uuid_string_is_valid(c->uuid))
+		return invalid(error, c->name, "UUID", c->uuid,
+			       "expected a UUID such as 0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b");
 	if (c->initrd && !g_path_is_absolute(c->initrd))
 		return invalid(error, c->name, "Initrd", c->initrd, "must be an absolute path");
 	if (c->cmdline && strlen(c->cmdline) > 4096)
@@ -254,22 +333,24 @@ static gboolean get_uint(GKeyFile *kf, const char *group, const char *key, const
 	return TRUE;
 }
 
-/* A [Machine] key that is true or false; *ret keeps its default when the key is absent. */
+/* A [Machine] key that is yes or no (or true, false, 1, 0, as systemd's units take them); *ret
+ * keeps its default when the key is absent. */
 static gboolean get_boolean(GKeyFile *kf, const char *key, const char *name, gboolean *ret,
 			    GError **error)
 {
-	g_autoptr(GError) bad = NULL;
-	gboolean v;
+	static const char *const yes[] = { "yes", "true", "1", "on", NULL };
+	static const char *const no[] = { "no", "false", "0", "off", NULL };
+	g_autofree char *text = g_key_file_get_string(kf, GROUP_MACHINE, key, NULL);
 
-	if (!g_key_file_has_key(kf, GROUP_MACHINE, key, NULL))
+	if (!text)
 		return TRUE;
-	v = g_key_file_get_boolean(kf, GROUP_MACHINE, key, &bad);
-	if (bad) {
-		g_autofree char *text = g_key_file_get_string(kf, GROUP_MACHINE, key, NULL);
-
-		return invalid(error, name, key, text, "expected true or false");
-	}
-	*ret = v;
+	g_strstrip(text);
+	if (g_strv_contains(yes, text))
+		*ret = TRUE;
+	else if (g_strv_contains(no, text))
+		*ret = FALSE;
+	else
+		return invalid(error, name, key, text, "expected yes or no (true or false)");
 	return TRUE;
 }
 
@@ -296,7 +377,7 @@ static gboolean get_owner(GKeyFile *kf, const char *name, uid_t *ret, GError **e
 MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error)
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
-	g_autofree char *autostart = NULL;
+	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL;
 	guint64 v;
 
 	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
@@ -305,6 +386,8 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return NULL;
 	}
 	c->kernel = g_key_file_get_string(kf, GROUP_MACHINE, "Kernel", NULL);
+	if (c->kernel && !*c->kernel)
+		g_clear_pointer(&c->kernel, g_free);
 	c->initrd = g_key_file_get_string(kf, GROUP_MACHINE, "Initrd", NULL);
 	if (c->initrd && !*c->initrd)
 		g_clear_pointer(&c->initrd, g_free);
@@ -324,8 +407,19 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	c->networks = g_key_file_get_string_list(kf, GROUP_MACHINE, "Networks", NULL, NULL);
 	c->devices = g_key_file_get_string_list(kf, GROUP_MACHINE, "Devices", NULL, NULL);
 	if (!get_boolean(kf, "ReturnDevices", name, &c->return_devices, error) ||
-	    !get_boolean(kf, "StopOnLogout", name, &c->stop_on_logout, error))
+	    !get_boolean(kf, "StopOnLogout", name, &c->stop_on_logout, error) ||
+	    !get_boolean(kf, "SecureBoot", name, &c->secure_boot, error))
 		return NULL;
+	firmware = g_key_file_get_string(kf, GROUP_MACHINE, "Firmware", NULL);
+	if (firmware && !firmware_from_string(g_strstrip(firmware), &c->firmware))
+		return invalid(error, name, "Firmware", firmware, "expected uefi or none"), NULL;
+	uuid = g_key_file_get_string(kf, GROUP_MACHINE, "UUID", NULL);
+	g_free(c->uuid);
+	c->uuid = uuid ? uuid_normalize(g_strstrip(uuid)) : derived_uuid(name);
+	if (uuid && !c->uuid)
+		return invalid(error, name, "UUID", uuid,
+			       "expected a UUID such as 0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b"),
+		       NULL;
 	v = c->stop_on_logout_delay;
 	if (!get_uint(kf, GROUP_MACHINE, "StopOnLogoutDelay", name, MACHINE_MAX_LOGOUT_DELAY, &v,
 		      error))
@@ -371,10 +465,19 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 
 	g_key_file_set_comment(
 	    kf, NULL, NULL, " Phyllome machine definition (phyllomectl create, or by hand)", NULL);
-	g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);
+	if (c->firmware != FIRMWARE_AUTO)
+		g_key_file_set_string(kf, GROUP_MACHINE, "Firmware",
+				      firmware_to_string(c->firmware));
+	if (machine_config_firmware(c) == FIRMWARE_UEFI)
+		g_key_file_set_string(kf, GROUP_MACHINE, "SecureBoot",
+				      c->secure_boot ? "yes" : "no");
+	g_key_file_set_string(kf, GROUP_MACHINE, "UUID", c->uuid);
+	if (c->kernel)
+		g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);
 	if (c->initrd)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Initrd", c->initrd);
-	g_key_file_set_string(kf, GROUP_MACHINE, "Cmdline", c->cmdline ? c->cmdline : "");
+	if (machine_config_firmware(c) == FIRMWARE_NONE)
+		g_key_file_set_string(kf, GROUP_MACHINE, "Cmdline", c->cmdline ? c->cmdline : "");
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "CPUs", c->cpus);
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "Memory", c->memory);
 	g_key_file_set_uint64(kf, GROUP_MACHINE, "Owner", c->owner);

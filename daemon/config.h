@@ -11,10 +11,17 @@ typedef enum {
 	AUTOSTART_LOGIN,
 } Autostart;
 
+/* What a machine boots: a kernel handed to it, or a UEFI firmware that boots from its disks. */
+typedef enum {
+	FIRMWARE_AUTO, /* no Firmware= key: none when Kernel= is set, else uefi */
+	FIRMWARE_NONE,
+	FIRMWARE_UEFI,
+} Firmware;
+
 /* One machine definition: /etc/phyllome/machines/NAME.conf. */
 typedef struct {
 	char *name;
-	char *kernel;
+	char *kernel; /* NULL: none (a firmware boots the disks) */
 	char *initrd; /* NULL: none */
 	char *cmdline;
 	guint cpus;
@@ -34,6 +41,9 @@ typedef struct {
 				    vfio-pci) */
 	gboolean stop_on_logout; /* Autostart=login: stop when the owner's last session ends */
 	guint stop_on_logout_delay; /* seconds after that end, in case the owner comes back */
+	Firmware firmware;
+	gboolean secure_boot; /* Firmware=uefi: the variable store starts with Microsoft's keys */
+	char *uuid; /* the machine's UUID (SMBIOS, machined): UUID=, or one derived from the name */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -62,6 +72,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)
 gboolean machine_name_is_valid(const char *name);
 
 const char *autostart_to_string(Autostart autostart);
+/* What c boots with, FIRMWARE_AUTO resolved. */
+Firmware machine_config_firmware(const MachineConfig *c);
+const char *firmware_to_string(Firmware firmware);
+gboolean firmware_from_string(const char *s, Firmware *ret);
+/* A UUID in its canonical form (lower case, with dashes), or NULL when s is none. */
+char *uuid_normalize(const char *s);
 gboolean autostart_from_string(const char *s, Autostart *ret);
 
 /* "512M", "2G", a bare number of bytes. */

@@ -22,6 +22,7 @@ typedef struct {
 	char *slice;		/* the slice of the machines' scopes */
 	guint stop_timeout;	/* seconds a guest has to power off before it is killed */
 	char *sysfs_root;	/* where host devices are read: /sys, or a fixture tree in tests */
+	char *firmware_dir;	/* Firmware=uefi's code and variable store templates (firmware.h) */
 } DaemonOptions;
 
 typedef struct Machine Machine;

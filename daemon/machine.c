@@ -90,7 +90,11 @@ void machine_publish_config(Machine *m)
 	static const char *const empty[] = { NULL };
 	const MachineConfig *c = m->config;
 
-	phyllome_machine_set_kernel(m->iface, c ? c->kernel : "");
+	phyllome_machine_set_firmware(
+	    m->iface, firmware_to_string(c ? machine_config_firmware(c) : FIRMWARE_NONE));
+	phyllome_machine_set_secure_boot(m->iface, c && c->secure_boot);
+	phyllome_machine_set_uuid(m->iface, c ? c->uuid : "");
+	phyllome_machine_set_kernel(m->iface, c && c->kernel ? c->kernel : "");
 	phyllome_machine_set_initrd(m->iface, c && c->initrd ? c->initrd : "");
 	phyllome_machine_set_cmdline(m->iface, c && c->cmdline ? c->cmdline : "");
 	phyllome_machine_set_vcpus(m->iface, c ? c->cpus : 0);
@@ -489,8 +493,8 @@ static void scope_started(const GError *error, gpointer data)
 	registration = g_new(Registration, 1);
 	*registration = (Registration){ .machine = machine_ref(m), .leader = m->pid };
 	m->registering = TRUE;
-	scopes_register_machine(m->daemon->scopes, m->name, m->pid, machine_registered,
-				registration);
+	scopes_register_machine(m->daemon->scopes, m->name, m->config->uuid, m->pid,
+				machine_registered, registration);
 }
 
 static void start_refused(Machine *m, GDBusMethodInvocation *invocation, const GError *error)

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "firmware.h"
 #include "inhibit.h"
 #include "logins.h"
 #include "manager.h"
@@ -90,6 +91,11 @@ int main(int argc, char **argv)
 		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &d.options.sysfs_root,
 		  "Where host PCI devices are read (default /sys; tests point it at a fixture)",
 		  "DIR" },
+		{ "firmware-dir", 0, 0, G_OPTION_ARG_FILENAME, &d.options.firmware_dir,
+		  "The UEFI firmware of Firmware=uefi machines: " FIRMWARE_CODE_FILE
+		  ", " FIRMWARE_VARS_FILE ", " FIRMWARE_VARS_SECURE_BOOT_FILE
+		  " (default " PHYLLOME_FIRMWARE_DIR ")",
+		  "DIR" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL },
 		{ NULL },
 	};
@@ -127,6 +133,8 @@ int main(int argc, char **argv)
 		d.options.slice = g_strdup("phyllome.slice");
 	if (!d.options.sysfs_root)
 		d.options.sysfs_root = g_strdup("/sys");
+	if (!d.options.firmware_dir)
+		d.options.firmware_dir = g_strdup(PHYLLOME_FIRMWARE_DIR);
 	/* Registers the error domain, so callers see org.phyllome.VM1.Error.* names. */
 	(void)PHYLLOME_ERROR;
 
@@ -157,6 +165,7 @@ int main(int argc, char **argv)
 	g_hash_table_unref(d.monitor_ids_left_behind);
 	g_free(d.options.slice);
 	g_free(d.options.sysfs_root);
+	g_free(d.options.firmware_dir);
 	pci_names_free(d.pci_names);
 	return exit_status;
 }

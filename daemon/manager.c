@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "config-variant.h"
+#include "firmware.h"
 #include "machine.h"
 #include "methods.h"
 #include "phyllome-error.h"
@@ -230,6 +231,12 @@ static gboolean check_unshared(Daemon *d, const MachineConfig *c, GError **error
 
 		if (!other || g_str_equal(other->name, c->name))
 			continue;
+		/* Two machines with one UUID are one to the guests' software, and to machined. */
+		if (g_str_equal(c->uuid, other->uuid)) {
+			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
+				    "UUID %s is taken by machine '%s'", c->uuid, other->name);
+			return FALSE;
+		}
 		if (c->vsock_cid && c->vsock_cid == other->vsock_cid) {
 			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
 				    "VSockCID %u is taken by machine '%s'", c->vsock_cid,
@@ -281,6 +288,10 @@ static void create_authorized(GDBusMethodInvocation *invocation, uid_t caller, c
 		g_clear_pointer(&config, machine_config_free);
 	}
 	if (config && !check_unshared(d, config, &error))
+		g_clear_pointer(&config, machine_config_free);
+	/* A store left by an earlier machine of this name (its definition removed by hand) is not
+	 * the new machine's. */
+	if (config && !firmware_remove_store(call->name, &error))
 		g_clear_pointer(&config, machine_config_free);
 	if (!config || !machine_config_save(config, d->options.config_dir, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
@@ -338,10 +349,14 @@ static gboolean remove_machine(Machine *m, GError **error)
 	g_autofree char *path = g_build_filename(d->options.config_dir, file, NULL);
 	g_autofree char *name = g_strdup(machine_get_name(m));
 	g_autofree char *object_path = g_strdup(machine_get_path(m));
+	g_autoptr(GError) store_error = NULL;
 
 	if (g_unlink(path) < 0 && errno != ENOENT)
 		return daemon_errno_error(error, PHYLLOME_ERROR_FAILED, errno, "Cannot remove %s",
 					  path);
+	/* The definition is gone already: a store that stays is only logged. */
+	if (!firmware_remove_store(name, &store_error))
+		daemon_log(name, LOG_WARNING, "%s", store_error->message);
 	machine_unexport(m);
 	g_hash_table_remove(d->machines, name);
 	daemon_log(name, LOG_INFO, "Deleted");

@@ -8,6 +8,7 @@
 
 #include "config-variant.h"
 #include "console-relay.h"
+#include "firmware.h"
 #include "machine-private.h"
 #include "passthrough.h"
 #include "phyllome-error.h"
@@ -470,6 +471,17 @@ static void run_configure(MethodCall *call)
 		return_error(call->invocation, PHYLLOME_ERROR_FAILED,
 			     "Cannot save the definition of '%s': %s", m->name, error->message);
 		return;
+	}
+	/* The store was made for the other firmware or keys: the next start makes the right one. */
+	if (machine_config_firmware(c) != machine_config_firmware(m->config) ||
+	    c->secure_boot != m->config->secure_boot) {
+		if (firmware_remove_store(m->name, &error))
+			machine_log(
+			    m, LOG_NOTICE,
+			    "Firmware or SecureBoot changed: its UEFI variable store (if it "
+			    "had one) was discarded");
+		else
+			machine_log(m, LOG_WARNING, "%s", error->message);
 	}
 	machine_config_free(m->config);
 	m->config = g_steal_pointer(&c);

@@ -223,19 +223,39 @@ static void register_done(GObject *source, GAsyncResult *res, gpointer data)
 	g_free(call);
 }
 
-void scopes_register_machine(Scopes *scopes, const char *name, pid_t leader, ScopeCallback callback,
-			     gpointer user_data)
+/* The 16 bytes of a canonical UUID (config.h's uuid_normalize); FALSE when it is none. */
+static gboolean uuid_bytes(const char *uuid, guint8 ret[16])
+{
+	guint n = 0;
+
+	for (const char *c = uuid; c && *c && n < 32; c++) {
+		if (*c == '-')
+			continue;
+		if (!g_ascii_isxdigit(*c))
+			return FALSE;
+		ret[n / 2] = (guint8)(n % 2 ? ret[n / 2] | g_ascii_xdigit_value(*c)
+					    : g_ascii_xdigit_value(*c) << 4);
+		n++;
+	}
+	return n == 32;
+}
+
+void scopes_register_machine(Scopes *scopes, const char *name, const char *uuid, pid_t leader,
+			     ScopeCallback callback, gpointer user_data)
 {
 	RegisterCall *call = g_new0(RegisterCall, 1);
+	guint8 id[16];
+	gsize id_len = uuid_bytes(uuid, id) ? sizeof(id) : 0;
 
 	call->callback = callback;
 	call->user_data = user_data;
 	call->name = g_strdup(name);
-	/* An empty id: machined has none to check; root_directory empty: a VM has no host root. */
+	/* The id is what the guest's SMBIOS says (machinectl shows both the same); root_directory
+	 * empty: a VM has no host root. */
 	g_dbus_connection_call(
 	    scopes->bus, MACHINED_NAME, MACHINED_PATH, MACHINED_MANAGER, "RegisterMachine",
 	    g_variant_new("(s@ayssus)", name,
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), "phyllome",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, id_len, 1), "phyllome",
 			  "vm", (guint32)leader, ""),
 	    G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, register_done,
 	    call);

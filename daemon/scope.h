@@ -25,6 +25,7 @@ char *scope_unit_name(const char *machine_name);
 void scopes_start(Scopes *scopes, const MachineConfig *config, pid_t pid, ScopeCallback callback,
 		  gpointer user_data);
 
-/* Registers the machine with systemd-machined (class vm), leader pid already in its scope. */
-void scopes_register_machine(Scopes *scopes, const char *name, pid_t leader, ScopeCallback callback,
-			     gpointer user_data);
+/* Registers the machine with systemd-machined (class vm, its UUID as machined's id), leader pid
+ * already in its scope. */
+void scopes_register_machine(Scopes *scopes, const char *name, const char *uuid, pid_t leader,
+			     ScopeCallback callback, gpointer user_data);

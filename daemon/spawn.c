@@ -12,6 +12,7 @@
 
 #include "devices.h"
 #include "files.h"
+#include "firmware.h"
 #include "spawn.h"
 #include "passthrough.h"
 #include "phyllome-error.h"
@@ -100,6 +101,34 @@ static void close_fd(gpointer fd)
 	(void)close(*(int *)fd);
 }
 
+/* Firmware=uefi: the firmware's code, the machine's variable store and its UUID. */
+static gboolean add_firmware(const MonitorLaunch *l, GPtrArray *argv, GArray *fds, GError **error)
+{
+	const char *dir = l->options->firmware_dir;
+
+	if (!pass_fd(fds, argv, firmware_open_code(dir, error), "--firmware=fd:") ||
+	    !pass_fd(fds, argv, firmware_open_store(dir, l->config, error), "--nvram=fd:"))
+		return FALSE;
+	g_ptr_array_add(argv, g_strdup_printf("--uuid=%s", l->config->uuid));
+	return TRUE;
+}
+
+/* Firmware=none: the kernel (the owner's file, opened as her), its initrd and command line. */
+static gboolean add_kernel(const MachineConfig *c, GPtrArray *argv, GArray *fds, GError **error)
+{
+	if (!pass_fd(fds, argv,
+		     machine_file_open(c, MACHINE_FILE_BOOT, c->kernel, FALSE, PHYLLOME_IMAGES_ROOT,
+				       error),
+		     "--kernel=fd:") ||
+	    (c->initrd && !pass_fd(fds, argv,
+				   machine_file_open(c, MACHINE_FILE_BOOT, c->initrd, FALSE,
+						     PHYLLOME_IMAGES_ROOT, error),
+				   "--initrd=fd:")))
+		return FALSE;
+	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));
+	return TRUE;
+}
+
 /* The monitor opens nothing itself: it runs unprivileged on what we open for it (fd 3 + index). */
 static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *fds, GError **error)
 {
@@ -109,17 +138,10 @@ static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *f
 
 	g_ptr_array_add(argv, g_strdup(l->options->vmm_path));
 	g_ptr_array_add(argv, g_strdup_printf("--name=%s", c->name));
-	if (!pass_fd(fds, argv,
-		     machine_file_open(c, MACHINE_FILE_BOOT, c->kernel, FALSE, PHYLLOME_IMAGES_ROOT,
-				       error),
-		     "--kernel=fd:") ||
-	    (c->initrd && !pass_fd(fds, argv,
-				   machine_file_open(c, MACHINE_FILE_BOOT, c->initrd, FALSE,
-						     PHYLLOME_IMAGES_ROOT, error),
-				   "--initrd=fd:")) ||
+	if (!(machine_config_firmware(c) == FIRMWARE_UEFI ? add_firmware(l, argv, fds, error)
+							  : add_kernel(c, argv, fds, error)) ||
 	    !pass_fd(fds, argv, open_input("/dev/kvm", O_RDWR, error), "--kvm-fd="))
 		return FALSE;
-	g_ptr_array_add(argv, g_strdup_printf("--cmdline=%s", c->cmdline ? c->cmdline : ""));
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
 	return pass_fd(fds, argv, listen_socket("console", console, error), "--serial=fd:") &&

@@ -67,6 +67,8 @@ tap_ok "the systemd box boots (systemd, dbus-daemon, polkitd)"
 # as sysfs is, with attribute files and driver and IOMMU group links, made inside
 # the box where phyllomed may write (its StateDirectory), as it writes to sysfs.
 sysfs=/var/lib/phyllome/sysfs
+# Firmware=uefi's code and variable store templates (the uefi checks below put them there).
+fwdir=/var/lib/phyllome/test-firmware
 cat > "$scratch/fixture.sh" << 'FIXTURE'
 set -e
 root=$1
@@ -102,7 +104,7 @@ FIXTURE
 if "$here/box-stage.sh" "$build" "$stage" > "$scratch/install.log" 2>&1 &&
 	cp "$scratch/fixture.sh" "$stage/fixture.sh" && chmod a+r "$stage/fixture.sh" &&
 	X sh "$stage/fixture.sh" "$sysfs" >> "$scratch/install.log" 2>&1 &&
-	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$sysfs" >> "$scratch/install.log" 2>&1; then
+	X "$stage/box-install.sh" --stop-timeout=20 "--sysfs=$sysfs" "--firmware-dir=$fwdir" >> "$scratch/install.log" 2>&1; then
 	tap_ok "phyllome installs into the box (units, bus policy, polkit actions, tmpfiles)"
 else
 	tap_not_ok "phyllome installs into the box (units, bus policy, polkit actions, tmpfiles)"
@@ -388,6 +390,113 @@ ctl create d3 --kernel "$tiny" --memory 64M --disk relative.img,bogus > "$scratc
 check "devices: a disk with an unknown option is refused at create" grep -q "unknown option" "$scratch/d3.out"
 ctl remove d1 > /dev/null 2>&1
 ctl remove d2 > /dev/null 2>&1
+
+# Firmware=uefi: the firmware's code from phyllomed's --firmware-dir (here the tiny
+# firmware stands where Debian's OVMF is; the uefi suite boots OVMF itself), and a
+# variable store of the machine's own, made at its first start from the template
+# its SecureBoot= names. The templates differ at 0x100, so that a check can tell
+# which one a store was made from; the 'W' at 0x10 keeps the firmware running
+# until the power button, as an OS would.
+uefi_checks() {
+	local store=/var/lib/phyllome/nvram/uefi1.fd uuid leader
+	X install -D -m 644 "$stage/tinyfirmware.bin" "$fwdir/OVMF_CODE_4M.fd"
+	X /usr/bin/python3 -c 'import sys
+for name, marker in (("OVMF_VARS_4M.fd", b"PLAIN"), ("OVMF_VARS_4M.ms.fd", b"MSKEYS")):
+	d = bytearray(65536); d[0x10] = ord("W"); d[0x100:0x100 + len(marker)] = marker
+	open(sys.argv[1] + "/" + name, "wb").write(d)' "$fwdir"
+	store_is() { # FILE EXPECTED: "OWNER MODE SIZE byte0 MARKER [byte 0x200]" of a store
+		expect_eq "$(X /usr/bin/python3 -c '
+import os, sys
+st = os.stat(sys.argv[1])
+d = open(sys.argv[1], "rb").read()
+print(st.st_uid, oct(st.st_mode & 0o7777)[2:], st.st_size, "%02x" % d[0], d[0x100:0x108].rstrip(b"\0").decode(),
+	chr(d[0x200]) if d[0x200] else "-")' "$1" 2>&1)" "$2"
+	}
+	ctl create uefi1 --secure-boot --memory 64M --owner alice --disk "$tiny,readonly" > "$scratch/uefi1.out" 2>&1
+	uuid=$(prop uefi1 UUID)
+	check "uefi: create without --kernel defines a Firmware=uefi machine with Secure Boot and a UUID of its own" \
+		eval 'expect_eq "$(prop uefi1 Firmware)/$(prop uefi1 SecureBoot)/$(prop uefi1 Kernel)" "uefi/true/" &&
+			[[ $uuid =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] &&
+			X grep -qx "UUID=$uuid" /etc/phyllome/machines/uefi1.conf &&
+			X grep -qx "SecureBoot=yes" /etc/phyllome/machines/uefi1.conf &&
+			! X grep -q "^Kernel=" /etc/phyllome/machines/uefi1.conf && X test ! -e $store'
+	show_if_failed "$scratch/uefi1.out"
+	ctl start uefi1 > "$scratch/uefi1-start.out" 2>&1
+	leader=$(prop uefi1 Leader)
+	X cat "/proc/$leader/cmdline" 2> /dev/null | tr '\0' ' ' > "$scratch/uefi1-argv"
+	check "uefi: it starts on the firmware, its store and its UUID, passed as fds; no kernel, no command line" \
+		eval 'expect_eq "$(prop uefi1 State)" running && grep -q -- "--firmware=fd:[0-9]* --nvram=fd:[0-9]* --uuid=$uuid " "$scratch/uefi1-argv" &&
+			! grep -Eq -- "--kernel|--cmdline" "$scratch/uefi1-argv"'
+	show_if_failed "$scratch/uefi1-start.out" "$scratch/uefi1-argv"
+	timeout 5 "$sdbox" exec phyllomectl console uefi1 < /dev/null > "$scratch/uefi1-console.out" 2>&1
+	check "uefi: the firmware found its flash, wrote to it and waits" \
+		grep -q "TINYFW waiting for the power button" "$scratch/uefi1-console.out"
+	show_if_failed "$scratch/uefi1-console.out"
+	check "uefi: the store was made from the Secure Boot template, root's alone (0600, in a 0700 directory), and holds what the firmware wrote" \
+		eval 'store_is $store "0 600 65536 5a MSKEYS -" && expect_eq "$(X stat -c "%u %a" /var/lib/phyllome/nvram)" "0 700"'
+	check "uefi: machined knows the machine by its UUID" \
+		expect_eq "$(X machinectl show -p Id --value uefi1 2>&1)" "${uuid//-/}"
+	ctl status uefi1 > "$scratch/uefi1-status.out" 2>&1
+	check "uefi: status shows the firmware and the UUID" \
+		eval 'grep -q "Firmware: UEFI, Secure Boot on" "$scratch/uefi1-status.out" && grep -q "UUID: $uuid" "$scratch/uefi1-status.out"'
+	show_if_failed "$scratch/uefi1-status.out"
+	check "uefi: the store is not the owner's to read: only the VM reaches it" \
+		eval '! as_user alice cat $store > /dev/null 2>&1'
+	ctl stop uefi1 > "$scratch/uefi1-stop.out" 2>&1
+	check "uefi: stop: the firmware takes the power button's interrupt and powers off" \
+		expect_eq "$(prop uefi1 State)/$(prop uefi1 Result)" "stopped/success"
+	show_if_failed "$scratch/uefi1-stop.out"
+	# What the guest wrote stays: the next start uses the store as it is.
+	X /usr/bin/python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(0x200); f.write(b"K")' $store
+	ctl start uefi1 > /dev/null 2>&1
+	ctl stop uefi1 > /dev/null 2>&1
+	check "uefi: the next start keeps the store (not made again)" \
+		eval 'store_is $store "0 600 65536 5a MSKEYS K" && expect_eq "$(X journalctl --no-pager -o cat PHYLLOME_MACHINE=uefi1 | grep -c "Made its UEFI variable store")" 1'
+	ctl set uefi1 SecureBoot=no > "$scratch/uefi1-set.out" 2>&1
+	check "uefi: set SecureBoot=no discards the store; the next start makes one from the other template" \
+		eval 'X test ! -e $store && ctl start uefi1 > /dev/null 2>&1 && store_is $store "0 600 65536 5a PLAIN -" &&
+			ctl stop uefi1 > /dev/null 2>&1'
+	show_if_failed "$scratch/uefi1-set.out"
+
+	ctl create uefi2 --firmware uefi --kernel "$tiny" --memory 64M > "$scratch/uefi-bad1.out" 2>&1
+	local st1=$?
+	ctl create uefi2 --kernel "$tiny" --secure-boot --memory 64M > "$scratch/uefi-bad2.out" 2>&1
+	local st2=$?
+	ctl create uefi2 --uuid "$uuid" --memory 64M > "$scratch/uefi-bad3.out" 2>&1
+	local st3=$?
+	ctl create uefi2 --uuid not-a-uuid --memory 64M > "$scratch/uefi-bad4.out" 2>&1
+	local st4=$?
+	check "uefi: create refuses a kernel with Firmware=uefi, Secure Boot without it, another machine's UUID, a bad UUID" \
+		eval '[ "$st1$st2$st3$st4" = 1111 ] &&
+			grep -q "Firmware=uefi boots from the disks" "$scratch/uefi-bad1.out" &&
+			grep -q "SecureBoot=yes: needs Firmware=uefi" "$scratch/uefi-bad2.out" &&
+			grep -q "UUID $uuid is taken by machine .uefi1." "$scratch/uefi-bad3.out" &&
+			grep -q "uuid must be a UUID" "$scratch/uefi-bad4.out" && ! list_has "^uefi2 "'
+	show_if_failed "$scratch"/uefi-bad*.out
+	ctl create uefi3 --secure-boot --memory 64M > /dev/null 2>&1
+	X mv "$fwdir/OVMF_VARS_4M.ms.fd" "$fwdir/away.fd"
+	ctl start uefi3 > "$scratch/uefi3.out" 2>&1
+	X mv "$fwdir/away.fd" "$fwdir/OVMF_VARS_4M.ms.fd"
+	check "uefi: a missing template fails the start and says which; no store is left half made" \
+		eval 'grep -q "Cannot open the UEFI variable store template $fwdir/OVMF_VARS_4M.ms.fd: No such file" "$scratch/uefi3.out" &&
+			expect_eq "$(prop uefi3 Leader)" 0 && [ -z "$(X ls -A /var/lib/phyllome/nvram | grep uefi3)" ]'
+	show_if_failed "$scratch/uefi3.out"
+	ctl remove uefi3 > /dev/null 2>&1
+	ctl remove uefi1 > /dev/null 2>&1
+	check "uefi: remove takes the store with the definition" X test ! -e $store
+	# A store left behind (its definition deleted by hand) is not a new machine's of that name.
+	X sh -c 'head -c 65536 /dev/zero > /var/lib/phyllome/nvram/uefi4.fd'
+	ctl create uefi4 --memory 64M > /dev/null 2>&1
+	check "uefi: a new machine does not inherit a store an old one of its name left" \
+		X test ! -e /var/lib/phyllome/nvram/uefi4.fd
+	ctl remove uefi4 > /dev/null 2>&1
+}
+if [ -d /sys/module/kvm_pvm ]; then
+	tap_skip "uefi: Firmware=uefi machines" "this host's KVM is kvm_pvm, which has no real mode for a reset vector"
+else
+	uefi_checks
+fi
 
 # Supervision survives the daemon, and a paused machine is adopted as paused.
 ctl start t1 > /dev/null 2>&1

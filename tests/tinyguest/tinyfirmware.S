@@ -9,6 +9,12 @@
  * sleep control register. Lines it prints:
  *   TINYFW fw_cfg=QEMU dma=ok files=06 e820=0000000400000000   (64 MiB of RAM below 4 GiB)
  *   TINYFW flash status=00 program=80 byte=5a erased=ff         (or: TINYFW no flash)
+ * A variable store whose byte 0x10 is 'W' asks it to run until the power button
+ * is pressed instead (a machine that runs until it is stopped, as phyllomed's tests
+ * need one): it then says
+ *   TINYFW waiting for the power button
+ * and powers off when the button's interrupt (GSI 16, the ACPI GED's) arrives
+ * through the IOAPIC and the local APIC, as a firmware's OS would take it.
  */
 	.code16
 	.text
@@ -92,9 +98,11 @@ protected:
 	movw %ax, %ss
 	movl $0x7000, %esp
 	movl $0xfffe0000, %ebx
+	xorl %edi, %edi		/* 1: there is a flash */
 	movl $(0xffff0000 + no_flash), %esi
 	cmpb $0, (%ebx)		/* nothing there reads as 0xff */
 	jne 9f
+	incl %edi
 	movl $(0xffff0000 + flash_status), %esi
 	call puts32
 	movb $0x50, (%ebx)	/* Clear Status */
@@ -125,6 +133,11 @@ protected:
 	movb $0xff, 0x1000(%ebx)
 	movl $(0xffff0000 + empty), %esi
 9:	call puts32
+	testl %edi, %edi
+	jz power_off
+	cmpb $'W', 0x10(%ebx)
+	je wait_for_power_button
+power_off:
 	movl $(0xffff0000 + done), %esi
 	call puts32
 	movw $0x600, %dx
@@ -132,6 +145,37 @@ protected:
 	outb %al, %dx
 1:	hlt
 	jmp 1b
+
+/* Every vector of an IDT at 0x8000 leads to the power-off; GSI 16 becomes vector 0x30. */
+wait_for_power_button:
+	movl $(0xffff0000 + waiting), %esi
+	call puts32
+	movl $(0xffff0000 + power_off), %eax
+	movl %eax, %edx
+	andl $0xffff0000, %edx
+	orl $0x8e00, %edx	/* offset high, present 32-bit interrupt gate */
+	andl $0xffff, %eax
+	orl $0x00100000, %eax	/* selector 0x10, offset low */
+	movl $0x8000, %edi
+	movl $256, %ecx
+1:	movl %eax, (%edi)
+	movl %edx, 4(%edi)
+	addl $8, %edi
+	loop 1b
+	movw $(256 * 8 - 1), 0x7f00
+	movl $0x8000, 0x7f02
+	lidtl 0x7f00
+	movb $0xff, %al		/* the PICs masked: nothing comes that way */
+	outb %al, $0x21
+	outb %al, $0xa1
+	movl $0x1ff, 0xfee000f0	/* the local APIC on, spurious vector 0xff */
+	movl $(0x10 + 2 * 16), 0xfec00000	/* IOAPIC pin 16: vector 0x30, fixed, edge, to APIC 0 */
+	movl $0x30, 0xfec00010
+	movl $(0x11 + 2 * 16), 0xfec00000
+	movl $0, 0xfec00010
+	sti
+2:	hlt
+	jmp 2b
 
 puts32:
 	movb (%esi), %al
@@ -212,6 +256,7 @@ flash_byte:	.asciz " byte="
 flash_erased:	.asciz " erased="
 empty:		.asciz ""
 done:		.asciz "\r\nTINYFW powering off\r\n"
+waiting:	.asciz "\r\nTINYFW waiting for the power button"
 
 	/* Marked accessed already: the CPU would set the bit when loading a segment, a write to
 	 * this read-only image that KVM cannot complete (the vCPU then faults on it for ever). */

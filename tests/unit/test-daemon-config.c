@@ -2,6 +2,7 @@
 /* phyllomed's machine definitions, names and object paths. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "grant.h"
@@ -130,13 +131,76 @@ static void test_defaults(void)
 	g_assert_cmpuint(c->stop_on_logout_delay, ==, MACHINE_DEFAULT_LOGOUT_DELAY);
 }
 
+/* Firmware=, SecureBoot= and UUID=, and what an absent key means. */
+static void test_firmware(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) bare = parse("[Machine]\nDisks=/d.img\n", &error);
+	g_autoptr(MachineConfig) again = parse("[Machine]\nDisks=/d.img\n", &error);
+	g_autoptr(MachineConfig) kernel = parse("[Machine]\nKernel=/k\n", &error);
+	g_autoptr(MachineConfig) secure =
+	    parse("[Machine]\nFirmware=uefi\nSecureBoot=yes\n"
+		  "UUID=0B6E5C1A-4D2F-4F4E-9A57-3C2D1E0F9A8B\nKernel=\n",
+		  &error);
+	g_autoptr(GKeyFile) kf = NULL;
+	g_autofree char *text = NULL;
+
+	g_assert_no_error(error);
+	/* No kernel: the firmware boots the disks. */
+	g_assert_cmpint(machine_config_firmware(bare), ==, FIRMWARE_UEFI);
+	g_assert_false(bare->secure_boot);
+	g_assert_cmpint(machine_config_firmware(kernel), ==, FIRMWARE_NONE);
+	g_assert_cmpint(machine_config_firmware(secure), ==, FIRMWARE_UEFI);
+	g_assert_true(secure->secure_boot);
+	g_assert_null(secure->kernel);
+	g_assert_cmpstr(secure->uuid, ==, "0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b");
+	/* Without UUID=, one derived from the name: the same at every load, another per name. */
+	g_assert_true(g_uuid_string_is_valid(bare->uuid));
+	g_assert_cmpstr(bare->uuid, ==, again->uuid);
+	{
+		g_autoptr(GKeyFile) other_kf = g_key_file_new();
+		g_autoptr(MachineConfig) other = NULL;
+
+		g_assert_true(g_key_file_load_from_data(other_kf, "[Machine]\nDisks=/d.img\n", -1,
+							G_KEY_FILE_NONE, NULL));
+		other = machine_config_from_keyfile(other_kf, "other", &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(other->uuid, !=, bare->uuid);
+	}
+	/* A new machine gets a random one. */
+	{
+		g_autoptr(MachineConfig) a = machine_config_new("vm");
+		g_autoptr(MachineConfig) b = machine_config_new("vm");
+
+		g_assert_true(g_uuid_string_is_valid(a->uuid));
+		g_assert_cmpstr(a->uuid, !=, b->uuid);
+	}
+	/* Written back: the firmware, its keys and the UUID; no kernel command line. */
+	kf = machine_config_to_keyfile(secure);
+	text = g_key_file_to_data(kf, NULL, NULL);
+	g_assert_nonnull(strstr(text, "Firmware=uefi\n"));
+	g_assert_nonnull(strstr(text, "SecureBoot=yes\n"));
+	g_assert_nonnull(strstr(text, "UUID=0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b\n"));
+	g_assert_null(strstr(text, "Kernel="));
+	g_assert_null(strstr(text, "Cmdline="));
+}
+
 static void test_broken(void)
 {
 	struct {
 		const char *text, *message;
 	} cases[] = {
 		{ "[Other]\nKernel=/k\n", "no [Machine] section" },
-		{ "[Machine]\n", "Kernel=: an absolute path is required" },
+		{ "[Machine]\nFirmware=none\n", "Kernel=: an absolute path is required" },
+		{ "[Machine]\nFirmware=bios\n", "Firmware=bios: expected uefi or none" },
+		{ "[Machine]\nFirmware=auto\n", "Firmware=auto: expected uefi or none" },
+		{ "[Machine]\nFirmware=uefi\nKernel=/k\n",
+		  "Kernel=/k: Firmware=uefi boots from the disks" },
+		{ "[Machine]\nInitrd=/i\n", "Initrd=/i: Firmware=uefi boots from the disks" },
+		{ "[Machine]\nKernel=/k\nSecureBoot=yes\n", "SecureBoot=yes: needs Firmware=uefi" },
+		{ "[Machine]\nSecureBoot=perhaps\n", "SecureBoot=perhaps: expected yes or no" },
+		{ "[Machine]\nUUID=not-a-uuid\n", "UUID=not-a-uuid: expected a UUID" },
+		{ "[Machine]\nUUID=0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8\n", "expected a UUID" },
 		{ "[Machine]\nKernel=vmlinuz\n", "Kernel=vmlinuz: an absolute path" },
 		{ "[Machine]\nKernel=/k\nInitrd=initrd\n", "Initrd=initrd" },
 		{ "[Machine]\nKernel=/k\nCPUs=0\n", "CPUs=0" },
@@ -163,9 +227,9 @@ static void test_broken(void)
 		  "Devices=01:00.0: expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nDevices=/dev/vfio/3\n", "expected a PCI address" },
 		{ "[Machine]\nKernel=/k\nReturnDevices=maybe\n",
-		  "ReturnDevices=maybe: expected true or false" },
+		  "ReturnDevices=maybe: expected yes or no" },
 		{ "[Machine]\nKernel=/k\nStopOnLogout=later\n",
-		  "StopOnLogout=later: expected true or false" },
+		  "StopOnLogout=later: expected yes or no" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=86401\n", "StopOnLogoutDelay=86401" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=-1\n", "StopOnLogoutDelay=-1" },
 	};
@@ -235,6 +299,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon/config/pci-addresses", test_pci_addresses);
 	g_test_add_func("/daemon/config/parse", test_parse);
 	g_test_add_func("/daemon/config/defaults", test_defaults);
+	g_test_add_func("/daemon/config/firmware", test_firmware);
 	g_test_add_func("/daemon/config/broken", test_broken);
 	g_test_add_func("/daemon/config/save-load", test_save_load);
 	return g_test_run();
