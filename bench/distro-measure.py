@@ -16,13 +16,12 @@ exec -> `running`, the report line's arrival here.
 """
 import argparse
 import os
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+import guestboot
 
 ap = argparse.ArgumentParser()
 ap.add_argument("vmm")
@@ -67,79 +66,35 @@ def monitors():
     }
 
 
-REPORT = re.compile(rb"phyllome-report: state=(\S+) failed=(\d+) userspace_us=(\d+) sysinit_us=(\d+) finish_us=(\d+)")
-
-
-def boot_once(argv, log_path):
+def boot_once(name, argv, log_path):
     subprocess.run(["cp", "--sparse=always", image, disk], check=True)  # what the guest writes to
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    first = init = report = None
-    fields = None
-    deadline = start + args.timeout
-    with open(log_path, "wb") as log:
-        for line in proc.stdout:
-            now = time.monotonic() - start
-            log.write(b"%9.3f " % now + line)
-            # The kernel's own first line: QEMU starts a bzImage at its 16-bit setup code,
-            # which prints before the kernel is even decompressed; we start it at its 64-bit entry.
-            if first is None and b"Linux version" in line:
-                first = now
-            if init is None and b"Loading, please wait" in line:
-                init = now
-            m = REPORT.search(line)
-            if m and report is None:
-                report = now
-                fields = m.groups()
-            if time.monotonic() > deadline:
-                proc.kill()
-    status = proc.wait()
-    if fields is None or first is None or init is None:
-        return None, f"no report line (status {status}; see {log_path})"
-    state, failed, userspace, sysinit, finish = fields[0].decode(), int(fields[1]), *map(int, fields[2:])
-    if state != "running" or failed != 0 or status != 0:
-        return None, f"state {state}, {failed} failed units, status {status} (see {log_path})"
+    # The kernel's own first line: QEMU starts a bzImage at its 16-bit setup code,
+    # which prints before the kernel is even decompressed; we start it at its 64-bit entry.
+    seen, report = guestboot.boot(argv, log_path, {"kernel": b"Linux version", "init": b"Loading, please wait"},
+                                  args.timeout)
+    if seen is None:
+        return None, report
     return {
-        "exec->kernel": first,
-        "kernel->/init": init - first,
-        "systemd->sysinit": (sysinit - userspace) / 1e6,
-        "systemd->running": (finish - userspace) / 1e6,
-        "exec->running": report,
+        "exec->kernel": seen["kernel"],
+        "kernel->/init": seen["init"] - seen["kernel"],
+        "systemd->sysinit": (report["sysinit_us"] - report["userspace_us"]) / 1e6,
+        "systemd->running": (report["finish_us"] - report["userspace_us"]) / 1e6,
+        "exec->running": report["report_s"],
     }, None
 
 
 logs = args.keep_logs or work
 os.makedirs(logs, exist_ok=True)
-argvs = monitors()
-names = [n for n in argvs if not args.only or n in args.only]
-results = {n: [] for n in names}
+argvs = {n: a for n, a in monitors().items() if not args.only or n in args.only}
 try:
-    for r in range(args.rounds):
-        for name in names:
-            row, why = boot_once(argvs[name], os.path.join(logs, f"{name}-{r + 1}.log"))
-            if row is None:
-                print(f"# {name} round {r + 1}: {why}; not counted", flush=True)
-                continue
-            results[name].append(row)
-            print(f"# {name} round {r + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in row.items()), flush=True)
+    results = guestboot.rounds(argvs, args.rounds, boot_once, lambda name, r: os.path.join(logs, f"{name}-{r}.log"))
 finally:
     if os.path.exists(disk):
         os.unlink(disk)
-
-phases = ["exec->kernel", "kernel->/init", "systemd->sysinit", "systemd->running", "exec->running"]
-print(f"\nDebian 12 guest ({args.cpus} vCPU, {args.mem} MiB, root on virtio-blk) to systemd `running`, "
-      f"{args.rounds} rounds, medians in seconds:")
-medians = {n: {p: statistics.median(r[p] for r in rows) for p in phases} for n, rows in results.items() if rows}
-two = "phyllome-vmm" in medians and "qemu-microvm" in medians
-print(f"{'phase':<18}" + "".join(f"{n:>14}" for n in names) + ("   ratio" if two else ""))
-for p in phases:
-    cells = "".join(f"{medians[n][p]:>14.2f}" if n in medians else f"{'-':>14}" for n in names)
-    ratio = ""
-    if two:
-        ratio = f"{medians['phyllome-vmm'][p] / medians['qemu-microvm'][p]:>8.2f}"
-    print(f"{p:<18}{cells}{ratio}")
-if two:
-    print("ratio: phyllome-vmm / qemu-microvm (below 1: phyllome-vmm is faster)")
+status = guestboot.table(f"Debian 12 guest ({args.cpus} vCPU, {args.mem} MiB, root on virtio-blk) to systemd "
+                         f"`running`, {args.rounds} rounds, medians in seconds:", results,
+                         ["exec->kernel", "kernel->/init", "systemd->sysinit", "systemd->running", "exec->running"],
+                         "qemu-microvm")
 if not args.keep_logs:
     shutil.rmtree(work, ignore_errors=True)
-sys.exit(0 if len(medians) == len(names) else 1)
+sys.exit(status)

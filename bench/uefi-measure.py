@@ -14,13 +14,12 @@ boot gets a fresh copy of the disk and of the variable template.
 """
 import argparse
 import os
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+import guestboot
 
 ap = argparse.ArgumentParser()
 ap.add_argument("vmm")
@@ -55,69 +54,26 @@ def monitors():
     }
 
 
-REPORT = re.compile(rb"phyllome-report: state=(\S+) failed=(\d+) userspace_us=(\d+) sysinit_us=(\d+) finish_us=(\d+)")
-
-
-def boot_once(argv, log_path):
+def boot_once(name, argv, log_path):
     subprocess.run(["cp", "--sparse=always", args.disk, disk], check=True)
     shutil.copyfile(os.path.join(args.ovmf_dir, args.vars), nvram)
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    loader = kernel = report = fields = None
-    deadline = start + args.timeout
-    with open(log_path, "wb") as log:
-        for line in proc.stdout:
-            now = time.monotonic() - start
-            log.write(b"%9.3f " % now + line)
-            if loader is None and b"BdsDxe: starting" in line:
-                loader = now
-            if kernel is None and b"Linux version" in line:
-                kernel = now
-            m = REPORT.search(line)
-            if m and report is None:
-                report, fields = now, m.groups()
-            if time.monotonic() > deadline:
-                proc.kill()
-    status = proc.wait()
-    if fields is None or loader is None or kernel is None:
-        return None, f"no report line (status {status}; see {log_path})"
-    state, failed, userspace, _, finish = fields[0].decode(), int(fields[1]), *map(int, fields[2:])
-    if state != "running" or failed != 0 or status != 0:
-        return None, f"state {state}, {failed} failed units, status {status} (see {log_path})"
+    seen, report = guestboot.boot(argv, log_path, {"loader": b"BdsDxe: starting", "kernel": b"Linux version"},
+                                  args.timeout)
+    if seen is None:
+        return None, report
     return {
-        "exec->loader": loader,
-        "loader->kernel": kernel - loader,
-        "systemd->running": (finish - userspace) / 1e6,
-        "exec->running": report,
+        "exec->loader": seen["loader"],
+        "loader->kernel": seen["kernel"] - seen["loader"],
+        "systemd->running": (report["finish_us"] - report["userspace_us"]) / 1e6,
+        "exec->running": report["report_s"],
     }, None
 
 
-argvs = monitors()
-results = {n: [] for n in argvs}
 try:
-    for r in range(args.rounds):
-        for name, argv in argvs.items():
-            row, why = boot_once(argv, os.path.join(work, f"{name}-{r + 1}.log"))
-            if row is None:
-                print(f"# {name} round {r + 1}: {why}; not counted", flush=True)
-                with open(os.path.join(work, f"{name}-{r + 1}.log"), "rb") as f:
-                    sys.stdout.write(f.read()[-3000:].decode(errors="replace"))
-                continue
-            results[name].append(row)
-            print(f"# {name} round {r + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in row.items()), flush=True)
+    results = guestboot.rounds(monitors(), args.rounds, boot_once,
+                               lambda name, r: os.path.join(work, f"{name}-{r}.log"))
 finally:
     shutil.rmtree(work, ignore_errors=True)
-
-phases = ["exec->loader", "loader->kernel", "systemd->running", "exec->running"]
-print(f"\nDebian 12 from a GPT disk through OVMF ({args.vars}; {args.cpus} vCPU, {args.mem} MiB), "
-      f"{args.rounds} rounds, medians in seconds:")
-medians = {n: {p: statistics.median(r[p] for r in rows) for p in phases} for n, rows in results.items() if rows}
-two = len(medians) == 2
-print(f"{'phase':<18}" + "".join(f"{n:>14}" for n in argvs) + ("   ratio" if two else ""))
-for p in phases:
-    cells = "".join(f"{medians[n][p]:>14.2f}" if n in medians else f"{'-':>14}" for n in argvs)
-    ratio = f"{medians['phyllome-vmm'][p] / medians['qemu-pc'][p]:>8.2f}" if two else ""
-    print(f"{p:<18}{cells}{ratio}")
-if two:
-    print("ratio: phyllome-vmm / qemu-pc (below 1: phyllome-vmm is faster)")
-sys.exit(0 if len(medians) == len(argvs) else 1)
+sys.exit(guestboot.table(f"Debian 12 from a GPT disk through OVMF ({args.vars}; {args.cpus} vCPU, {args.mem} MiB), "
+                         f"{args.rounds} rounds, medians in seconds:", results,
+                         ["exec->loader", "loader->kernel", "systemd->running", "exec->running"], "qemu-pc"))

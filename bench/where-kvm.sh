@@ -1,10 +1,7 @@
 # Sourced by the benchmarks: where their measurement runs.
 # shellcheck shell=bash
 
-# bench_has_hw_kvm: this host's KVM runs Linux guests (VT-x/AMD-V, not the software kvm_pvm).
-bench_has_hw_kvm() {
-	grep -qwE 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/kvmhost/hw-kvm.sh"
 
 # bench_in_test_host NAME SMP OUT CMD...: runs CMD inside a test-host VM
 # (tests/kvmhost/kvmhost.sh) of SMP CPUs and 4 GiB, with the directory OUT shared

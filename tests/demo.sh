@@ -32,7 +32,7 @@ ninja -C "$builddir" tests/guest/vmlinuz tests/guest/initrd.img
 vmm=$builddir/vmm/phyllome-vmm
 guest=$builddir/tests/guest
 
-hw_kvm() { grep -qwE 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; }
+. tests/kvmhost/hw-kvm.sh
 
 # in_test_host NAME CMD...: runs CMD in the test-host VM with $out shared,
 # following $out/NAME.log live; returns CMD's status.

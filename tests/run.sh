@@ -27,7 +27,8 @@ bash tests/install-deps.sh || exit 1
 # Where Linux guests run in the test-host VM, the UEFI suite needs the test
 # host's patched emulator: built once into the cache (about 5 minutes), here
 # in the background, beside the build and the first suites.
-if [ "$(id -u)" = 0 ] && ! { grep -qwE 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; }; then
+. tests/kvmhost/hw-kvm.sh
+if [ "$(id -u)" = 0 ] && ! hw_kvm; then
 	mkdir -p "$builddir"
 	tests/kvmhost/outer-qemu/build.sh "${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}/kvmhost" \
 		> "$builddir/outer-qemu.log" 2>&1 < /dev/null &

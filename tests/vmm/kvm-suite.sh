@@ -22,9 +22,7 @@ skip_all() {
 	exit 0
 }
 
-host_has_hw_virt() {
-	grep -qwE 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]
-}
+. "$here/../kvmhost/hw-kvm.sh"
 
 host_has_devices() {
 	local d
@@ -34,7 +32,7 @@ host_has_devices() {
 }
 
 if [ "$where" = auto ]; then
-	if { host_has_hw_virt || { [ "$kind" = tiny ] && [ -c /dev/kvm ]; }; } && host_has_devices; then
+	if { hw_kvm || { [ "$kind" = tiny ] && [ -c /dev/kvm ]; }; } && host_has_devices; then
 		where=direct
 	else
 		where=kvmhost

@@ -5,7 +5,8 @@
 # Secure Boot on (Microsoft's and Debian's signatures), runs on our ACPI tables,
 # adds a boot entry through the firmware's runtime services, and powers off;
 # the variable store keeps that entry for the next boots, a SIGKILL of the
-# monitor in between too; Secure Boot refuses an unsigned boot loader.
+# monitor in between too; Secure Boot refuses an unsigned boot loader, which
+# boots the same Debian without Secure Boot (systemd-boot).
 # The disks come from tests/guest/build-uefi-disks.sh (PHYLLOME_UEFI_DIR).
 # Prints TAP.
 set -uo pipefail
@@ -111,5 +112,14 @@ check "variables persist, through a SIGKILL too: the firmware tries the entry th
 	expect_serial unsigned "BdsDxe: failed to load Boot[0-9A-F]+ \"phyllome-test\""
 check "secure boot: the firmware refuses the unsigned systemd-boot (Access Denied)" \
 	expect_serial unsigned "BdsDxe: failed to (load|start) Boot[0-9A-F]+ .*: Access Denied"
+
+# --- the same disk without Secure Boot: systemd-boot boots Debian ---
+cp "$ovmf/OVMF_VARS_4M.fd" "$scratch/plain-vars.fd"
+run_vmm sdboot --firmware "$code" --nvram "$scratch/plain-vars.fd" --memory 1G --disk "$(disk_copy unsigned.img)"
+check "systemd-boot: without Secure Boot it boots Debian to 'running', no failed unit" \
+	expect_serial sdboot "phyllome-report: state=running failed=0 "
+check "systemd-boot: the guest booted through UEFI, Secure Boot off" \
+	eval 'field_is sdboot efi yes && field_is sdboot secureboot no'
+check "systemd-boot: the guest powers off cleanly (status 0)" exit_status_is 0
 
 tap_done
