@@ -84,6 +84,8 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_unit(m));
 	g_string_append(out, ",\"firmware\":");
 	json_string(out, phyllome_machine_get_firmware(m));
+	g_string_append(out, ",\"display\":");
+	json_string(out, phyllome_machine_get_display(m));
 	g_string_append_printf(out, ",\"secure_boot\":%s,\"uuid\":",
 			       phyllome_machine_get_secure_boot(m) ? "true" : "false");
 	json_string(out, phyllome_machine_get_uuid(m));
@@ -216,6 +218,8 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 			printf("    Cmdline: %s\n", phyllome_machine_get_cmdline(m));
 		}
 		printf("       UUID: %s\n", phyllome_machine_get_uuid(m));
+		if (!g_str_equal(phyllome_machine_get_display(m), "none"))
+			printf("    Display: %s\n", phyllome_machine_get_display(m));
 		for (const char *const *d = phyllome_machine_get_disks(m); d && *d; d++)
 			printf("       Disk: %s\n", *d);
 		for (const char *const *n = phyllome_machine_get_networks(m); n && *n; n++)

@@ -12,6 +12,14 @@ static void set_string(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
+/* A string key whose value is none of those it takes: FALSE, and error says which it takes. */
+static gboolean bad_value(GError **error, const char *key, const char *expected, GVariant *v)
+{
+	g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG, "%s must be %s, not '%s'",
+		    key, expected, g_variant_get_string(v, NULL));
+	return FALSE;
+}
+
 gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError **error)
 {
 	GVariantIter iter;
@@ -40,6 +48,7 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			"firmware", "s",
 			"secure-boot", "b",
 			"uuid", "s",
+			"display", "s",
 			PHYLLOME_OPTION_INTERACTIVE, "b",
 			NULL,
 		};
@@ -65,12 +74,9 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 		else if (g_str_equal(key, "owner"))
 			c->owner = g_variant_get_uint32(v);
 		else if (g_str_equal(key, "autostart") &&
-			 !autostart_from_string(g_variant_get_string(v, NULL), &c->autostart)) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
-				    "autostart must be no, boot or login, not '%s'",
-				    g_variant_get_string(v, NULL));
-			return FALSE;
-		} else if (g_str_equal(key, "memory-max"))
+			 !autostart_from_string(g_variant_get_string(v, NULL), &c->autostart))
+			return bad_value(error, key, "no, boot or login", v);
+		else if (g_str_equal(key, "memory-max"))
 			c->memory_max = g_variant_get_uint64(v);
 		else if (g_str_equal(key, "cpu-weight"))
 			c->cpu_weight = g_variant_get_uint32(v);
@@ -85,23 +91,20 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 		} else if (g_str_equal(key, "vsock-cid"))
 			c->vsock_cid = g_variant_get_uint32(v);
 		else if (g_str_equal(key, "firmware") &&
-			 !firmware_from_string(g_variant_get_string(v, NULL), &c->firmware)) {
-			g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
-				    "firmware must be uefi or none, not '%s'",
-				    g_variant_get_string(v, NULL));
-			return FALSE;
-		} else if (g_str_equal(key, "secure-boot"))
+			 !firmware_from_string(g_variant_get_string(v, NULL), &c->firmware))
+			return bad_value(error, key, "uefi or none", v);
+		else if (g_str_equal(key, "display") &&
+			 !display_from_string(g_variant_get_string(v, NULL), &c->display))
+			return bad_value(error, key, "bochs or none", v);
+		else if (g_str_equal(key, "secure-boot"))
 			c->secure_boot = g_variant_get_boolean(v);
 		else if (g_str_equal(key, "uuid")) {
 			g_autofree char *uuid = uuid_normalize(g_variant_get_string(v, NULL));
 
-			if (!uuid) {
-				g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_INVALID_CONFIG,
-					    "uuid must be a UUID such as "
-					    "0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b, not '%s'",
-					    g_variant_get_string(v, NULL));
-				return FALSE;
-			}
+			if (!uuid)
+				return bad_value(
+				    error, key,
+				    "a UUID such as 0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b", v);
 			set_string(&c->uuid, uuid);
 		}
 	}

@@ -64,6 +64,18 @@ gboolean machine_name_is_valid(const char *name)
 	return TRUE;
 }
 
+/* The index of s among names[first..n), as the enum value whose name it is. */
+static gboolean name_index(const char *const *names, guint n, guint first, const char *s,
+			   guint *ret)
+{
+	for (guint i = first; i < n; i++)
+		if (g_strcmp0(s, names[i]) == 0) {
+			*ret = i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
 static const char *const autostart_names[] = { "no", "boot", "login" };
 
 const char *autostart_to_string(Autostart autostart)
@@ -73,12 +85,12 @@ const char *autostart_to_string(Autostart autostart)
 
 gboolean autostart_from_string(const char *s, Autostart *ret)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(autostart_names); i++)
-		if (g_strcmp0(s, autostart_names[i]) == 0) {
-			*ret = (Autostart)i;
-			return TRUE;
-		}
-	return FALSE;
+	guint i;
+
+	if (!name_index(autostart_names, G_N_ELEMENTS(autostart_names), 0, s, &i))
+		return FALSE;
+	*ret = (Autostart)i;
+	return TRUE;
 }
 
 static const char *const firmware_names[] = { "auto", "none", "uefi" };
@@ -90,13 +102,13 @@ const char *firmware_to_string(Firmware firmware)
 
 gboolean firmware_from_string(const char *s, Firmware *ret)
 {
+	guint i;
+
 	/* "auto" is what an absent key means, not a value to write. */
-	for (guint i = FIRMWARE_NONE; i < G_N_ELEMENTS(firmware_names); i++)
-		if (g_strcmp0(s, firmware_names[i]) == 0) {
-			*ret = (Firmware)i;
-			return TRUE;
-		}
-	return FALSE;
+	if (!name_index(firmware_names, G_N_ELEMENTS(firmware_names), FIRMWARE_NONE, s, &i))
+		return FALSE;
+	*ret = (Firmware)i;
+	return TRUE;
 }
 
 Firmware machine_config_firmware(const MachineConfig *c)
@@ -104,6 +116,31 @@ Firmware machine_config_firmware(const MachineConfig *c)
 	if (c->firmware != FIRMWARE_AUTO)
 		return c->firmware;
 	return c->kernel ? FIRMWARE_NONE : FIRMWARE_UEFI;
+}
+
+static const char *const display_names[] = { "auto", "none", "bochs" };
+
+const char *display_to_string(Display display)
+{
+	return display_names[display];
+}
+
+gboolean display_from_string(const char *s, Display *ret)
+{
+	guint i;
+
+	if (!name_index(display_names, G_N_ELEMENTS(display_names), DISPLAY_NONE, s, &i))
+		return FALSE;
+	*ret = (Display)i;
+	return TRUE;
+}
+
+Display machine_config_display(const MachineConfig *c)
+{
+	if (c->display != DISPLAY_AUTO)
+		return c->display;
+	/* A firmware shows its menus on a screen; a kernel handed in has its serial console. */
+	return machine_config_firmware(c) == FIRMWARE_UEFI ? DISPLAY_BOCHS : DISPLAY_NONE;
 }
 
 char *uuid_normalize(const char *s)
@@ -377,7 +414,7 @@ static gboolean get_owner(GKeyFile *kf, const char *name, uid_t *ret, GError **e
 MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error)
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
-	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL;
+	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL, *display = NULL;
 	guint64 v;
 
 	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
@@ -413,6 +450,9 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 	firmware = g_key_file_get_string(kf, GROUP_MACHINE, "Firmware", NULL);
 	if (firmware && !firmware_from_string(g_strstrip(firmware), &c->firmware))
 		return invalid(error, name, "Firmware", firmware, "expected uefi or none"), NULL;
+	display = g_key_file_get_string(kf, GROUP_MACHINE, "Display", NULL);
+	if (display && !display_from_string(g_strstrip(display), &c->display))
+		return invalid(error, name, "Display", display, "expected bochs or none"), NULL;
 	uuid = g_key_file_get_string(kf, GROUP_MACHINE, "UUID", NULL);
 	g_free(c->uuid);
 	c->uuid = uuid ? uuid_normalize(g_strstrip(uuid)) : derived_uuid(name);
@@ -471,6 +511,8 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 	if (machine_config_firmware(c) == FIRMWARE_UEFI)
 		g_key_file_set_string(kf, GROUP_MACHINE, "SecureBoot",
 				      c->secure_boot ? "yes" : "no");
+	if (c->display != DISPLAY_AUTO)
+		g_key_file_set_string(kf, GROUP_MACHINE, "Display", display_to_string(c->display));
 	g_key_file_set_string(kf, GROUP_MACHINE, "UUID", c->uuid);
 	if (c->kernel)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);

@@ -18,6 +18,13 @@ typedef enum {
 	FIRMWARE_UEFI,
 } Firmware;
 
+/* The machine's screen. */
+typedef enum {
+	DISPLAY_AUTO, /* no Display= key: bochs with Firmware=uefi, else none */
+	DISPLAY_NONE,
+	DISPLAY_BOCHS,
+} Display;
+
 /* One machine definition: /etc/phyllome/machines/NAME.conf. */
 typedef struct {
 	char *name;
@@ -44,6 +51,7 @@ typedef struct {
 	Firmware firmware;
 	gboolean secure_boot; /* Firmware=uefi: the variable store starts with Microsoft's keys */
 	char *uuid; /* the machine's UUID (SMBIOS, machined): UUID=, or one derived from the name */
+	Display display;
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -76,6 +84,10 @@ const char *autostart_to_string(Autostart autostart);
 Firmware machine_config_firmware(const MachineConfig *c);
 const char *firmware_to_string(Firmware firmware);
 gboolean firmware_from_string(const char *s, Firmware *ret);
+/* What c shows its screen on, DISPLAY_AUTO resolved. */
+Display machine_config_display(const MachineConfig *c);
+const char *display_to_string(Display display);
+gboolean display_from_string(const char *s, Display *ret);
 /* A UUID in its canonical form (lower case, with dashes), or NULL when s is none. */
 char *uuid_normalize(const char *s);
 gboolean autostart_from_string(const char *s, Autostart *ret);

@@ -91,6 +91,10 @@ typedef void (*MachineControlCallback)(Machine *m, GVariant *reply, const GError
 /* A method of the monitor's org.phyllome.VMM1 (params: floating or NULL). */
 void machine_control_call_full(Machine *m, const char *interface, const char *method,
 			       GVariant *params, MachineControlCallback callback, gpointer data);
+/* The same with file descriptors for params' handles. */
+void machine_control_call_with_fds(Machine *m, const char *method, GVariant *params,
+				   GUnixFDList *fds, MachineControlCallback callback,
+				   gpointer data);
 void machine_control_call(Machine *m, const char *method, MachineControlCallback callback,
 			  gpointer data);
 

@@ -94,6 +94,8 @@ void machine_publish_config(Machine *m)
 	    m->iface, firmware_to_string(c ? machine_config_firmware(c) : FIRMWARE_NONE));
 	phyllome_machine_set_secure_boot(m->iface, c && c->secure_boot);
 	phyllome_machine_set_uuid(m->iface, c ? c->uuid : "");
+	phyllome_machine_set_display(
+	    m->iface, display_to_string(c ? machine_config_display(c) : DISPLAY_NONE));
 	phyllome_machine_set_kernel(m->iface, c && c->kernel ? c->kernel : "");
 	phyllome_machine_set_initrd(m->iface, c && c->initrd ? c->initrd : "");
 	phyllome_machine_set_cmdline(m->iface, c && c->cmdline ? c->cmdline : "");
@@ -626,8 +628,8 @@ static void guest_panicked(gboolean crash_kernel_loaded, gpointer data)
 
 static const VmmClientOps control_ops = { .guest_panicked = guest_panicked };
 
-void machine_control_call_full(Machine *m, const char *interface, const char *method,
-			       GVariant *params, MachineControlCallback callback, gpointer data)
+static void control_call(Machine *m, const char *interface, const char *method, GVariant *params,
+			 GUnixFDList *fds, MachineControlCallback callback, gpointer data)
 {
 	ControlCall *call = g_new0(ControlCall, 1);
 
@@ -639,7 +641,19 @@ void machine_control_call_full(Machine *m, const char *interface, const char *me
 
 		m->control = vmm_client_new(path, &control_ops, m);
 	}
-	vmm_client_call(m->control, interface, method, params, control_replied, call);
+	vmm_client_call_with_fds(m->control, interface, method, params, fds, control_replied, call);
+}
+
+void machine_control_call_full(Machine *m, const char *interface, const char *method,
+			       GVariant *params, MachineControlCallback callback, gpointer data)
+{
+	control_call(m, interface, method, params, NULL, callback, data);
+}
+
+void machine_control_call_with_fds(Machine *m, const char *method, GVariant *params,
+				   GUnixFDList *fds, MachineControlCallback callback, gpointer data)
+{
+	control_call(m, PHYLLOME_VMM1_INTERFACE, method, params, fds, callback, data);
 }
 
 void machine_control_call(Machine *m, const char *method, MachineControlCallback callback,

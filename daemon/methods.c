@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "methods.h"
 
+#include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -400,6 +402,53 @@ static void run_open_console(MethodCall *call)
 								g_variant_new("(h)", 0), fds);
 }
 
+static void screenshot_written(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = data;
+
+	(void)reply;
+	if (error) {
+		return_error(invocation, PHYLLOME_ERROR_FAILED, "No screenshot of '%s': %s",
+			     m->name, error->message);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+/*
+ * The caller's file goes on to the monitor, which writes the PNG into it:
+ * only a regular file or a pipe, open for writing alone, so that the monitor
+ * (which phyllomed does not trust) reads nothing of the caller's through it.
+ */
+static void run_screenshot(MethodCall *call)
+{
+	GDBusMessage *message = g_dbus_method_invocation_get_message(call->invocation);
+	GUnixFDList *fds = g_dbus_message_get_unix_fd_list(message);
+	GVariant *params = g_dbus_method_invocation_get_parameters(call->invocation);
+	g_autoptr(GUnixFDList) passed = NULL;
+	gint32 handle;
+	struct stat st;
+	int fd, flags;
+
+	if (!check_live(call))
+		return;
+	g_variant_get_child(params, 0, "h", &handle);
+	fd = fds ? g_unix_fd_list_get(fds, handle, NULL) : -1;
+	if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+	    (flags = fcntl(fd, F_GETFL)) < 0 || (flags & O_ACCMODE) != O_WRONLY) {
+		if (fd >= 0)
+			close(fd);
+		return_error(call->invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
+			     "Screenshot writes to a file or pipe open for writing only");
+		return;
+	}
+	passed = g_unix_fd_list_new_from_array(&fd, 1);
+	machine_control_call_with_fds(
+	    call->machine, "Screenshot",
+	    g_variant_new("(h@a{sv})", 0, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+	    passed, screenshot_written, g_object_ref(call->invocation));
+}
+
 static void run_delete(MethodCall *call)
 {
 	Machine *m = call->machine;
@@ -630,6 +679,8 @@ static const MethodRow method_table[] = {
 	  run_pause_or_resume },
 	{ MACHINE, "OpenConsole", interactive_only, check_live, MANAGE, TRUE, "console",
 	  run_open_console },
+	{ MACHINE, "Screenshot", interactive_only, check_live, MANAGE, TRUE, "screenshot",
+	  run_screenshot },
 	/* A definition may hold an administrator's grants and Autostart=boot: removing it is
 	   theirs. */
 	{ MACHINE, "Delete", interactive_only, check_deletable, PHYLLOME_POLKIT_CREATE, FALSE,

@@ -143,6 +143,8 @@ static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *f
 	    !pass_fd(fds, argv, open_input("/dev/kvm", O_RDWR, error), "--kvm-fd="))
 		return FALSE;
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
+	if (machine_config_display(c) == DISPLAY_BOCHS)
+		g_ptr_array_add(argv, g_strdup("--display=bochs"));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
 	return pass_fd(fds, argv, listen_socket("console", console, error), "--serial=fd:") &&
 	       pass_fd(fds, argv, listen_socket("control", control, error), "--control-fd=") &&

@@ -20,6 +20,7 @@ typedef struct {
 	char *interface;
 	char *method;
 	GVariant *params;
+	GUnixFDList *fds;
 	VmmClientCallback callback;
 	gpointer data;
 } Call;
@@ -45,6 +46,7 @@ static void call_free(Call *call)
 	g_free(call->method);
 	if (call->params)
 		g_variant_unref(call->params);
+	g_clear_object(&call->fds);
 	g_free(call);
 }
 
@@ -59,8 +61,10 @@ static void call_replied(GObject *source, GAsyncResult *res, gpointer data)
 {
 	Call *call = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply =
-	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	/* (What a monitor might send back with its reply is dropped with the list.) */
+	g_autoptr(GUnixFDList) fds_back = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish(
+	    G_DBUS_CONNECTION(source), &fds_back, res, &error);
 
 	if (!reply) {
 		g_dbus_error_strip_remote_error(error);
@@ -75,10 +79,10 @@ static void call_replied(GObject *source, GAsyncResult *res, gpointer data)
 static void call_send(Call *call)
 {
 	/* Peer to peer: no destination name. */
-	g_dbus_connection_call(call->client->conn, NULL, PHYLLOME_VMM1_PATH, call->interface,
-			       call->method, call->params ? g_variant_ref(call->params) : NULL,
-			       NULL, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, call_replied,
-			       call);
+	g_dbus_connection_call_with_unix_fd_list(
+	    call->client->conn, NULL, PHYLLOME_VMM1_PATH, call->interface, call->method,
+	    call->params ? g_variant_ref(call->params) : NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+	    CALL_TIMEOUT_MS, call->fds, NULL, call_replied, call);
 }
 
 static void guest_panicked(GDBusConnection *conn, const char *sender, const char *path,
@@ -170,12 +174,20 @@ void vmm_client_free(VmmClient *client)
 void vmm_client_call(VmmClient *client, const char *interface, const char *method, GVariant *params,
 		     VmmClientCallback callback, gpointer data)
 {
+	vmm_client_call_with_fds(client, interface, method, params, NULL, callback, data);
+}
+
+void vmm_client_call_with_fds(VmmClient *client, const char *interface, const char *method,
+			      GVariant *params, GUnixFDList *fds, VmmClientCallback callback,
+			      gpointer data)
+{
 	Call *call = g_new0(Call, 1);
 
 	call->client = client_ref(client);
 	call->interface = g_strdup(interface);
 	call->method = g_strdup(method);
 	call->params = params ? g_variant_ref_sink(params) : NULL;
+	call->fds = fds ? g_object_ref(fds) : NULL;
 	call->callback = callback;
 	call->data = data;
 	if (client->closed) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 /*
  * phyllomed's side of one monitor's control channel (org.phyllome.VMM1,
@@ -30,3 +31,7 @@ void vmm_client_free(VmmClient *client);
  * else. */
 void vmm_client_call(VmmClient *client, const char *interface, const char *method, GVariant *params,
 		     VmmClientCallback callback, gpointer data);
+/* The same with file descriptors for params' handles (h). */
+void vmm_client_call_with_fds(VmmClient *client, const char *interface, const char *method,
+			      GVariant *params, GUnixFDList *fds, VmmClientCallback callback,
+			      gpointer data);

@@ -13,6 +13,7 @@
 #define PHYLLOME_VMM1_ERROR_SHUTTING_DOWN "org.phyllome.VMM1.Error.ShuttingDown"
 #define PHYLLOME_VMM1_ERROR_PAUSED "org.phyllome.VMM1.Error.Paused"
 #define PHYLLOME_VMM1_ERROR_INVALID_ARGUMENT "org.phyllome.VMM1.Error.InvalidArgument"
+#define PHYLLOME_VMM1_ERROR_NO_DISPLAY "org.phyllome.VMM1.Error.NoDisplay"
 
 /* The journal field phyllomed tags a machine's lines with (journalctl PHYLLOME_MACHINE=NAME). */
 #define PHYLLOME_JOURNAL_FIELD_MACHINE "PHYLLOME_MACHINE"

@@ -125,6 +125,33 @@ static int method_quit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+static int method_screenshot(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
+	struct stat st;
+	int fd, r;
+
+	r = sd_bus_message_read(m, "h", &fd);
+	if (r < 0)
+		return r;
+	/* (Options come later: a scanout, a format; none is taken yet.) */
+	if (fstat(fd, &st) < 0 ||
+	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)))
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"Screenshot writes to a file, pipe or socket");
+	r = c->ops->screenshot(c->opaque, fd);
+	if (r == -ENODEV)
+		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_NO_DISPLAY,
+					"The VM has no display");
+	if (r == -ENODATA)
+		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_NO_DISPLAY,
+					"The guest has not turned its display on");
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, -r, "Cannot take the screenshot: %s",
+					       strerror(-r));
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int property_state(sd_bus *bus, const char *path, const char *interface,
 			  const char *property, sd_bus_message *reply, void *userdata,
 			  sd_bus_error *error)
@@ -186,6 +213,7 @@ static const sd_bus_vtable vmm_vtable[] = {
 	SD_BUS_METHOD("PowerButton", "", "", method_power_button, 0),
 	SD_BUS_METHOD("Reset", "", "", method_reset, 0),
 	SD_BUS_METHOD("Quit", "", "", method_quit, 0),
+	SD_BUS_METHOD("Screenshot", "ha{sv}", "", method_screenshot, 0),
 	SD_BUS_SIGNAL("StateChanged", "s", 0),
 	SD_BUS_SIGNAL_WITH_NAMES("GuestPanicked", "b", SD_BUS_PARAM(crash_kernel_loaded), 0),
 	SD_BUS_VTABLE_END,
@@ -247,6 +275,9 @@ static int connection_add(struct control *c, int fd)
 		owned = -1;
 	if (r >= 0)
 		r = sd_bus_set_server(bus, 1, id);
+	/* Screenshot takes the file to write to as a descriptor. */
+	if (r >= 0)
+		r = sd_bus_negotiate_fds(bus, 1);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
 					     vmm_vtable, c);

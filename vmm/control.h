@@ -23,6 +23,8 @@ struct control_ops {
 	void (*reset)(void *opaque);
 	void (*quit)(void *opaque);
 	bool (*panicked)(void *opaque);
+	/* Writes the screen to fd as a PNG file: 0, -ENODEV without a display, or its error. */
+	int (*screenshot)(void *opaque, int fd);
 	/* The device names the Devices property lists, in order; NULL past the last. */
 	const char *(*device_name)(void *opaque, unsigned index);
 	unsigned vcpus;

@@ -24,11 +24,12 @@ int guest_memory_init(struct guest_memory *mem, uint64_t size);
 void guest_memory_done(struct guest_memory *mem);
 int guest_memory_register(const struct guest_memory *mem, int vm_fd);
 
-/* KVM memory slots: 0 and 1 guest RAM, 2 the firmware, 3 its variables' flash; host devices'
- * BARs after them. */
+/* KVM memory slots: 0 and 1 guest RAM, 2 the firmware, 3 its variables' flash, 4 the display's
+ * framebuffer; host devices' BARs after them. */
 #define GUEST_FIRMWARE_MEMSLOT 2
 #define GUEST_NVRAM_MEMSLOT 3
-#define GUEST_FIRST_FREE_MEMSLOT 4
+#define GUEST_DISPLAY_MEMSLOT 4
+#define GUEST_FIRST_FREE_MEMSLOT 5
 /* The firmware image (page-aligned host memory) read-only just below GUEST_FIRMWARE_END: the
  * guest's writes to it exit, and nobody takes them. */
 int guest_firmware_register(int vm_fd, void *image, uint64_t size);

@@ -341,6 +341,10 @@ void options_help(const char *program)
 	    "                               a CFI flash just below the firmware\n"
 	    "      --uuid UUID              with --firmware: the machine's UUID, as its SMBIOS\n"
 	    "                               tables give it (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n"
+	    "      --display KIND           bochs: a display with a linear framebuffer (PCI\n"
+	    "                               1234:1111), the firmware's screen and Linux's bochs\n"
+	    "                               DRM device, seen through the control channel's\n"
+	    "                               Screenshot; none (default)\n"
 	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	    "  -a, --cmdline STRING         kernel command line\n"
 	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
@@ -425,6 +429,7 @@ enum {
 	OPT_FIRMWARE,
 	OPT_NVRAM,
 	OPT_UUID,
+	OPT_DISPLAY,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
@@ -518,6 +523,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 		{ "nvram", required_argument, NULL, OPT_NVRAM },
 		{ "uuid", required_argument, NULL, OPT_UUID },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -584,6 +590,12 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 						   "must be 32 hex digits as "
 						   "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
 			uuid_given = true;
+			break;
+		case OPT_DISPLAY:
+			if (strcmp(optarg, "bochs") != 0 && strcmp(optarg, "none") != 0)
+				return usage_error(program, "display", optarg,
+						   "expected bochs or none");
+			c.display = strcmp(optarg, "bochs") == 0;
 			break;
 		case 'i':
 			c.initrd = optarg;

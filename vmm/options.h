@@ -56,6 +56,7 @@ struct vm_config {
 	const char *firmware; /* instead of kernel: an image to start at the reset vector */
 	const char *nvram;    /* with firmware: its variable store, a flash below it */
 	uint8_t uuid[16];     /* with firmware: the SMBIOS system UUID (all zeros: none given) */
+	bool display;	      /* --display bochs: a framebuffer the firmware and the OS draw on */
 	const char *initrd;
 	const char *cmdline;
 	unsigned cpus;

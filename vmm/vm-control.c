@@ -2,6 +2,8 @@
 /* The VM as its control channel (org.phyllome.VMM1) sees it. */
 #include "vm.h"
 
+#include <errno.h>
+
 #include "log.h"
 
 static const char *state(void *opaque)
@@ -57,6 +59,13 @@ static bool panicked(void *opaque)
 	return atomic_load(&vm->panic_events) != 0;
 }
 
+static int screenshot(void *opaque, int fd)
+{
+	struct vm *vm = opaque;
+
+	return vm->display_ready ? bochs_screenshot(&vm->display, fd) : -ENODEV;
+}
+
 /*
  * The platform's port-decoding devices (the host bridge among them, by its
  * config ports), then the PCI functions behind it (fixed once the VM runs).
@@ -86,6 +95,7 @@ int vm_control_open(struct vm *vm)
 		.reset = reset,
 		.quit = quit,
 		.panicked = panicked,
+		.screenshot = screenshot,
 		.device_name = device_name,
 		.vcpus = vm->config->cpus,
 		.memory = vm->config->memory,

@@ -578,6 +578,24 @@ static int hvc_init(struct vm *vm)
 	return r;
 }
 
+static int display_init(struct vm *vm)
+{
+	int r;
+
+	if (!vm->config->display)
+		return 0;
+	r = bochs_init(&vm->display, vm->vm_fd, GUEST_DISPLAY_MEMSLOT);
+	vm->display_ready = true;
+	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->display.pci);
+}
+
+static void display_done(struct vm *vm)
+{
+	if (vm->display_ready)
+		bochs_done(&vm->display);
+	vm->display_ready = false;
+}
+
 /*
  * Every device, in the order it is set up: open (before KVM: what the
  * configuration names, so its errors are the user's to fix), then init (onto
@@ -607,6 +625,7 @@ static const struct {
 	{ "virtio-net NICs", nics_open, nics_init, nics_done },
 	{ "virtio-console", hvc_open, hvc_init, hvc_done },
 	{ "virtio-vsock", vsock_open, vsock_init, vsock_done },
+	{ "display", NULL, display_init, display_done },
 	{ "host devices (VFIO)", host_devices_open, host_devices_init, host_devices_done },
 };
 

@@ -8,6 +8,7 @@
 #include "bootfiles.h"
 #include "console.h"
 #include "control.h"
+#include "display/bochs.h"
 #include "event.h"
 #include "hw/acpi_pm.h"
 #include "hw/fw_cfg.h"
@@ -87,6 +88,8 @@ struct vm {
 	struct console hvc_console; /* the host end of the virtio-console, with --console */
 	struct virtio_console hvc;
 	bool hvc_ready;
+	struct bochs display; /* with --display bochs */
+	bool display_ready;
 	struct control control;
 	struct control_ops control_ops;
 	size_t devices_reached; /* rows of the device table that opening got to */

@@ -424,8 +424,9 @@ print(st.st_uid, oct(st.st_mode & 0o7777)[2:], st.st_size, "%02x" % d[0], d[0x10
 	ctl start uefi1 > "$scratch/uefi1-start.out" 2>&1
 	leader=$(prop uefi1 Leader)
 	X cat "/proc/$leader/cmdline" 2> /dev/null | tr '\0' ' ' > "$scratch/uefi1-argv"
-	check "uefi: it starts on the firmware, its store and its UUID, passed as fds; no kernel, no command line" \
+	check "uefi: it starts on the firmware, its store and its UUID, passed as fds, with a display; no kernel, no command line" \
 		eval 'expect_eq "$(prop uefi1 State)" running && grep -q -- "--firmware=fd:[0-9]* --nvram=fd:[0-9]* --uuid=$uuid " "$scratch/uefi1-argv" &&
+			grep -q -- "--display=bochs" "$scratch/uefi1-argv" && expect_eq "$(prop uefi1 Display)" bochs &&
 			! grep -Eq -- "--kernel|--cmdline" "$scratch/uefi1-argv"'
 	show_if_failed "$scratch/uefi1-start.out" "$scratch/uefi1-argv"
 	timeout 5 "$sdbox" exec phyllomectl console uefi1 < /dev/null > "$scratch/uefi1-console.out" 2>&1
@@ -436,6 +437,47 @@ print(st.st_uid, oct(st.st_mode & 0o7777)[2:], st.st_size, "%02x" % d[0], d[0x10
 		eval 'store_is $store "0 600 65536 5a MSKEYS -" && expect_eq "$(X stat -c "%u %a" /var/lib/phyllome/nvram)" "0 700"'
 	check "uefi: machined knows the machine by its UUID" \
 		expect_eq "$(X machinectl show -p Id --value uefi1 2>&1)" "${uuid//-/}"
+	# The firmware drew a 64x48 orange picture: its owner gets it as a PNG; bob gets nothing.
+	png_is() { # FILE EXPECTED: "WxH" and the set of its colours, as the box's python reads the file
+		expect_eq "$(X /usr/bin/python3 -c '
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+w, h = struct.unpack(">II", d[16:24])
+at, idat = 8, b""
+while at < len(d):
+	n, kind = struct.unpack(">I4s", d[at:at + 8])
+	idat += d[at + 8:at + 8 + n] if kind == b"IDAT" else b""
+	at += 12 + n
+raw = zlib.decompress(idat)
+rows = [raw[y * (1 + 3 * w) + 1:(y + 1) * (1 + 3 * w)] for y in range(h)]
+print(f"{w}x{h}", sorted({r[x:x + 3].hex() for r in rows for x in range(0, 3 * w, 3)}))' "$1" 2>&1)" "$2"
+	}
+	local orange="64x48 ['ff8000']"
+	as_user alice phyllomectl --no-ask-password screenshot uefi1 /tmp/alice.png > "$scratch/shot-alice.out" 2>&1
+	local shot_alice=$?
+	as_user bob phyllomectl --no-ask-password screenshot uefi1 /tmp/bob.png > "$scratch/shot-bob.out" 2>&1
+	local shot_bob=$?
+	check "screenshot: the owner gets what the display shows as a PNG (the firmware's 64x48 orange)" \
+		eval '[ $shot_alice = 0 ] && png_is /tmp/alice.png "$orange"'
+	show_if_failed "$scratch/shot-alice.out"
+	check "screenshot: another user is denied (exit status 5) and left no file" \
+		eval '[ $shot_bob = 5 ] && X test ! -e /tmp/bob.png'
+	show_if_failed "$scratch/shot-bob.out"
+	# A descriptor the monitor could read from is not passed on to it.
+	X /usr/bin/python3 -c '
+import dbus, os
+bus = dbus.SystemBus()
+m = bus.get_object("org.phyllome.VM1", "/org/phyllome/VM1/machine/uefi1")
+fd = os.open("/tmp/readable.png", os.O_RDWR | os.O_CREAT, 0o600)
+try:
+	m.Screenshot(dbus.types.UnixFd(fd), {}, dbus_interface="org.phyllome.VM1.Machine")
+	print("accepted")
+except dbus.exceptions.DBusException as e:
+	print(e.get_dbus_name(), e.get_dbus_message())' > "$scratch/shot-rw.out" 2>&1
+	check "screenshot: a descriptor open for reading too is refused before the monitor sees it" \
+		eval 'grep -q "org.phyllome.VM1.Error.InvalidArgument Screenshot writes to a file or pipe open for writing only" "$scratch/shot-rw.out" &&
+			expect_eq "$(X stat -c %s /tmp/readable.png)" 0'
+	show_if_failed "$scratch/shot-rw.out"
 	ctl status uefi1 > "$scratch/uefi1-status.out" 2>&1
 	check "uefi: status shows the firmware and the UUID" \
 		eval 'grep -q "Firmware: UEFI, Secure Boot on" "$scratch/uefi1-status.out" && grep -q "UUID: $uuid" "$scratch/uefi1-status.out"'
@@ -458,6 +500,15 @@ f = open(sys.argv[1], "r+b"); f.seek(0x200); f.write(b"K")' $store
 		eval 'X test ! -e $store && ctl start uefi1 > /dev/null 2>&1 && store_is $store "0 600 65536 5a PLAIN -" &&
 			ctl stop uefi1 > /dev/null 2>&1'
 	show_if_failed "$scratch/uefi1-set.out"
+	ctl set uefi1 Display=none > "$scratch/shot-none.out" 2>&1
+	ctl start uefi1 >> "$scratch/shot-none.out" 2>&1
+	ctl screenshot uefi1 /tmp/none.png >> "$scratch/shot-none.out" 2>&1
+	local shot_none=$?
+	X journalctl --no-pager -n 40 > "$scratch/shot-none.journal" 2>&1
+	ctl stop uefi1 > /dev/null 2>&1
+	check "screenshot: a machine with Display=none has none to show (exit status 1, the monitor says why)" \
+		eval '[ $shot_none = 1 ] && grep -q "The VM has no display" "$scratch/shot-none.out" && X test ! -e /tmp/none.png'
+	show_if_failed "$scratch/shot-none.out" "$scratch/shot-none.journal"
 
 	ctl create uefi2 --firmware uefi --kernel "$tiny" --memory 64M > "$scratch/uefi-bad1.out" 2>&1
 	local st1=$?

@@ -11,7 +11,8 @@
  *   TINYFW flash status=00 program=80 byte=5a erased=ff         (or: TINYFW no flash)
  * A variable store whose byte 0x10 is 'W' asks it to run until the power button
  * is pressed instead (a machine that runs until it is stopped, as phyllomed's tests
- * need one): it then says
+ * need one): it then draws a 64x48 orange picture on the bochs display when the
+ * machine has one (--display bochs), and says
  *   TINYFW waiting for the power button
  * and powers off when the button's interrupt (GSI 16, the ACPI GED's) arrives
  * through the IOAPIC and the local APIC, as a firmware's OS would take it.
@@ -100,8 +101,13 @@ protected:
 	movl $0xfffe0000, %ebx
 	xorl %edi, %edi		/* 1: there is a flash */
 	movl $(0xffff0000 + no_flash), %esi
-	cmpb $0, (%ebx)		/* nothing there reads as 0xff */
-	jne 9f
+	/* A flash answers Read Status with its status, nothing there with 0xff; whatever
+	 * the store holds (a store this firmware wrote before starts with 0x5a). */
+	movb $0x70, (%ebx)
+	movb (%ebx), %al
+	movb $0xff, (%ebx)	/* Read Array again */
+	cmpb $0xff, %al
+	je 9f
 	incl %edi
 	movl $(0xffff0000 + flash_status), %esi
 	call puts32
@@ -148,6 +154,7 @@ power_off:
 
 /* Every vector of an IDT at 0x8000 leads to the power-off; GSI 16 becomes vector 0x30. */
 wait_for_power_button:
+	call draw_display
 	movl $(0xffff0000 + waiting), %esi
 	call puts32
 	movl $(0xffff0000 + power_off), %eax
@@ -176,6 +183,60 @@ wait_for_power_button:
 	sti
 2:	hlt
 	jmp 2b
+
+/*
+ * The bochs display (PCI 1234:1111), found by its ID through the 0xcf8/0xcfc
+ * config ports; its BARs where the monitor put them, memory decoding on, the
+ * mode set through the DISPI registers in BAR 2 (0x500 + 2 * index), and the
+ * picture written to the framebuffer in BAR 0 as B, G, R, X.
+ */
+draw_display:
+	movl $0x80000000, %ecx	/* bus 0, slot 0, function 0 */
+1:	movl %ecx, %eax
+	call config_read
+	cmpl $0x11111234, %eax
+	je 2f
+	addl $0x800, %ecx	/* the next slot */
+	cmpl $0x80010000, %ecx
+	jb 1b
+	ret
+2:	leal 4(%ecx), %eax	/* command: memory decoding on */
+	call config_read
+	orl $2, %eax
+	movl %eax, %ebx
+	leal 4(%ecx), %eax
+	movw $0xcf8, %dx
+	outl %eax, %dx
+	movl %ebx, %eax
+	movw $0xcfc, %dx
+	outl %eax, %dx
+	leal 0x18(%ecx), %eax	/* BAR 2: the registers */
+	call config_read
+	andl $0xfffffff0, %eax
+	movl %eax, %esi
+	leal 0x10(%ecx), %eax	/* BAR 0: the framebuffer */
+	call config_read
+	andl $0xfffffff0, %eax
+	movl %eax, %edi
+	movw $64, 0x502(%esi)	/* XRES */
+	movw $48, 0x504(%esi)	/* YRES */
+	movw $32, 0x506(%esi)	/* BPP */
+	movw $64, 0x50c(%esi)	/* VIRT_WIDTH */
+	movw $48, 0x50e(%esi)	/* VIRT_HEIGHT */
+	movw $0x41, 0x508(%esi)	/* ENABLE: enabled, linear framebuffer */
+	movl $0x00ff8000, %eax	/* orange: R ff, G 80, B 00 */
+	movl $(64 * 48), %ecx
+	cld
+	rep stosl
+	ret
+
+/* The config dword at the address in %eax (0x80000000 | bus, slot, function, register). */
+config_read:
+	movw $0xcf8, %dx
+	outl %eax, %dx
+	movw $0xcfc, %dx
+	inl %dx, %eax
+	ret
 
 puts32:
 	movb (%esi), %al

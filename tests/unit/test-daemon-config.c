@@ -151,6 +151,9 @@ static void test_firmware(void)
 	g_assert_false(bare->secure_boot);
 	g_assert_cmpint(machine_config_firmware(kernel), ==, FIRMWARE_NONE);
 	g_assert_cmpint(machine_config_firmware(secure), ==, FIRMWARE_UEFI);
+	/* A firmware has a screen by default; a kernel handed in, its serial console. */
+	g_assert_cmpint(machine_config_display(bare), ==, DISPLAY_BOCHS);
+	g_assert_cmpint(machine_config_display(kernel), ==, DISPLAY_NONE);
 	g_assert_true(secure->secure_boot);
 	g_assert_null(secure->kernel);
 	g_assert_cmpstr(secure->uuid, ==, "0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b");
@@ -200,6 +203,7 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nSecureBoot=yes\n", "SecureBoot=yes: needs Firmware=uefi" },
 		{ "[Machine]\nSecureBoot=perhaps\n", "SecureBoot=perhaps: expected yes or no" },
 		{ "[Machine]\nUUID=not-a-uuid\n", "UUID=not-a-uuid: expected a UUID" },
+		{ "[Machine]\nDisplay=vga\n", "Display=vga: expected bochs or none" },
 		{ "[Machine]\nUUID=0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8\n", "expected a UUID" },
 		{ "[Machine]\nKernel=vmlinuz\n", "Kernel=vmlinuz: an absolute path" },
 		{ "[Machine]\nKernel=/k\nInitrd=initrd\n", "Initrd=initrd" },

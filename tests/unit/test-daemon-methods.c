@@ -119,6 +119,8 @@ static void test_method_without_row_is_denied(void)
 		for (GDBusArgInfo **a = (*mi)->in_args; a && *a; a++) {
 			if (g_str_equal((*a)->signature, "s"))
 				g_variant_builder_add(args, "s", "0000:00:04.0");
+			else if (g_str_equal((*a)->signature, "h"))
+				g_variant_builder_add(args, "h", 0);
 			else
 				g_variant_builder_add_value(
 				    args, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));

@@ -59,6 +59,9 @@ check "firmware of 17 MiB" refuses fwbig "is 17825792 bytes: a firmware image is
 check "firmware and a kernel" refuses fwkernel "--firmware boots from the disks: --kernel, --initrd and --cmdline are for direct kernel boot" \
 	--firmware "$fw" --kernel "$tiny"
 check "firmware and a command line" refuses fwcmdline "--firmware boots from the disks" --firmware "$fw" --cmdline quiet
+# --display: a kind it has.
+check "an unknown --display" refuses displaybad "invalid display 'vga': expected bochs or none" \
+	--firmware "$fw" --display vga
 # --uuid: the SMBIOS system UUID, only for a firmware.
 check "malformed --uuid" refuses uuidbad "invalid UUID '1234-5678': must be 32 hex digits" \
 	--firmware "$fw" --uuid 1234-5678

@@ -76,6 +76,44 @@ check "shell: the shell found the disk's FAT file system (virtio-blk, BARs where
 check "shell: startup.nsh from the disk runs" expect_serial shell "^phyllome-shell: startup.nsh runs"
 check "shell: 'reset -s' powers the VM off (status 0)" exit_status_is 0
 
+# --- the firmware's screen: the bochs display, seen through the control channel ---
+# (No disk: the firmware ends in its shell's prompt, drawn on the display as on COM1.)
+cp "$ovmf/OVMF_VARS_4M.fd" "$scratch/screen-vars.fd"
+start_vmm screen --firmware "$code" --nvram "$scratch/screen-vars.fd" --memory 512M --display bochs \
+	--control "$scratch/screen.ctl"
+wait_output screen "Shell>" 300
+/usr/bin/python3 "$here/vmmctl.py" "$scratch/screen.ctl" screenshot "$scratch/screen.png" > "$scratch/screenshot.out" 2>&1
+kill -KILL "$VMM_PID"
+wait_vmm
+# screen_shows_shell PNG: a picture of a mode OVMF sets, mostly black, with grey text and the
+# prompt's yellow (red and green, no blue: the channels are in their places).
+screen_shows_shell() {
+	python3 - "$1" << 'PY' 2>&1 | tap_diag
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+at, idat = 8, b""
+while at < len(data):
+    n, kind = struct.unpack(">I4s", data[at:at + 8])
+    if kind == b"IHDR":
+        w, h, depth, colour = struct.unpack(">IIBB", data[at + 8:at + 18])
+    if kind == b"IDAT":
+        idat += data[at + 8:at + 8 + n]
+    at += 12 + n
+raw = zlib.decompress(idat)
+assert (depth, colour) == (8, 2) and w >= 640 and h >= 480, f"{w}x{h}, depth {depth}, colour {colour}"
+rows = [raw[y * (1 + 3 * w) + 1:(y + 1) * (1 + 3 * w)] for y in range(h)]
+pixels = [tuple(r[x:x + 3]) for r in rows for x in range(0, 3 * w, 3)]
+lit = sum(1 for p in pixels if max(p) > 64)
+yellow = sum(1 for (r, g, b) in pixels if r > 160 and g > 160 and b < 100)
+print(f"{w}x{h}: {lit} lit pixels, {yellow} yellow")
+sys.exit(0 if 500 < lit < w * h // 4 and yellow > 20 else 1)
+PY
+	return "${PIPESTATUS[0]}"
+}
+check "display: OVMF draws its shell on the bochs display; Screenshot gives it as a PNG" \
+	eval 'screen_shows_shell "$scratch/screen.png" || { tap_diag < "$scratch/screenshot.out"; false; }'
+
 # --- Debian 12 through shim and GRUB, Secure Boot on ---
 cp "$ovmf/OVMF_VARS_4M.ms.fd" "$scratch/sb-vars.fd"
 debian=$(disk_copy debian.img)

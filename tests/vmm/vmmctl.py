@@ -5,6 +5,7 @@ which gdbus and busctl do not speak).
 usage: vmmctl.py SOCKET call METHOD
        vmmctl.py SOCKET get PROPERTY
        vmmctl.py SOCKET watch SIGNAL SECONDS
+       vmmctl.py SOCKET screenshot FILE
 get prints a property's value (lists one item per line). watch prints
 "watching" once it listens, then the signal's name and arguments when it
 arrives, and exits 1 if it does not arrive in time. On a D-Bus error prints
@@ -54,7 +55,13 @@ def main():
         if verb == "watch":
             return watch(sock, name, int(sys.argv[4]))
         conn = dbus.connection.Connection(f"unix:path={sock}")
-        if verb == "call":
+        if verb == "screenshot":
+            # libdbus knows whether a descriptor may be sent only once it has authenticated.
+            conn.call_blocking(None, PATH, "org.freedesktop.DBus.Peer", "Ping", "", (), timeout=30)
+            with open(name, "wb") as f:
+                conn.call_blocking(None, PATH, IFACE, "Screenshot", "ha{sv}", (dbus.types.UnixFd(f), {}),
+                                   timeout=60)
+        elif verb == "call":
             conn.call_blocking(None, PATH, IFACE, name, "", (), timeout=30)
         else:
             value = conn.call_blocking(None, PATH, "org.freedesktop.DBus.Properties", "Get", "ss",
