@@ -417,8 +417,9 @@ static void screenshot_written(Machine *m, GVariant *reply, const GError *error,
 
 /*
  * The caller's file goes on to the monitor, which writes the PNG into it:
- * only a regular file or a pipe, open for writing alone, so that the monitor
- * (which phyllomed does not trust) reads nothing of the caller's through it.
+ * only a regular file (what the monitor takes) open for writing alone, so that
+ * the monitor (which phyllomed does not trust) reads nothing of the caller's
+ * through it.
  */
 static void run_screenshot(MethodCall *call)
 {
@@ -434,12 +435,12 @@ static void run_screenshot(MethodCall *call)
 		return;
 	g_variant_get_child(params, 0, "h", &handle);
 	fd = fds ? g_unix_fd_list_get(fds, handle, NULL) : -1;
-	if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (flags = fcntl(fd, F_GETFL)) < 0 || (flags & O_ACCMODE) != O_WRONLY) {
 		if (fd >= 0)
 			close(fd);
 		return_error(call->invocation, PHYLLOME_ERROR_INVALID_ARGUMENT,
-			     "Screenshot writes to a file or pipe open for writing only");
+			     "Screenshot writes to a regular file open for writing only");
 		return;
 	}
 	passed = g_unix_fd_list_new_from_array(&fd, 1);

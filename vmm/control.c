@@ -134,11 +134,15 @@ static int method_screenshot(sd_bus_message *m, void *userdata, sd_bus_error *er
 	r = sd_bus_message_read(m, "h", &fd);
 	if (r < 0)
 		return r;
-	/* (Options come later: a scanout, a format; none is taken yet.) */
-	if (fstat(fd, &st) < 0 ||
-	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)))
+	/*
+	 * A regular file only: the PNG is written here, on the main loop, and a
+	 * pipe or socket whose reader stops reading would hold the loop (the
+	 * control channel, signals) for as long as it pleased. (Options come
+	 * later: a scanout, a format; none is taken yet.)
+	 */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-					"Screenshot writes to a file, pipe or socket");
+					"Screenshot writes to a regular file");
 	r = c->ops->screenshot(c->opaque, fd);
 	if (r == -ENODEV)
 		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_NO_DISPLAY,

@@ -475,7 +475,7 @@ try:
 except dbus.exceptions.DBusException as e:
 	print(e.get_dbus_name(), e.get_dbus_message())' > "$scratch/shot-rw.out" 2>&1
 	check "screenshot: a descriptor open for reading too is refused before the monitor sees it" \
-		eval 'grep -q "org.phyllome.VM1.Error.InvalidArgument Screenshot writes to a file or pipe open for writing only" "$scratch/shot-rw.out" &&
+		eval 'grep -q "org.phyllome.VM1.Error.InvalidArgument Screenshot writes to a regular file open for writing only" "$scratch/shot-rw.out" &&
 			expect_eq "$(X stat -c %s /tmp/readable.png)" 0'
 	show_if_failed "$scratch/shot-rw.out"
 	ctl status uefi1 > "$scratch/uefi1-status.out" 2>&1

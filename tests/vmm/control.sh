@@ -2,7 +2,7 @@
 # The VMM's control channel (org.phyllome.VMM1, peer-to-peer D-Bus on a unix
 # socket), spoken to with dbus-python (vmmctl.py): properties, Pause/Resume (the guest stops
 # running, then goes on), PowerButton, Reset, Quit, an inherited listening
-# socket, GuestPanicked. Tiny guests on any /dev/kvm. Prints TAP.
+# socket, GuestPanicked, Screenshot without a display. Tiny guests on any /dev/kvm. Prints TAP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
@@ -25,6 +25,14 @@ check "the control socket is created, only for its owner (0600)" expect_eq "$(st
 check "State is running" expect_eq "$(vmm_prop State)" running
 check "VCPUs and MemoryBytes describe the VM" expect_eq "$(vmm_prop VCPUs) $(vmm_prop MemoryBytes)" "1 67108864"
 check "Devices lists the platform devices" expect_eq "$(vmm_prop Devices | tr "\n" ,)" "COM1,i8042,RTC,ACPI PM,pvpanic,PCIe host bridge,virtio-rng,"
+/usr/bin/python3 "$here/vmmctl.py" "$sock" screenshot "$scratch/none.png" > "$scratch/shot.out" 2>&1
+check "Screenshot of a VM without a display: NoDisplay" \
+	grep -q "org.phyllome.VMM1.Error.NoDisplay: The VM has no display" "$scratch/shot.out"
+# (Into a pipe whose reader could stop reading and hold the monitor's main loop.)
+/usr/bin/python3 "$here/vmmctl.py" "$sock" screenshot /proc/self/fd/1 2> "$scratch/shot-pipe.out" | cat > /dev/null
+check "Screenshot into a pipe is refused" \
+	eval 'grep -q "InvalidArgs: Screenshot writes to a regular file" "$scratch/shot-pipe.out" ||
+		{ tap_diag < "$scratch/shot-pipe.out"; false; }'
 vmm_call Pause > "$scratch/pause.out" 2>&1
 check "Pause replies" [ $? = 0 ]
 check "State is paused" expect_eq "$(vmm_prop State)" paused
