@@ -455,11 +455,9 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return invalid(error, name, "Display", display, "expected bochs or none"), NULL;
 	uuid = g_key_file_get_string(kf, GROUP_MACHINE, "UUID", NULL);
 	g_free(c->uuid);
-	c->uuid = uuid ? uuid_normalize(g_strstrip(uuid)) : derived_uuid(name);
-	if (uuid && !c->uuid)
-		return invalid(error, name, "UUID", uuid,
-			       "expected a UUID such as 0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b"),
-		       NULL;
+	/* A malformed one stays as written, for machine_config_check to name. */
+	c->uuid = !uuid ? derived_uuid(name)
+			: uuid_normalize(g_strstrip(uuid)) ?: g_steal_pointer(&uuid);
 	v = c->stop_on_logout_delay;
 	if (!get_uint(kf, GROUP_MACHINE, "StopOnLogoutDelay", name, MACHINE_MAX_LOGOUT_DELAY, &v,
 		      error))

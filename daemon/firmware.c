@@ -56,42 +56,21 @@ static int open_store_dir(GError **error)
 	return fd;
 }
 
-static gboolean copy_all(int from, int to)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = read(from, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return FALSE;
-		}
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(to, buf + done, (size_t)(n - done));
-
-			if (w < 0 && errno != EINTR)
-				return FALSE;
-			done += w > 0 ? w : 0;
-		}
-	}
-	return TRUE;
-}
-
 /*
- * Copies the template in under a temporary name and renames it into place
- * once it is on disk: a store is whole or absent, whatever stops phyllomed
- * halfway.
+ * Written as definitions are (machine_config_save): to a temporary file,
+ * fsynced and renamed into place, so a store is whole or absent, whatever
+ * stops phyllomed halfway. The directory is root's alone (open_store_dir), so
+ * the path is ours to write.
  */
-static gboolean make_store(int dir_fd, const char *firmware_dir, const MachineConfig *c,
-			   const char *file, GError **error)
+static gboolean make_store(const char *firmware_dir, const MachineConfig *c, const char *path,
+			   GError **error)
 {
 	g_autofree char *template = g_build_filename(
 	    firmware_dir, c->secure_boot ? FIRMWARE_VARS_SECURE_BOOT_FILE : FIRMWARE_VARS_FILE,
 	    NULL);
-	g_autofree char *temporary = g_strdup_printf(".%s.new", file);
 	auto_fd from = open(template, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	auto_fd to = -1;
+	g_autoptr(GMappedFile) contents = NULL;
+	g_autoptr(GError) local = NULL;
 	struct stat st;
 
 	if (from < 0)
@@ -103,24 +82,23 @@ static gboolean make_store(int dir_fd, const char *firmware_dir, const MachineCo
 			    "The UEFI variable store template %s is not a regular file", template);
 		return FALSE;
 	}
-	to = openat(dir_fd, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (to < 0 || fchown(to, 0, 0) < 0 || fchmod(to, 0600) < 0 || !copy_all(from, to) ||
-	    fsync(to) < 0 || renameat(dir_fd, temporary, dir_fd, file) < 0 || fsync(dir_fd) < 0) {
-		int err = errno;
-
-		(void)unlinkat(dir_fd, temporary, 0);
-		return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, err,
-					  "Cannot make the variable store %s/%s from %s",
-					  PHYLLOME_NVRAM_DIR, file, template);
+	contents = g_mapped_file_new_from_fd(from, FALSE, &local);
+	if (!contents || !g_file_set_contents_full(path, g_mapped_file_get_contents(contents),
+						   (gssize)g_mapped_file_get_length(contents),
+						   G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
+			    "Cannot make the variable store %s from %s: %s", path, template,
+			    local->message);
+		return FALSE;
 	}
-	daemon_log(c->name, LOG_INFO, "Made its UEFI variable store %s/%s from %s",
-		   PHYLLOME_NVRAM_DIR, file, template);
+	daemon_log(c->name, LOG_INFO, "Made its UEFI variable store %s from %s", path, template);
 	return TRUE;
 }
 
 int firmware_open_store(const char *firmware_dir, const MachineConfig *c, GError **error)
 {
 	g_autofree char *file = g_strdup_printf("%s.fd", c->name);
+	g_autofree char *path = g_build_filename(PHYLLOME_NVRAM_DIR, file, NULL);
 	auto_fd dir_fd = open_store_dir(error);
 	struct stat st;
 	int fd;
@@ -129,20 +107,18 @@ int firmware_open_store(const char *firmware_dir, const MachineConfig *c, GError
 		return -1;
 	fd = openat(dir_fd, file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
-		if (!make_store(dir_fd, firmware_dir, c, file, error))
+		if (!make_store(firmware_dir, c, path, error))
 			return -1;
 		fd = openat(dir_fd, file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	}
 	if (fd < 0)
 		return daemon_errno_error(error, PHYLLOME_ERROR_START_FAILED, errno,
-					  "Cannot open the variable store %s/%s",
-					  PHYLLOME_NVRAM_DIR, file),
+					  "Cannot open the variable store %s", path),
 		       -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		(void)close(fd);
 		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_START_FAILED,
-			    "The variable store %s/%s is not a regular file", PHYLLOME_NVRAM_DIR,
-			    file);
+			    "The variable store %s is not a regular file", path);
 		return -1;
 	}
 	return fd;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "scope.h"
 
+#include <systemd/sd-id128.h>
+
 #include "phyllome-error.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -223,29 +225,13 @@ static void register_done(GObject *source, GAsyncResult *res, gpointer data)
 	g_free(call);
 }
 
-/* The 16 bytes of a canonical UUID (config.h's uuid_normalize); FALSE when it is none. */
-static gboolean uuid_bytes(const char *uuid, guint8 ret[16])
-{
-	guint n = 0;
-
-	for (const char *c = uuid; c && *c && n < 32; c++) {
-		if (*c == '-')
-			continue;
-		if (!g_ascii_isxdigit(*c))
-			return FALSE;
-		ret[n / 2] = (guint8)(n % 2 ? ret[n / 2] | g_ascii_xdigit_value(*c)
-					    : g_ascii_xdigit_value(*c) << 4);
-		n++;
-	}
-	return n == 32;
-}
-
 void scopes_register_machine(Scopes *scopes, const char *name, const char *uuid, pid_t leader,
 			     ScopeCallback callback, gpointer user_data)
 {
 	RegisterCall *call = g_new0(RegisterCall, 1);
-	guint8 id[16];
-	gsize id_len = uuid_bytes(uuid, id) ? sizeof(id) : 0;
+	sd_id128_t id;
+	/* (sd_id128_from_string takes a UUID with its dashes too.) */
+	gsize id_len = uuid && sd_id128_from_string(uuid, &id) >= 0 ? sizeof(id.bytes) : 0;
 
 	call->callback = callback;
 	call->user_data = user_data;
@@ -255,8 +241,8 @@ void scopes_register_machine(Scopes *scopes, const char *name, const char *uuid,
 	g_dbus_connection_call(
 	    scopes->bus, MACHINED_NAME, MACHINED_PATH, MACHINED_MANAGER, "RegisterMachine",
 	    g_variant_new("(s@ayssus)", name,
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, id_len, 1), "phyllome",
-			  "vm", (guint32)leader, ""),
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id.bytes, id_len, 1),
+			  "phyllome", "vm", (guint32)leader, ""),
 	    G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, JOB_TIMEOUT_MS, NULL, register_done,
 	    call);
 }

@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "unix-socket.h"
+#include "util.h"
 
 #define CTRL_A 0x01
 
@@ -39,26 +40,13 @@ static void history_append(struct console *c, const uint8_t *data, size_t len)
 	}
 }
 
-static void write_all(int fd, const uint8_t *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the reader went away; the guest keeps running */
-		data += n;
-		len -= (size_t)n;
-	}
-}
-
 void console_write(struct console *c, const uint8_t *data, size_t len)
 {
 	switch (c->kind) {
 	case SERIAL_STDIO:
 	case SERIAL_FILE:
-		write_all(c->out_fd, data, len);
+		/* A reader that went away loses the output; the guest keeps running. */
+		(void)write_full(c->out_fd, data, len);
 		break;
 	case SERIAL_SOCKET:
 	case SERIAL_SOCKET_FD:

@@ -90,15 +90,15 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 	return 0;
 }
 
-/* Host memory the guest reads as memory; its writes there exit as MMIO. */
-static int set_readonly_slot(int vm_fd, unsigned slot, uint64_t gpa, void *host, uint64_t size)
+int guest_memslot_set(int vm_fd, unsigned slot, uint32_t flags, uint64_t gpa, void *host,
+		      uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
-		.flags = KVM_MEM_READONLY,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
-		.userspace_addr = (uintptr_t)host,
+		.userspace_addr = size ? (uintptr_t)host : 0,
 	};
 
 	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
@@ -111,8 +111,9 @@ int guest_firmware_register(int vm_fd, void *image, uint64_t size)
 	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
 		return log_error_errno(ENOTSUP, "This host's KVM cannot map read-only memory "
 						"(KVM_CAP_READONLY_MEM), which a firmware needs");
-	r = set_readonly_slot(vm_fd, GUEST_FIRMWARE_MEMSLOT, GUEST_FIRMWARE_END - size, image,
-			      size);
+	/* Read-only: the guest's writes there exit as MMIO. */
+	r = guest_memslot_set(vm_fd, GUEST_FIRMWARE_MEMSLOT, KVM_MEM_READONLY,
+			      GUEST_FIRMWARE_END - size, image, size);
 	if (r < 0)
 		return log_error_errno(r, "KVM_SET_USER_MEMORY_REGION (the firmware): %m");
 	return 0;
@@ -120,7 +121,7 @@ int guest_firmware_register(int vm_fd, void *image, uint64_t size)
 
 int guest_nvram_map(int vm_fd, uint64_t gpa, void *store, uint64_t size)
 {
-	return set_readonly_slot(vm_fd, GUEST_NVRAM_MEMSLOT, gpa, store, size);
+	return guest_memslot_set(vm_fd, GUEST_NVRAM_MEMSLOT, KVM_MEM_READONLY, gpa, store, size);
 }
 
 void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)

@@ -30,6 +30,10 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd);
 #define GUEST_NVRAM_MEMSLOT 3
 #define GUEST_DISPLAY_MEMSLOT 4
 #define GUEST_FIRST_FREE_MEMSLOT 5
+/* One KVM memory slot: size bytes of host memory at gpa (flags: 0 or KVM_MEM_READONLY); size 0
+ * takes the slot away. 0 or -errno (-EEXIST over another slot). */
+int guest_memslot_set(int vm_fd, unsigned slot, uint32_t flags, uint64_t gpa, void *host,
+		      uint64_t size);
 /* The firmware image (page-aligned host memory) read-only just below GUEST_FIRMWARE_END: the
  * guest's writes to it exit, and nobody takes them. */
 int guest_firmware_register(int vm_fd, void *image, uint64_t size);

@@ -25,6 +25,23 @@ int pread_full(int fd, void *buf, size_t len, off_t offset)
 	return 0;
 }
 
+int write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int eventfd_signal(int fd)
 {
 	uint64_t one = 1;

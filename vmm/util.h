@@ -8,6 +8,9 @@
 
 /* Reads exactly len bytes at offset; -EIO when the file is shorter than it said. */
 int pread_full(int fd, void *buf, size_t len, off_t offset);
+/* Writes all len bytes (through short writes and EINTR); -errno, or -EIO when nothing more is
+ * taken. */
+int write_full(int fd, const void *buf, size_t len);
 
 /*
  * An eventfd's counter: eventfd_signal adds one (waking its watcher),

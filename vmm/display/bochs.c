@@ -2,13 +2,12 @@
 #include "display/bochs.h"
 
 #include <errno.h>
-#include <linux/kvm.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "display/png.h"
 #include "log.h"
+#include "memory.h"
 
 #define PCI_VENDOR_BOCHS 0x1234
 #define PCI_DEVICE_BOCHS_DISPLAY 0x1111
@@ -120,18 +119,6 @@ static void bochs_bar_write(struct pci_device *dev, unsigned bar, uint64_t offse
 		registers_write(b, offset, data, size);
 }
 
-static int set_memslot(struct bochs *b, uint64_t gpa, uint64_t size)
-{
-	struct kvm_userspace_memory_region region = {
-		.slot = b->memslot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = size ? (uint64_t)(uintptr_t)b->vram : 0,
-	};
-
-	return ioctl(b->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
-}
-
 /* The framebuffer follows BAR 0 wherever the guest puts it (and goes while decoding is off). */
 static void bochs_config_written(struct pci_device *dev, unsigned offset, unsigned size)
 {
@@ -142,11 +129,11 @@ static void bochs_config_written(struct pci_device *dev, unsigned offset, unsign
 	if (gpa == b->mapped_at)
 		return;
 	if (b->mapped_at)
-		(void)set_memslot(b, 0, 0);
+		(void)guest_memslot_set(b->vm_fd, b->memslot, 0, 0, NULL, 0);
 	b->mapped_at = 0;
 	if (!gpa)
 		return;
-	r = set_memslot(b, gpa, BOCHS_VRAM_SIZE);
+	r = guest_memslot_set(b->vm_fd, b->memslot, 0, gpa, b->vram, BOCHS_VRAM_SIZE);
 	if (r < 0) {
 		/* Over something else (while the guest sizes the BAR): trapped until it moves. */
 		log_debug("bochs display: framebuffer at 0x%llx not mapped: %s",
@@ -193,7 +180,7 @@ void bochs_done(struct bochs *b)
 	if (!b->vram)
 		return;
 	if (b->mapped_at)
-		(void)set_memslot(b, 0, 0);
+		(void)guest_memslot_set(b->vm_fd, b->memslot, 0, 0, NULL, 0);
 	(void)munmap(b->vram, BOCHS_VRAM_SIZE);
 	b->vram = NULL;
 	pthread_mutex_destroy(&b->lock);
@@ -248,12 +235,14 @@ static void scanout_row(void *opaque, unsigned y, uint8_t *rgb)
 		switch (shot->s.bpp) {
 		case 32:
 		case 24:
-			rgb[0] = p[2], rgb[1] = p[1], rgb[2] = p[0];
+			rgb[0] = p[2];
+			rgb[1] = p[1];
+			rgb[2] = p[0];
 			p += shot->s.bpp / 8;
 			break;
 		case 16:
 			v = (uint16_t)(p[0] | p[1] << 8);
-			rgb[0] = (uint8_t)((v >> 11) << 3),
+			rgb[0] = (uint8_t)((v >> 11) << 3);
 			rgb[1] = (uint8_t)(((v >> 5) & 0x3f) << 2);
 			rgb[2] = (uint8_t)((v & 0x1f) << 3);
 			p += 2;
@@ -261,7 +250,7 @@ static void scanout_row(void *opaque, unsigned y, uint8_t *rgb)
 		default: /* 15 */
 			v = (uint16_t)(p[0] | p[1] << 8);
 			rgb[0] = (uint8_t)(((v >> 10) & 0x1f) << 3);
-			rgb[1] = (uint8_t)(((v >> 5) & 0x1f) << 3),
+			rgb[1] = (uint8_t)(((v >> 5) & 0x1f) << 3);
 			rgb[2] = (uint8_t)((v & 0x1f) << 3);
 			p += 2;
 			break;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -33,21 +32,6 @@ uint32_t png_adler32(uint32_t adler, const uint8_t *data, size_t len)
 	return b << 16 | a;
 }
 
-static int write_all(int fd, const uint8_t *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -67,9 +51,9 @@ static int write_chunk(int fd, const char type[4], const uint8_t *data, uint32_t
 	memcpy(head + 4, type, 4);
 	crc = png_crc32(png_crc32(0, head + 4, 4), data, len);
 	put_be32(tail, crc);
-	if ((r = write_all(fd, head, sizeof(head))) < 0 || (r = write_all(fd, data, len)) < 0)
+	if ((r = write_full(fd, head, sizeof(head))) < 0 || (r = write_full(fd, data, len)) < 0)
 		return r;
-	return write_all(fd, tail, sizeof(tail));
+	return write_full(fd, tail, sizeof(tail));
 }
 
 int png_write(int fd, const struct png_source *src)
@@ -116,7 +100,7 @@ int png_write(int fd, const struct png_source *src)
 	put_be32(ihdr + 4, src->height);
 	ihdr[8] = 8; /* bits per channel */
 	ihdr[9] = 2; /* truecolour */
-	r = write_all(fd, signature, sizeof(signature));
+	r = write_full(fd, signature, sizeof(signature));
 	if (r >= 0)
 		r = write_chunk(fd, "IHDR", ihdr, sizeof(ihdr));
 	if (r >= 0)

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "memory.h"
 
 #define PAGE_SIZE 4096ULL
 
@@ -205,23 +206,12 @@ static int intx_init(struct vfio_pci *vp)
 
 /* ---- BARs ---- */
 
-static int set_memslot(struct vfio_pci *vp, unsigned slot, uint64_t gpa, uint64_t size, void *host)
-{
-	struct kvm_userspace_memory_region region = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
-	};
-
-	return ioctl(vp->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
-}
-
 /* Up to two slots per BAR: the pages before and after the trapped ones. */
 static void bar_unmap(struct vfio_pci *vp, unsigned bar)
 {
 	for (unsigned piece = 0; piece < 2 && vp->bars[bar].mapped_at; piece++)
-		(void)set_memslot(vp, vp->first_memslot + 2 * bar + piece, 0, 0, NULL);
+		(void)guest_memslot_set(vp->vm_fd, vp->first_memslot + 2 * bar + piece, 0, 0, NULL,
+					0);
 	vp->bars[bar].mapped_at = 0;
 }
 
@@ -236,8 +226,8 @@ static void bar_map(struct vfio_pci *vp, unsigned bar, uint64_t gpa)
 
 		if (start >= end)
 			continue;
-		r = set_memslot(vp, vp->first_memslot + 2 * bar + piece, gpa + start, end - start,
-				b->map + start);
+		r = guest_memslot_set(vp->vm_fd, vp->first_memslot + 2 * bar + piece, 0,
+				      gpa + start, b->map + start, end - start);
 		if (r < 0) {
 			/* The guest put the BAR over something else (while sizing it, say): trapped
 			 * until it moves. */
