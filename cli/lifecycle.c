@@ -38,7 +38,7 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL,
 			*owner = NULL;
 	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL, *firmware = NULL,
-			*uuid = NULL, *display = NULL;
+			*uuid = NULL, *display = NULL, *resolution = NULL;
 	g_auto(GStrv) disks = NULL, networks = NULL;
 	gboolean secure_boot = FALSE;
 	gint cpus = 0, cpu_weight = 0, vsock_cid = 0;
@@ -59,9 +59,12 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		{ "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid,
 		  "The machine's UUID, as its SMBIOS says (default: a new one)", "UUID" },
 		{ "display", 0, 0, G_OPTION_ARG_STRING, &display,
-		  "bochs: a screen (phyllomectl screenshot); none: the serial console only "
-		  "(default: bochs with uefi, else none)",
-		  "bochs|none" },
+		  "virtio-gpu or bochs: a screen, keyboard and tablet (phyllomectl view); none: "
+		  "the "
+		  "serial console only (default: virtio-gpu with uefi, else none)",
+		  "virtio-gpu|bochs|none" },
+		{ "resolution", 0, 0, G_OPTION_ARG_STRING, &resolution,
+		  "virtio-gpu: the mode it offers first (default 1280x800)", "WxH" },
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
 		  "A Linux bzImage to boot directly (--firmware none)", "PATH" },
 		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial ramdisk", "PATH" },
@@ -113,6 +116,9 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		g_variant_builder_add(&config, "{sv}", "uuid", g_variant_new_string(uuid));
 	if (display)
 		g_variant_builder_add(&config, "{sv}", "display", g_variant_new_string(display));
+	if (resolution)
+		g_variant_builder_add(&config, "{sv}", "resolution",
+				      g_variant_new_string(resolution));
 	/* Relative paths mean something only here: the daemon gets absolute ones. */
 	if (kernel) {
 		g_autofree char *abs = g_canonicalize_filename(kernel, NULL);

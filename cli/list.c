@@ -86,6 +86,8 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_firmware(m));
 	g_string_append(out, ",\"display\":");
 	json_string(out, phyllome_machine_get_display(m));
+	g_string_append(out, ",\"resolution\":");
+	json_string(out, phyllome_machine_get_resolution(m));
 	g_string_append_printf(out, ",\"secure_boot\":%s,\"uuid\":",
 			       phyllome_machine_get_secure_boot(m) ? "true" : "false");
 	json_string(out, phyllome_machine_get_uuid(m));
@@ -219,7 +221,9 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 		}
 		printf("       UUID: %s\n", phyllome_machine_get_uuid(m));
 		if (!g_str_equal(phyllome_machine_get_display(m), "none"))
-			printf("    Display: %s\n", phyllome_machine_get_display(m));
+			printf("    Display: %s%s%s\n", phyllome_machine_get_display(m),
+			       *phyllome_machine_get_resolution(m) ? ", " : "",
+			       phyllome_machine_get_resolution(m));
 		for (const char *const *d = phyllome_machine_get_disks(m); d && *d; d++)
 			printf("       Disk: %s\n", *d);
 		for (const char *const *n = phyllome_machine_get_networks(m); n && *n; n++)

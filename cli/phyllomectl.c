@@ -16,7 +16,9 @@ static const Command commands[] = {
 	{ "status", "NAME", "Show a machine's state and definition", cmd_status },
 	{ "create",
 	  "NAME [--firmware uefi [--secure-boot] | --kernel PATH [--initrd PATH] [--cmdline S]]\n"
-	  "                 [--cpus N] [--memory SIZE] [--uuid UUID] [--display bochs|none]\n"
+	  "                 [--cpus N] [--memory SIZE] [--uuid UUID] [--display "
+	  "virtio-gpu|bochs|none]\n"
+	  "                 [--resolution WxH]\n"
 	  "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
 	  "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
 	  "Define a machine", cmd_create },
@@ -36,6 +38,8 @@ static const Command commands[] = {
 	{ "disable", "NAME", "Start a machine only when asked", cmd_disable },
 	{ "console", "NAME", "Attach to a machine's serial console (Ctrl-] three times to leave)",
 	  cmd_console },
+	{ "view", "NAME [--fullscreen]",
+	  "Show a machine's screen in a window, with its keyboard and pointer", cmd_view },
 	{ "screenshot", "NAME FILE", "Write what a machine's display shows as a PNG file",
 	  cmd_screenshot },
 	{ "logs", "NAME [--follow] [--lines N]",

@@ -45,6 +45,7 @@ int cmd_pause(Ctl *ctl, int argc, char **argv);
 int cmd_resume(Ctl *ctl, int argc, char **argv);
 int cmd_console(Ctl *ctl, int argc, char **argv);
 int cmd_screenshot(Ctl *ctl, int argc, char **argv);
+int cmd_view(Ctl *ctl, int argc, char **argv);
 int cmd_logs(Ctl *ctl, int argc, char **argv);
 int cmd_set(Ctl *ctl, int argc, char **argv);
 int cmd_devices(Ctl *ctl, int argc, char **argv);

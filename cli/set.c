@@ -29,14 +29,23 @@ static const struct {
 	const char *name;
 	ValueKind kind;
 } keys[] = {
-	{ "Firmware", "firmware", VALUE_STRING },  { "SecureBoot", "secure-boot", VALUE_BOOLEAN },
-	{ "UUID", "uuid", VALUE_STRING },	   { "Display", "display", VALUE_STRING },
-	{ "Kernel", "kernel", VALUE_STRING },	   { "Initrd", "initrd", VALUE_STRING },
-	{ "Cmdline", "cmdline", VALUE_STRING },	   { "CPUs", "cpus", VALUE_U32 },
-	{ "Memory", "memory", VALUE_SIZE },	   { "Owner", "owner", VALUE_USER },
-	{ "MemoryMax", "memory-max", VALUE_SIZE }, { "CPUWeight", "cpu-weight", VALUE_U32 },
-	{ "TasksMax", "tasks-max", VALUE_U64 },	   { "Disks", "disks", VALUE_LIST },
-	{ "Networks", "networks", VALUE_LIST },	   { "VSockCID", "vsock-cid", VALUE_U32 },
+	{ "Firmware", "firmware", VALUE_STRING },
+	{ "SecureBoot", "secure-boot", VALUE_BOOLEAN },
+	{ "UUID", "uuid", VALUE_STRING },
+	{ "Display", "display", VALUE_STRING },
+	{ "Resolution", "resolution", VALUE_STRING },
+	{ "Kernel", "kernel", VALUE_STRING },
+	{ "Initrd", "initrd", VALUE_STRING },
+	{ "Cmdline", "cmdline", VALUE_STRING },
+	{ "CPUs", "cpus", VALUE_U32 },
+	{ "Memory", "memory", VALUE_SIZE },
+	{ "Owner", "owner", VALUE_USER },
+	{ "MemoryMax", "memory-max", VALUE_SIZE },
+	{ "CPUWeight", "cpu-weight", VALUE_U32 },
+	{ "TasksMax", "tasks-max", VALUE_U64 },
+	{ "Disks", "disks", VALUE_LIST },
+	{ "Networks", "networks", VALUE_LIST },
+	{ "VSockCID", "vsock-cid", VALUE_U32 },
 };
 
 /* KEY=VALUE as a{sv} entry; FALSE (after saying why) when it is none. */
@@ -101,12 +110,12 @@ static gboolean add_change(GVariantBuilder *changes, const char *assignment)
 		g_variant_builder_add(changes, "{sv}", keys[i].name, v);
 		return TRUE;
 	}
-	g_printerr(
-	    "phyllomectl: set: '%s' is no KEY=VALUE of a definition (Firmware, "
-	    "SecureBoot, UUID, Display, Kernel, Initrd, Cmdline, CPUs, Memory, Owner, MemoryMax, "
-	    "CPUWeight, TasksMax, Disks, Networks, "
-	    "VSockCID; Autostart is enable's and disable's)\n",
-	    assignment);
+	g_printerr("phyllomectl: set: '%s' is no KEY=VALUE of a definition (Firmware, "
+		   "SecureBoot, UUID, Display, Resolution, Kernel, Initrd, Cmdline, CPUs, Memory, "
+		   "Owner, MemoryMax, "
+		   "CPUWeight, TasksMax, Disks, Networks, "
+		   "VSockCID; Autostart is enable's and disable's)\n",
+		   assignment);
 	return FALSE;
 }
 

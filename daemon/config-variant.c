@@ -49,6 +49,7 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			"secure-boot", "b",
 			"uuid", "s",
 			"display", "s",
+			"resolution", "s",
 			PHYLLOME_OPTION_INTERACTIVE, "b",
 			NULL,
 		};
@@ -95,8 +96,16 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			return bad_value(error, key, "uefi or none", v);
 		else if (g_str_equal(key, "display") &&
 			 !display_from_string(g_variant_get_string(v, NULL), &c->display))
-			return bad_value(error, key, "bochs or none", v);
-		else if (g_str_equal(key, "secure-boot"))
+			return bad_value(error, key, "virtio-gpu, bochs or none", v);
+		else if (g_str_equal(key, "resolution")) {
+			const char *s = g_variant_get_string(v, NULL);
+
+			if (!*s)
+				c->resolution_width = c->resolution_height = 0;
+			else if (!resolution_from_string(s, &c->resolution_width,
+							 &c->resolution_height))
+				return bad_value(error, key, "WIDTHxHEIGHT, each 16 to 4095", v);
+		} else if (g_str_equal(key, "secure-boot"))
 			c->secure_boot = g_variant_get_boolean(v);
 		else if (g_str_equal(key, "uuid")) {
 			g_autofree char *uuid = uuid_normalize(g_variant_get_string(v, NULL));

@@ -118,7 +118,7 @@ Firmware machine_config_firmware(const MachineConfig *c)
 	return c->kernel ? FIRMWARE_NONE : FIRMWARE_UEFI;
 }
 
-static const char *const display_names[] = { "auto", "none", "bochs" };
+static const char *const display_names[] = { "auto", "none", "bochs", "virtio-gpu" };
 
 const char *display_to_string(Display display)
 {
@@ -140,7 +140,25 @@ Display machine_config_display(const MachineConfig *c)
 	if (c->display != DISPLAY_AUTO)
 		return c->display;
 	/* A firmware shows its menus on a screen; a kernel handed in has its serial console. */
-	return machine_config_firmware(c) == FIRMWARE_UEFI ? DISPLAY_BOCHS : DISPLAY_NONE;
+	return machine_config_firmware(c) == FIRMWARE_UEFI ? DISPLAY_VIRTIO_GPU : DISPLAY_NONE;
+}
+
+gboolean resolution_from_string(const char *s, guint *width, guint *height)
+{
+	guint64 w, h;
+	char *end;
+
+	if (!s || !g_ascii_isdigit(*s))
+		return FALSE;
+	w = g_ascii_strtoull(s, &end, 10);
+	if (*end != 'x' || !g_ascii_isdigit(end[1]))
+		return FALSE;
+	h = g_ascii_strtoull(end + 1, &end, 10);
+	if (*end || w < 16 || w > 4095 || h < 16 || h > 4095)
+		return FALSE;
+	*width = (guint)w;
+	*height = (guint)h;
+	return TRUE;
 }
 
 char *uuid_normalize(const char *s)
@@ -292,6 +310,11 @@ gboolean machine_config_check(const MachineConfig *c, GError **error)
 			       "an absolute path is required (or Firmware=uefi to boot the disks)");
 	if (c->secure_boot && machine_config_firmware(c) != FIRMWARE_UEFI)
 		return invalid(error, c->name, "SecureBoot", "yes", "needs Firmware=uefi");
+	if (c->resolution_width && machine_config_display(c) != DISPLAY_VIRTIO_GPU) {
+		v = g_strdup_printf("%ux%u", c->resolution_width, c->resolution_height);
+		return invalid(error, c->name, "Resolution", v,
+			       "is virtio-gpu's first mode: needs Display=virtio-gpu");
+	}
 	if (!c->uuid || !g_uuid_string_is_valid(c->uuid))
 		return invalid(error, c->name, "UUID", c->uuid,
 			       "expected a UUID such as 0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8b");
@@ -414,7 +437,8 @@ static gboolean get_owner(GKeyFile *kf, const char *name, uid_t *ret, GError **e
 MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GError **error)
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
-	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL, *display = NULL;
+	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL, *display = NULL,
+			*resolution = NULL;
 	guint64 v;
 
 	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
@@ -452,7 +476,15 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return invalid(error, name, "Firmware", firmware, "expected uefi or none"), NULL;
 	display = g_key_file_get_string(kf, GROUP_MACHINE, "Display", NULL);
 	if (display && !display_from_string(g_strstrip(display), &c->display))
-		return invalid(error, name, "Display", display, "expected bochs or none"), NULL;
+		return invalid(error, name, "Display", display,
+			       "expected virtio-gpu, bochs or none"),
+		       NULL;
+	resolution = g_key_file_get_string(kf, GROUP_MACHINE, "Resolution", NULL);
+	if (resolution && !resolution_from_string(g_strstrip(resolution), &c->resolution_width,
+						  &c->resolution_height))
+		return invalid(error, name, "Resolution", resolution,
+			       "expected WIDTHxHEIGHT, each 16 to 4095 (1920x1080)"),
+		       NULL;
 	uuid = g_key_file_get_string(kf, GROUP_MACHINE, "UUID", NULL);
 	g_free(c->uuid);
 	/* A malformed one stays as written, for machine_config_check to name. */
@@ -511,6 +543,12 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 				      c->secure_boot ? "yes" : "no");
 	if (c->display != DISPLAY_AUTO)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Display", display_to_string(c->display));
+	if (c->resolution_width) {
+		g_autofree char *resolution =
+		    g_strdup_printf("%ux%u", c->resolution_width, c->resolution_height);
+
+		g_key_file_set_string(kf, GROUP_MACHINE, "Resolution", resolution);
+	}
 	g_key_file_set_string(kf, GROUP_MACHINE, "UUID", c->uuid);
 	if (c->kernel)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);

@@ -20,9 +20,10 @@ typedef enum {
 
 /* The machine's screen. */
 typedef enum {
-	DISPLAY_AUTO, /* no Display= key: bochs with Firmware=uefi, else none */
+	DISPLAY_AUTO, /* no Display= key: virtio-gpu with Firmware=uefi, else none */
 	DISPLAY_NONE,
 	DISPLAY_BOCHS,
+	DISPLAY_VIRTIO_GPU,
 } Display;
 
 /* One machine definition: /etc/phyllome/machines/NAME.conf. */
@@ -52,6 +53,8 @@ typedef struct {
 	gboolean secure_boot; /* Firmware=uefi: the variable store starts with Microsoft's keys */
 	char *uuid; /* the machine's UUID (SMBIOS, machined): UUID=, or one derived from the name */
 	Display display;
+	guint resolution_width, resolution_height; /* Resolution= (virtio-gpu's first mode); 0: its
+						      default */
 } MachineConfig;
 
 #define MACHINE_NAME_MAX 64
@@ -88,6 +91,8 @@ gboolean firmware_from_string(const char *s, Firmware *ret);
 Display machine_config_display(const MachineConfig *c);
 const char *display_to_string(Display display);
 gboolean display_from_string(const char *s, Display *ret);
+/* "WIDTHxHEIGHT", each 16 to 4095. */
+gboolean resolution_from_string(const char *s, guint *width, guint *height);
 /* A UUID in its canonical form (lower case, with dashes), or NULL when s is none. */
 char *uuid_normalize(const char *s);
 gboolean autostart_from_string(const char *s, Autostart *ret);

@@ -96,6 +96,14 @@ void machine_publish_config(Machine *m)
 	phyllome_machine_set_uuid(m->iface, c ? c->uuid : "");
 	phyllome_machine_set_display(
 	    m->iface, display_to_string(c ? machine_config_display(c) : DISPLAY_NONE));
+	{
+		g_autofree char *resolution =
+		    c && c->resolution_width
+			? g_strdup_printf("%ux%u", c->resolution_width, c->resolution_height)
+			: g_strdup("");
+
+		phyllome_machine_set_resolution(m->iface, resolution);
+	}
 	phyllome_machine_set_kernel(m->iface, c && c->kernel ? c->kernel : "");
 	phyllome_machine_set_initrd(m->iface, c && c->initrd ? c->initrd : "");
 	phyllome_machine_set_cmdline(m->iface, c && c->cmdline ? c->cmdline : "");

@@ -450,6 +450,55 @@ static void run_screenshot(MethodCall *call)
 	    passed, screenshot_written, g_object_ref(call->invocation));
 }
 
+static void display_served(Machine *m, GVariant *reply, const GError *error, gpointer data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = data;
+	g_autoptr(GUnixFDList) fds = NULL;
+	int fd = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(invocation), "phyllome-display-fd"));
+
+	(void)reply;
+	if (error) {
+		close(fd);
+		return_error(invocation, PHYLLOME_ERROR_FAILED,
+			     "Cannot open the display of '%s': %s", m->name, error->message);
+		return;
+	}
+	fds = g_unix_fd_list_new_from_array(&fd, 1);
+	g_dbus_method_invocation_return_value_with_unix_fd_list(invocation, g_variant_new("(h)", 0),
+								fds);
+}
+
+/*
+ * A socket pair: one end to the monitor, which serves its display channel
+ * alone on it (ServeDisplay), the other to the caller. Nobody connects by
+ * path, and the caller never reaches the monitor's full control channel.
+ */
+static void run_open_display(MethodCall *call)
+{
+	Machine *m = call->machine;
+	g_autoptr(GUnixFDList) passed = NULL;
+	int sv[2];
+
+	if (!check_live(call))
+		return;
+	if (machine_config_display(m->config) == DISPLAY_NONE) {
+		return_error(call->invocation, PHYLLOME_ERROR_FAILED,
+			     "'%s' has no display (its definition says Display=none)", m->name);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		return_error(call->invocation, PHYLLOME_ERROR_FAILED,
+			     "Cannot open the display of '%s': %s", m->name, g_strerror(errno));
+		return;
+	}
+	/* The monitor's end goes with the call (the list owns it now); the caller's waits. */
+	passed = g_unix_fd_list_new_from_array(&sv[1], 1);
+	g_object_set_data(G_OBJECT(call->invocation), "phyllome-display-fd",
+			  GINT_TO_POINTER(sv[0]));
+	machine_control_call_with_fds(m, "ServeDisplay", g_variant_new("(h)", 0), passed,
+				      display_served, g_object_ref(call->invocation));
+}
+
 static void run_delete(MethodCall *call)
 {
 	Machine *m = call->machine;
@@ -682,6 +731,8 @@ static const MethodRow method_table[] = {
 	  run_open_console },
 	{ MACHINE, "Screenshot", interactive_only, check_live, MANAGE, TRUE, "screenshot",
 	  run_screenshot },
+	{ MACHINE, "OpenDisplay", interactive_only, check_live, MANAGE, TRUE, "display",
+	  run_open_display },
 	/* A definition may hold an administrator's grants and Autostart=boot: removing it is
 	   theirs. */
 	{ MACHINE, "Delete", interactive_only, check_deletable, PHYLLOME_POLKIT_CREATE, FALSE,

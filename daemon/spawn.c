@@ -145,6 +145,11 @@ static gboolean add_arguments(const MonitorLaunch *l, GPtrArray *argv, GArray *f
 	g_ptr_array_add(argv, g_strdup_printf("--cpus=%u", c->cpus));
 	if (machine_config_display(c) == DISPLAY_BOCHS)
 		g_ptr_array_add(argv, g_strdup("--display=bochs"));
+	if (machine_config_display(c) == DISPLAY_VIRTIO_GPU)
+		g_ptr_array_add(argv, g_strdup("--display=virtio-gpu"));
+	if (c->resolution_width)
+		g_ptr_array_add(argv, g_strdup_printf("--resolution=%ux%u", c->resolution_width,
+						      c->resolution_height));
 	g_ptr_array_add(argv, g_strdup_printf("--memory=%" G_GUINT64_FORMAT "B", c->memory));
 	return pass_fd(fds, argv, listen_socket("console", console, error), "--serial=fd:") &&
 	       pass_fd(fds, argv, listen_socket("control", control, error), "--control-fd=") &&

@@ -14,6 +14,12 @@
 #define PHYLLOME_VMM1_ERROR_PAUSED "org.phyllome.VMM1.Error.Paused"
 #define PHYLLOME_VMM1_ERROR_INVALID_ARGUMENT "org.phyllome.VMM1.Error.InvalidArgument"
 #define PHYLLOME_VMM1_ERROR_NO_DISPLAY "org.phyllome.VMM1.Error.NoDisplay"
+#define PHYLLOME_VMM1_ERROR_NO_INPUT "org.phyllome.VMM1.Error.NoInput"
+
+/* The display channel (dbus/org.phyllome.VMM1.Display.xml). */
+#define PHYLLOME_VMM1_DISPLAY_INTERFACE "org.phyllome.VMM1.Display"
+#define PHYLLOME_VMM1_LISTENER_PATH "/org/phyllome/VMM1/DisplayListener"
+#define PHYLLOME_VMM1_LISTENER_INTERFACE "org.phyllome.VMM1.DisplayListener"
 
 /* The journal field phyllomed tags a machine's lines with (journalctl PHYLLOME_MACHINE=NAME). */
 #define PHYLLOME_JOURNAL_FIELD_MACHINE "PHYLLOME_MACHINE"

@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 command -v clang-format > /dev/null || { echo "clang-format is not installed (tests/install-deps.sh installs it)"; exit 1; }
 status=0
-mapfile -d '' files < <(find common daemon cli dbus vmm tests bench extras -name '*.[ch]' -print0 2> /dev/null)
+mapfile -d '' files < <(find common daemon cli dbus vmm viewer tests bench extras -name '*.[ch]' -print0 2> /dev/null)
 # One run over all of them; only where it finds a difference, the diff of each file.
 if ! clang-format --dry-run --Werror "${files[@]}" > /dev/null 2>&1; then
 	for f in "${files[@]}"; do

@@ -15,7 +15,7 @@ fi
 render() { # PAGE: its text as man shows it; warnings in $scratch/PAGE.warnings
 	LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -l "$build/man/$1" 2> "$scratch/$1.warnings" | col -b
 }
-for page in phyllomectl.1 phyllomed.8 phyllome-vmm.1 phyllome.conf.5; do
+for page in phyllomectl.1 phyllomed.8 phyllome-vmm.1 phyllome.conf.5 phyllome-viewer.1; do
 	render "$page" > "$scratch/$page.txt"
 	check "$page renders, without warnings" eval '[ -s "$scratch/$page.txt" ] && [ ! -s "$scratch/$page.warnings" ]'
 	[ -s "$scratch/$page.warnings" ] && tap_diag < "$scratch/$page.warnings"
@@ -55,6 +55,10 @@ documents phyllomectl.1 option "${ctl_options[@]}"
 
 mapfile -t vmm_options < <("$build/vmm/phyllome-vmm" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
 documents phyllome-vmm.1 option "${vmm_options[@]}"
+if [ -x "$build/viewer/phyllome-viewer" ]; then
+	mapfile -t viewer_options < <("$build/viewer/phyllome-viewer" --help | grep -o -- '--[a-z][a-z-]*' | grep -v -- '--help' | sort -u)
+	documents phyllome-viewer.1 option "${viewer_options[@]}"
+fi
 mapfile -t daemon_options < <("$build/daemon/phyllomed" --help | grep -o -- '--[a-z][a-z-]*' | grep -v -- '--help' | sort -u)
 documents phyllomed.8 option "${daemon_options[@]}"
 

@@ -30,6 +30,8 @@ packages=(
 	time
 	# the GNOME Shell extension's tests: gjs for its model, a headless GNOME Shell 43 (software rendering)
 	gjs gnome-shell libgl1-mesa-dri
+	# phyllome-viewer (GTK 4.8) and its test: an X server, keys typed into it, its picture read back
+	libgtk-4-dev xvfb xauth xdotool gir1.2-gtk-3.0
 	# test scripts
 	python3 python3-dbus python3-gi coreutils procps
 )

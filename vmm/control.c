@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,6 +12,7 @@
 #include <systemd/sd-id128.h>
 #include <unistd.h>
 
+#include "bus-watch.h"
 #include "cleanup.h"
 #include "log.h"
 #include "unix-socket.h"
@@ -22,40 +22,18 @@ static void connection_close(struct control_connection *conn)
 	if (!conn->bus)
 		return;
 	event_loop_remove(conn->control->loop, &conn->watch);
-	/* sd-bus owns the fd: flushing and closing it is its job. */
-	conn->bus = sd_bus_flush_close_unref(conn->bus);
+	/* sd-bus owns the fd: flushing and closing it is its job. Not for a viewer's
+	 * connection: one that stopped reading would hold the monitor's exit. */
+	conn->bus = conn->display_only ? sd_bus_close_unref(conn->bus)
+				       : sd_bus_flush_close_unref(conn->bus);
 	conn->watch.fd = -1;
-}
-
-static uint32_t epoll_events(sd_bus *bus)
-{
-	int events = sd_bus_get_events(bus);
-	uint32_t e = 0;
-
-	if (events < 0)
-		return EPOLLIN;
-	if (events & POLLIN)
-		e |= EPOLLIN;
-	if (events & POLLOUT)
-		e |= EPOLLOUT;
-	return e;
 }
 
 /* Runs everything sd-bus has to do on a connection; false when the peer is gone. */
 static bool connection_process(struct control_connection *conn)
 {
-	int r;
-
-	do {
-		r = sd_bus_process(conn->bus, NULL);
-	} while (r > 0);
-	if (r < 0) {
-		if (r != -ECONNRESET && r != -ENOTCONN)
-			log_debug("Control connection: %s", strerror(-r));
-		return false;
-	}
-	(void)event_loop_modify(conn->control->loop, &conn->watch, epoll_events(conn->bus));
-	return true;
+	return bus_watch_process(conn->bus, conn->control->loop, &conn->watch,
+				 "Control connection");
 }
 
 static void connection_ready(struct watch *w, uint32_t events)
@@ -125,33 +103,42 @@ static int method_quit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+static int connection_add(struct control *c, int fd, bool display_only);
+
+/* Kept on org.phyllome.VMM1 for the callers that knew it there first (phyllomed). */
 static int method_screenshot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct control *c = userdata;
+
+	return display_channel_method_screenshot(m, c->ops->display, error);
+}
+
+static int method_serve_display(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct control *c = userdata;
 	struct stat st;
-	int fd, r;
+	int fd, owned, r;
 
 	r = sd_bus_message_read(m, "h", &fd);
 	if (r < 0)
 		return r;
-	/*
-	 * A regular file only: the PNG is written here, on the main loop, and a
-	 * pipe or socket whose reader stops reading would hold the loop (the
-	 * control channel, signals) for as long as it pleased. (Options come
-	 * later: a scanout, a format; none is taken yet.)
-	 */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-					"Screenshot writes to a regular file");
-	r = c->ops->screenshot(c->opaque, fd);
-	if (r == -ENODEV)
-		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_NO_DISPLAY,
-					"The VM has no display");
-	if (r == -ENODATA)
-		return sd_bus_error_set(error, PHYLLOME_VMM1_ERROR_NO_DISPLAY,
-					"The guest has not turned its display on");
+					"ServeDisplay takes a connected socket");
+	owned = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (owned < 0 || fcntl(owned, F_SETFL, O_NONBLOCK | O_RDWR) < 0) {
+		r = -errno;
+		if (owned >= 0)
+			close(owned);
+		return sd_bus_error_set_errnof(error, -r, "Cannot take the socket: %s",
+					       strerror(-r));
+	}
+	r = connection_add(c, owned, true);
+	if (r == -EBUSY)
+		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+					"Too many display connections");
 	if (r < 0)
-		return sd_bus_error_set_errnof(error, -r, "Cannot take the screenshot: %s",
+		return sd_bus_error_set_errnof(error, -r, "Cannot serve the display: %s",
 					       strerror(-r));
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -218,6 +205,7 @@ static const sd_bus_vtable vmm_vtable[] = {
 	SD_BUS_METHOD("Reset", "", "", method_reset, 0),
 	SD_BUS_METHOD("Quit", "", "", method_quit, 0),
 	SD_BUS_METHOD("Screenshot", "ha{sv}", "", method_screenshot, 0),
+	SD_BUS_METHOD("ServeDisplay", "h", "", method_serve_display, 0),
 	SD_BUS_SIGNAL("StateChanged", "s", 0),
 	SD_BUS_SIGNAL_WITH_NAMES("GuestPanicked", "b", SD_BUS_PARAM(crash_kernel_loaded), 0),
 	SD_BUS_VTABLE_END,
@@ -225,7 +213,7 @@ static const sd_bus_vtable vmm_vtable[] = {
 
 void control_state_changed(struct control *c)
 {
-	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(c->connections); i++) {
 		struct control_connection *conn = &c->connections[i];
 
 		if (!conn->bus)
@@ -234,13 +222,13 @@ void control_state_changed(struct control *c)
 					 "StateChanged", "s", c->ops->state(c->opaque));
 		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH,
 						     PHYLLOME_VMM1_INTERFACE, "State", NULL);
-		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
+		(void)event_loop_modify(c->loop, &conn->watch, bus_watch_events(conn->bus));
 	}
 }
 
 void control_guest_panicked(struct control *c, bool crash_kernel_loaded)
 {
-	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(c->connections); i++) {
 		struct control_connection *conn = &c->connections[i];
 
 		if (!conn->bus)
@@ -249,26 +237,33 @@ void control_guest_panicked(struct control *c, bool crash_kernel_loaded)
 					 "GuestPanicked", "b", (int)crash_kernel_loaded);
 		(void)sd_bus_emit_properties_changed(conn->bus, PHYLLOME_VMM1_PATH,
 						     PHYLLOME_VMM1_INTERFACE, "Panicked", NULL);
-		(void)event_loop_modify(c->loop, &conn->watch, epoll_events(conn->bus));
+		(void)event_loop_modify(c->loop, &conn->watch, bus_watch_events(conn->bus));
 	}
 }
 
-/* Takes ownership of fd. */
-static int connection_add(struct control *c, int fd)
+/*
+ * Takes ownership of fd. A display-only connection (ServeDisplay's, for a
+ * viewer) serves org.phyllome.VMM1.Display and nothing else: its peer may
+ * see and drive the guest, not stop it.
+ */
+static int connection_add(struct control *c, int fd, bool display_only)
 {
 	struct control_connection *conn = NULL;
 	_cleanup_close_ int owned = fd;
+	unsigned first = display_only ? CONTROL_MAX_CONNECTIONS : 0;
+	unsigned end = display_only ? ARRAY_SIZE(c->connections) : CONTROL_MAX_CONNECTIONS;
 	sd_id128_t id;
 	sd_bus *bus = NULL;
 	int r;
 
-	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+	for (unsigned i = first; i < end && !conn; i++)
 		if (!c->connections[i].bus)
 			conn = &c->connections[i];
-	if (!conn)
-		return log_warning_errno(EBUSY,
-					 "Refusing a control connection: %d are open already",
-					 CONTROL_MAX_CONNECTIONS);
+	if (!conn) {
+		log_warning("Refusing a %s connection: %u are open already",
+			    display_only ? "display" : "control", end - first);
+		return -EBUSY;
+	}
 	r = sd_id128_randomize(&id);
 	if (r >= 0)
 		r = sd_bus_new(&bus);
@@ -279,12 +274,18 @@ static int connection_add(struct control *c, int fd)
 		owned = -1;
 	if (r >= 0)
 		r = sd_bus_set_server(bus, 1, id);
+	/* A viewer's socket came from phyllomed, whose credentials it carries: holding it is
+	 * the authorization, and the viewer's EXTERNAL uid would not match them. */
+	if (r >= 0 && display_only)
+		r = sd_bus_set_anonymous(bus, 1);
 	/* Screenshot takes the file to write to as a descriptor. */
 	if (r >= 0)
 		r = sd_bus_negotiate_fds(bus, 1);
-	if (r >= 0)
+	if (r >= 0 && !display_only)
 		r = sd_bus_add_object_vtable(bus, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_INTERFACE,
 					     vmm_vtable, c);
+	if (r >= 0)
+		r = display_channel_serve(c->ops->display, bus);
 	if (r >= 0)
 		r = sd_bus_start(bus);
 	if (r < 0) {
@@ -295,8 +296,9 @@ static int connection_add(struct control *c, int fd)
 		.control = c,
 		.bus = bus,
 		.watch = { .fd = sd_bus_get_fd(bus), .ready = connection_ready },
+		.display_only = display_only,
 	};
-	r = event_loop_add(c->loop, &conn->watch, epoll_events(bus));
+	r = event_loop_add(c->loop, &conn->watch, bus_watch_events(bus));
 	if (r < 0) {
 		conn->bus = sd_bus_flush_close_unref(bus);
 		return log_error_errno(-r, "Cannot watch a control connection: %m");
@@ -314,7 +316,7 @@ static void listen_ready(struct watch *w, uint32_t events)
 			log_warning_errno(errno, "accept on the control socket: %m");
 		return;
 	}
-	(void)connection_add(c, fd);
+	(void)connection_add(c, fd, false);
 }
 
 static int listen_on(struct control *c, int fd)
@@ -334,7 +336,7 @@ int control_open(struct control *c, const struct control_ops *ops, void *opaque,
 	c->opaque = opaque;
 	c->loop = loop;
 	c->listen_watch.fd = -1;
-	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(c->connections); i++)
 		c->connections[i].watch.fd = -1;
 
 	if (fd >= 0) {
@@ -342,7 +344,7 @@ int control_open(struct control *c, const struct control_ops *ops, void *opaque,
 		if (r < 0)
 			return r;
 		if (!listening)
-			return connection_add(c, fd);
+			return connection_add(c, fd, false);
 	} else if (path) {
 		fd = unix_socket_listen("control", path, CONTROL_MAX_CONNECTIONS, &c->socket_path);
 		if (fd < 0)
@@ -357,7 +359,7 @@ int control_open(struct control *c, const struct control_ops *ops, void *opaque,
 
 void control_close(struct control *c)
 {
-	for (unsigned i = 0; i < CONTROL_MAX_CONNECTIONS; i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(c->connections); i++)
 		connection_close(&c->connections[i]);
 	if (c->listen_watch.fd >= 0) {
 		event_loop_remove(c->loop, &c->listen_watch);

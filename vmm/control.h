@@ -4,10 +4,13 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "display/channel.h"
 #include "event.h"
 #include "phyllome-vmm1.h"
 
 #define CONTROL_MAX_CONNECTIONS 4
+/* Connections phyllomed hands to viewers, which reach the display channel alone. */
+#define CONTROL_MAX_DISPLAY_CONNECTIONS 4
 
 struct control;
 
@@ -23,10 +26,9 @@ struct control_ops {
 	void (*reset)(void *opaque);
 	void (*quit)(void *opaque);
 	bool (*panicked)(void *opaque);
-	/* Writes the screen to fd as a PNG file: 0, -ENODEV without a display, or its error. */
-	int (*screenshot)(void *opaque, int fd);
 	/* The device names the Devices property lists, in order; NULL past the last. */
 	const char *(*device_name)(void *opaque, unsigned index);
+	struct display_channel *display;
 	unsigned vcpus;
 	uint64_t memory;
 };
@@ -35,6 +37,7 @@ struct control_connection {
 	struct control *control;
 	sd_bus *bus;
 	struct watch watch;
+	bool display_only;
 };
 
 /*
@@ -47,7 +50,8 @@ struct control {
 	struct event_loop *loop;
 	struct watch listen_watch;
 	char *socket_path; /* removed at close when we created it */
-	struct control_connection connections[CONTROL_MAX_CONNECTIONS];
+	struct control_connection
+	    connections[CONTROL_MAX_CONNECTIONS + CONTROL_MAX_DISPLAY_CONNECTIONS];
 };
 
 /* path: a socket to create; fd: an inherited listening or connected socket (-1: none). */

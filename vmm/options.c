@@ -341,10 +341,17 @@ void options_help(const char *program)
 	    "                               a CFI flash just below the firmware\n"
 	    "      --uuid UUID              with --firmware: the machine's UUID, as its SMBIOS\n"
 	    "                               tables give it (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n"
-	    "      --display KIND           bochs: a display with a linear framebuffer (PCI\n"
-	    "                               1234:1111), the firmware's screen and Linux's bochs\n"
-	    "                               DRM device, seen through the control channel's\n"
-	    "                               Screenshot; none (default)\n"
+	    "      --display KIND           what the firmware and the OS draw on, shown through\n"
+	    "                               the control channel's display interface:\n"
+	    "                               virtio-gpu (2D; Linux's virtio_gpu, OVMF's\n"
+	    "                               VirtioGpuDxe; its mode follows the viewer's size),\n"
+	    "                               bochs (a linear framebuffer, PCI 1234:1111; Linux's\n"
+	    "                               bochs DRM driver), or none (default)\n"
+	    "      --resolution WxH         virtio-gpu: the mode it offers first (default\n"
+	    "                               1280x800)\n"
+	    "      --input on|off           a virtio-input keyboard and tablet the display\n"
+	    "                               channel's clients type and point with (default:\n"
+	    "                               on with a display)\n"
 	    "  -i, --initrd PATH            initial ramdisk (or fd:N)\n"
 	    "  -a, --cmdline STRING         kernel command line\n"
 	    "  -c, --cpus N                 vCPUs, 1..%d (default 1)\n"
@@ -430,12 +437,44 @@ enum {
 	OPT_NVRAM,
 	OPT_UUID,
 	OPT_DISPLAY,
+	OPT_INPUT,
+	OPT_RESOLUTION,
 };
 
 static int usage_error(const char *program, const char *what, const char *value, const char *hint)
 {
 	fprintf(stderr, "%s: invalid %s '%s': %s\n", program, what, value, hint);
 	return -EINVAL;
+}
+
+/* WIDTHxHEIGHT, each what an EDID's detailed timing can say. */
+static int parse_resolution(const char *s, unsigned *width, unsigned *height)
+{
+	char *x = strchr(s, 'x');
+	char w[8];
+
+	if (!x || (size_t)(x - s) >= sizeof(w))
+		return -EINVAL;
+	memcpy(w, s, (size_t)(x - s));
+	w[x - s] = '\0';
+	if (parse_unsigned(w, 4095, width) < 0 || parse_unsigned(x + 1, 4095, height) < 0 ||
+	    *width < 16 || *height < 16)
+		return -EINVAL;
+	return 0;
+}
+
+/* One of two words; *ret is whether it was the first. */
+static int parse_choice(const char *program, const char *what, const char *value, const char *yes,
+			const char *no, bool *ret)
+{
+	char hint[64];
+
+	if (strcmp(value, yes) == 0 || strcmp(value, no) == 0) {
+		*ret = strcmp(value, yes) == 0;
+		return 0;
+	}
+	snprintf(hint, sizeof(hint), "expected %s or %s", yes, no);
+	return usage_error(program, what, value, hint);
 }
 
 static int hex_digit(char c)
@@ -524,6 +563,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		{ "nvram", required_argument, NULL, OPT_NVRAM },
 		{ "uuid", required_argument, NULL, OPT_UUID },
 		{ "display", required_argument, NULL, OPT_DISPLAY },
+		{ "input", required_argument, NULL, OPT_INPUT },
+		{ "resolution", required_argument, NULL, OPT_RESOLUTION },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -568,6 +609,7 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 		.log_level = LOG_NOTICE,
 	};
 	bool uuid_given = false;
+	bool input_given = false;
 	int opt, r;
 
 	*ret_action = OPTIONS_RUN;
@@ -592,10 +634,26 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			uuid_given = true;
 			break;
 		case OPT_DISPLAY:
-			if (strcmp(optarg, "bochs") != 0 && strcmp(optarg, "none") != 0)
+			if (strcmp(optarg, "virtio-gpu") == 0)
+				c.display = DISPLAY_VIRTIO_GPU;
+			else if (strcmp(optarg, "bochs") == 0)
+				c.display = DISPLAY_BOCHS;
+			else if (strcmp(optarg, "none") == 0)
+				c.display = DISPLAY_NONE;
+			else
 				return usage_error(program, "display", optarg,
-						   "expected bochs or none");
-			c.display = strcmp(optarg, "bochs") == 0;
+						   "expected virtio-gpu, bochs or none");
+			break;
+		case OPT_RESOLUTION:
+			if (parse_resolution(optarg, &c.resolution_width, &c.resolution_height) < 0)
+				return usage_error(program, "resolution", optarg,
+						   "expected WIDTHxHEIGHT, each 16 to 4095");
+			break;
+		case OPT_INPUT:
+			if (parse_choice(program, "input setting", optarg, "on", "off", &c.input) <
+			    0)
+				return -EINVAL;
+			input_given = true;
 			break;
 		case 'i':
 			c.initrd = optarg;
@@ -728,10 +786,9 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 				    "expected an open file descriptor number above 2");
 			break;
 		case OPT_SANDBOX:
-			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-				return usage_error(program, "sandbox setting", optarg,
-						   "expected on or off");
-			c.sandbox = strcmp(optarg, "on") == 0;
+			if (parse_choice(program, "sandbox setting", optarg, "on", "off",
+					 &c.sandbox) < 0)
+				return -EINVAL;
 			break;
 		case OPT_TEST_FORBIDDEN_SYSCALL:
 			if (!forbidden_syscall_hook_valid(optarg))
@@ -781,6 +838,13 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			program, program);
 		return -EINVAL;
 	}
+	if (c.resolution_width && c.display != DISPLAY_VIRTIO_GPU) {
+		fprintf(stderr,
+			"%s: --resolution is the mode virtio-gpu offers: it needs --display "
+			"virtio-gpu\n",
+			program);
+		return -EINVAL;
+	}
 	if (uuid_given && !c.firmware) {
 		fprintf(stderr,
 			"%s: --uuid is what a firmware's SMBIOS tables say: it needs --firmware\n",
@@ -800,6 +864,8 @@ int options_parse(int argc, char **argv, struct vm_config *ret, enum options_act
 			program);
 		return -EINVAL;
 	}
+	if (!input_given)
+		c.input = c.display != DISPLAY_NONE;
 	*ret = c;
 	return 0;
 }

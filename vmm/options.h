@@ -50,13 +50,21 @@ struct vfio_config {
 	int group_fd;		   /* an inherited /dev/vfio/N, or -1 to open it */
 };
 
+enum display_kind {
+	DISPLAY_NONE,
+	DISPLAY_BOCHS,
+	DISPLAY_VIRTIO_GPU,
+};
+
 struct vm_config {
 	const char *name;
 	const char *kernel;
 	const char *firmware; /* instead of kernel: an image to start at the reset vector */
 	const char *nvram;    /* with firmware: its variable store, a flash below it */
 	uint8_t uuid[16];     /* with firmware: the SMBIOS system UUID (all zeros: none given) */
-	bool display;	      /* --display bochs: a framebuffer the firmware and the OS draw on */
+	enum display_kind display; /* --display: what the firmware and the OS draw on */
+	unsigned resolution_width, resolution_height; /* --resolution (0: the default) */
+	bool input; /* --input: a virtio keyboard and tablet (default: with a display) */
 	const char *initrd;
 	const char *cmdline;
 	unsigned cpus;

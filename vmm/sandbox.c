@@ -180,6 +180,7 @@ static const unsigned long main_ioctls[] = {
 	KVM_GET_CLOCK,	     /* pause */
 	KVM_SET_CLOCK,	     /* resume */
 	KVM_KVMCLOCK_CTRL,   /* pause: tell the guest */
+	KVM_GET_DIRTY_LOG,   /* what the guest drew on its display, for its listeners */
 	/* At exit: host devices quiet and reset for their next user. */
 	KVM_SET_USER_MEMORY_REGION,
 	VFIO_DEVICE_SET_IRQS,

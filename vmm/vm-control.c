@@ -59,13 +59,6 @@ static bool panicked(void *opaque)
 	return atomic_load(&vm->panic_events) != 0;
 }
 
-static int screenshot(void *opaque, int fd)
-{
-	struct vm *vm = opaque;
-
-	return vm->display_ready ? bochs_screenshot(&vm->display, fd) : -ENODEV;
-}
-
 /*
  * The platform's port-decoding devices (the host bridge among them, by its
  * config ports), then the PCI functions behind it (fixed once the VM runs).
@@ -95,7 +88,7 @@ int vm_control_open(struct vm *vm)
 		.reset = reset,
 		.quit = quit,
 		.panicked = panicked,
-		.screenshot = screenshot,
+		.display = &vm->display_channel,
 		.device_name = device_name,
 		.vcpus = vm->config->cpus,
 		.memory = vm->config->memory,

@@ -262,6 +262,7 @@ static int pvpanic_device_init(struct vm *vm)
 
 static int control_channel_open(struct vm *vm)
 {
+	display_channel_init(&vm->display_channel, &vm->loop);
 	return vm_control_open(vm);
 }
 
@@ -269,6 +270,7 @@ static void control_channel_done(struct vm *vm)
 {
 	if (vm->control.loop)
 		control_close(&vm->control);
+	display_channel_done(&vm->display_channel);
 }
 
 static int pci_init(struct vm *vm)
@@ -580,20 +582,76 @@ static int hvc_init(struct vm *vm)
 
 static int display_init(struct vm *vm)
 {
+	struct virtio_host host = virtio_host(vm);
 	int r;
 
-	if (!vm->config->display)
+	switch (vm->config->display) {
+	case DISPLAY_BOCHS:
+		r = bochs_init(&vm->display, vm->vm_fd, GUEST_DISPLAY_MEMSLOT);
+		vm->display_ready = true;
+		if (r >= 0)
+			r = pci_bus_add_device(&vm->pci, &vm->display.pci);
+		return r < 0 ? r
+			     : display_channel_set_source(&vm->display_channel, &bochs_display_ops,
+							  &vm->display);
+	case DISPLAY_VIRTIO_GPU:
+		r = virtio_gpu_init(&vm->gpu,
+				    vm->config->resolution_width ? vm->config->resolution_width
+								 : GPU_DEFAULT_WIDTH,
+				    vm->config->resolution_height ? vm->config->resolution_height
+								  : GPU_DEFAULT_HEIGHT,
+				    &host);
+		vm->gpu_ready = true;
+		if (r >= 0)
+			r = pci_bus_add_device(&vm->pci, &vm->gpu.vp.pci);
+		return r < 0 ? r
+			     : display_channel_set_source(&vm->display_channel,
+							  &virtio_gpu_display_ops, &vm->gpu);
+	default:
 		return 0;
-	r = bochs_init(&vm->display, vm->vm_fd, GUEST_DISPLAY_MEMSLOT);
-	vm->display_ready = true;
-	return r < 0 ? r : pci_bus_add_device(&vm->pci, &vm->display.pci);
+	}
 }
 
 static void display_done(struct vm *vm)
 {
+	(void)display_channel_set_source(&vm->display_channel, NULL, NULL);
 	if (vm->display_ready)
 		bochs_done(&vm->display);
 	vm->display_ready = false;
+	if (vm->gpu_ready)
+		virtio_gpu_done(&vm->gpu);
+	vm->gpu_ready = false;
+}
+
+static int input_init(struct vm *vm)
+{
+	struct virtio_host host = virtio_host(vm);
+	int r;
+
+	if (!vm->config->input)
+		return 0;
+	/* Both set up before either can fail: input_done undoes them as a pair. */
+	r = virtio_input_init(&vm->keyboard, VIRTIO_INPUT_KEYBOARD, &host);
+	if (r >= 0)
+		r = virtio_input_init(&vm->tablet, VIRTIO_INPUT_TABLET, &host);
+	vm->input_ready = true;
+	if (r >= 0)
+		r = pci_bus_add_device(&vm->pci, &vm->keyboard.vp.pci);
+	if (r >= 0)
+		r = pci_bus_add_device(&vm->pci, &vm->tablet.vp.pci);
+	if (r >= 0)
+		display_channel_set_input(&vm->display_channel, &vm->keyboard, &vm->tablet);
+	return r;
+}
+
+static void input_done(struct vm *vm)
+{
+	display_channel_set_input(&vm->display_channel, NULL, NULL);
+	if (vm->input_ready) {
+		virtio_pci_done(&vm->tablet.vp);
+		virtio_pci_done(&vm->keyboard.vp);
+	}
+	vm->input_ready = false;
 }
 
 /*
@@ -626,6 +684,7 @@ static const struct {
 	{ "virtio-console", hvc_open, hvc_init, hvc_done },
 	{ "virtio-vsock", vsock_open, vsock_init, vsock_done },
 	{ "display", NULL, display_init, display_done },
+	{ "virtio-input keyboard and tablet", NULL, input_init, input_done },
 	{ "host devices (VFIO)", host_devices_open, host_devices_init, host_devices_done },
 };
 

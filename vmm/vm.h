@@ -30,6 +30,8 @@
 #include "vcpu.h"
 #include "virtio/blk.h"
 #include "virtio/hvc.h"
+#include "virtio/gpu.h"
+#include "virtio/input.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
@@ -90,6 +92,11 @@ struct vm {
 	bool hvc_ready;
 	struct bochs display; /* with --display bochs */
 	bool display_ready;
+	struct virtio_gpu gpu; /* with --display virtio-gpu */
+	bool gpu_ready;
+	struct display_channel display_channel; /* served on the control channel */
+	struct virtio_input keyboard, tablet;	/* with --input */
+	bool input_ready;
 	struct control control;
 	struct control_ops control_ops;
 	size_t devices_reached; /* rows of the device table that opening got to */

@@ -13,6 +13,8 @@ install -D -m 644 "$stage/units/phyllome.slice" /run/systemd/system/phyllome.sli
 install -D -m 755 "$stage/bin/phyllomed" /usr/local/libexec/phyllomed
 install -D -m 755 "$stage/bin/phyllome-vmm" /usr/local/libexec/phyllome-vmm
 install -D -m 755 "$stage/bin/phyllomectl" /usr/local/bin/phyllomectl
+# The tests' display client, where the box's unprivileged users reach it (the stage is root's).
+[ -f "$stage/display-client" ] && install -D -m 755 "$stage/display-client" /usr/local/libexec/phyllome-test/display-client
 sed -e "s|^ExecStart=.*|ExecStart=/usr/local/libexec/phyllomed --vmm=/usr/local/libexec/phyllome-vmm $*|" \
 	"$stage/units/phyllomed.service" > /run/systemd/system/phyllomed.service
 systemd-tmpfiles --create "$stage/units/phyllome.tmpfiles"

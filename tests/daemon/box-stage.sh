@@ -14,6 +14,7 @@ cp "$build/units/phyllomed.service" "$build/units/org.phyllome.VM1.service" \
 	"$src/units/org.phyllome.VM1.conf" "$src/units/org.phyllome.vm1.policy" "$src/units/phyllome.slice" \
 	"$src/units/phyllome.tmpfiles" "$stage/units/"
 cp "$build/tests/tinyguest/tinyguest.bzImage" "$build/tests/tinyguest/tinyfirmware.bin" "$stage/"
+[ ! -f "$build/tests/display-client" ] || cp "$build/tests/display-client" "$stage/"
 cp "$src/tests/daemon/box-install.sh" "$src/tests/vmm/vmmctl.py" "$src/tests/daemon/sweep.py" "$src/tests/daemon/console-fds.py" "$stage/"
 # The GNOME Shell extension's model and its test (run with gjs in the box).
 cp -r "$src/extras/gnome-shell/phyllome@phyllome.org" "$src/tests/shell-extension/model-test.js" "$stage/"

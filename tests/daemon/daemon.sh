@@ -421,6 +421,22 @@ print(st.st_uid, oct(st.st_mode & 0o7777)[2:], st.st_size, "%02x" % d[0], d[0x10
 			X grep -qx "SecureBoot=yes" /etc/phyllome/machines/uefi1.conf &&
 			! X grep -q "^Kernel=" /etc/phyllome/machines/uefi1.conf && X test ! -e $store'
 	show_if_failed "$scratch/uefi1.out"
+	# A UEFI machine's screen is virtio-gpu unless it says otherwise; Resolution= is its first mode.
+	ctl set uefi1 Resolution=1920x1080 > "$scratch/uefi1-gpu.out" 2>&1
+	ctl start uefi1 >> "$scratch/uefi1-gpu.out" 2>&1
+	X cat "/proc/$(prop uefi1 Leader)/cmdline" 2> /dev/null | tr '\0' ' ' > "$scratch/uefi1-gpu-argv"
+	ctl stop uefi1 >> "$scratch/uefi1-gpu.out" 2>&1
+	check "uefi: Display defaults to virtio-gpu, started with the Resolution= it was set to" \
+		eval 'expect_eq "$(prop uefi1 Display) $(prop uefi1 Resolution)" "virtio-gpu 1920x1080" &&
+			grep -q -- "--display=virtio-gpu --resolution=1920x1080" "$scratch/uefi1-gpu-argv"'
+	show_if_failed "$scratch/uefi1-gpu.out" "$scratch/uefi1-gpu-argv"
+	ctl set uefi1 Display=bochs > "$scratch/uefi1-bochs.out" 2>&1
+	local bochs_refused=$?
+	ctl set uefi1 Resolution= Display=bochs >> "$scratch/uefi1-bochs.out" 2>&1
+	check "uefi: Resolution= is virtio-gpu's: Display=bochs beside it is refused, and taken once it goes" \
+		eval '[ $bochs_refused = 1 ] && grep -q "Resolution=1920x1080: is virtio-gpu.s first mode: needs Display=virtio-gpu" "$scratch/uefi1-bochs.out" &&
+			expect_eq "$(prop uefi1 Display)/$(prop uefi1 Resolution)" "bochs/"'
+	show_if_failed "$scratch/uefi1-bochs.out"
 	ctl start uefi1 > "$scratch/uefi1-start.out" 2>&1
 	leader=$(prop uefi1 Leader)
 	X cat "/proc/$leader/cmdline" 2> /dev/null | tr '\0' ' ' > "$scratch/uefi1-argv"
@@ -463,6 +479,40 @@ print(f"{w}x{h}", sorted({r[x:x + 3].hex() for r in rows for x in range(0, 3 * w
 	check "screenshot: another user is denied (exit status 5) and left no file" \
 		eval '[ $shot_bob = 5 ] && X test ! -e /tmp/bob.png'
 	show_if_failed "$scratch/shot-bob.out"
+	# OpenDisplay: the owner gets a socket on which the monitor serves its display channel
+	# alone; the picture comes to a listener as a sealed memfd. bob is denied.
+	open_display() { # USER: OpenDisplay as USER, then the display client on the descriptor
+		as_user "$1" /usr/bin/python3 -c '
+import dbus, os, sys
+bus = dbus.SystemBus()
+m = bus.get_object("org.phyllome.VM1", "/org/phyllome/VM1/machine/uefi1")
+try:
+	fd = m.OpenDisplay({}, dbus_interface="org.phyllome.VM1.Machine").take()
+except dbus.exceptions.DBusException as e:
+	print(e.get_dbus_name(), e.get_dbus_message())
+	sys.exit(1)
+os.dup2(fd, 3)
+os.execv(sys.argv[1], [sys.argv[1], "fd:3"] + sys.argv[2:])' /usr/local/libexec/phyllome-test/display-client "${@:2}"
+	}
+	open_display alice watch 20 20 ff8000 30 > "$scratch/display-alice.out" 2>&1
+	check "OpenDisplay: the owner gets the display channel; a listener on it gets the firmware's picture" \
+		grep -q "^pixel 20,20 is ff8000$" "$scratch/display-alice.out"
+	show_if_failed "$scratch/display-alice.out"
+	open_display alice call VMM1.Quit > "$scratch/display-quit.out" 2>&1
+	check "OpenDisplay: the owner's socket reaches the display alone, not the monitor's power" \
+		eval 'grep -qE "Unknown(Object|Interface|Method)" "$scratch/display-quit.out" && expect_eq "$(prop uefi1 State)" running'
+	show_if_failed "$scratch/display-quit.out"
+	open_display bob call KeyPress u 30 > "$scratch/display-bob.out" 2>&1
+	check "OpenDisplay: another user is denied" \
+		grep -q "^org.phyllome.VM1.Error.NotAuthorized" "$scratch/display-bob.out"
+	show_if_failed "$scratch/display-bob.out"
+	# phyllomectl view hands the name to the viewer (a stand-in that prints its arguments here).
+	X env PHYLLOME_VIEWER=/bin/echo phyllomectl view uefi1 > "$scratch/view.out" 2>&1
+	X env PHYLLOME_VIEWER=/bin/echo phyllomectl view nosuch > "$scratch/view-nosuch.out" 2>&1
+	local view_nosuch=$?
+	check "phyllomectl view starts the viewer on the machine; a machine that does not exist is an error (4)" \
+		eval 'expect_eq "$(cat "$scratch/view.out")" "-- uefi1" && [ $view_nosuch = 4 ]'
+	show_if_failed "$scratch/view.out" "$scratch/view-nosuch.out"
 	# A descriptor the monitor could read from is not passed on to it.
 	X /usr/bin/python3 -c '
 import dbus, os

@@ -27,13 +27,16 @@ declare -A sources=(
 	[virtqueue]="virtio/queue.c virtio/blk-request.c memory.c log.c"
 	[blk]="virtio/queue.c virtio/blk-request.c memory.c log.c"
 	[fw-cfg]="hw/fw_cfg.c"
+	[gpu]="virtio/gpu.c virtio/queue.c display/rect.c display/png.c memory.c util.c log.c"
 )
-for target in virtqueue blk fw-cfg; do
+# Each target's own definitions: virtio-gpu's pool, small enough to fill many times a second.
+declare -A defines=([gpu]="-DGPU_POOL_SIZE=(4ULL<<20)")
+for target in virtqueue blk fw-cfg gpu; do
 	n=$((n + 1))
 	bin=$out/fuzz-$target
 	read -r -a target_sources <<< "${sources[$target]}"
 	if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I"$src/vmm" "$here/fuzz-$target.c" "${target_sources[@]/#/$src/vmm/}" \
+		${defines[$target]:-} -I"$src/vmm" -I"$src/dbus" "$here/fuzz-$target.c" "${target_sources[@]/#/$src/vmm/}" \
 		-o "$bin" 2> "$out/build-$target.log"; then
 		echo "not ok $n - fuzz-$target builds"
 		sed 's/^/# /' "$out/build-$target.log"

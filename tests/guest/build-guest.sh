@@ -5,27 +5,35 @@
 #
 #   build-guest.sh OUTDIR [PROGRAM...]   writes OUTDIR/vmlinuz and OUTDIR/initrd.img;
 #                                        static PROGRAMs go to the guest's /bin
+#   build-guest.sh --drm OUTDIR [...]    the same from linux-image-amd64 (the cloud kernel
+#                                        has no DRM), with virtio_gpu and bochs, as
+#                                        OUTDIR/drm-vmlinuz and OUTDIR/drm-initrd.img
 #
 # Downloads are cached in $PHYLLOME_CACHE (default ~/.cache/phyllome); an
 # existing OUTDIR result is rebuilt only when this script or init changed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:?usage: build-guest.sh OUTDIR [PROGRAM...]}
+flavour=cloud-amd64 prefix= extra_modules=
+if [ "${1:-}" = --drm ]; then
+	flavour=amd64 prefix=drm- extra_modules="virtio_gpu bochs"
+	shift
+fi
+out=${1:?usage: build-guest.sh [--drm] OUTDIR [PROGRAM...]}
 shift
 programs=("$@")
 cache=${PHYLLOME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyllome}
-flavour=cloud-amd64
 # virtio and its transports are modules in Debian's kernels; the power button needs button + evdev;
 # uio_pci_generic drives a host device given to the guest (the VFIO suite);
-# pvpanic-mmio drives the ACPI pvpanic device (QEMU0001, I/O or MMIO).
-modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng vmw_vsock_virtio_transport uio_pci_generic"
+# pvpanic-mmio drives the ACPI pvpanic device (QEMU0001, I/O or MMIO); virtio_input the keyboard
+# and tablet the display channel drives.
+modules="button evdev pvpanic-mmio virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_rng virtio_input vmw_vsock_virtio_transport uio_pci_generic $extra_modules"
 
 die() { echo "build-guest: $*" >&2; exit 1; }
 
 mkdir -p "$out" "$cache"
-stamp=$(cat "$0" "$here/init" "${programs[@]}" | sha256sum | cut -c1-16)
-if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+stamp=$( (echo "$flavour"; cat "$0" "$here/init" "${programs[@]}") | sha256sum | cut -c1-16)
+if [ -s "$out/${prefix}vmlinuz" ] && [ -s "$out/${prefix}initrd.img" ] && [ "$(cat "$out/${prefix}stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
 
@@ -70,9 +78,9 @@ for m in $modules; do
 done
 mknod -m 600 "$root/dev/console" c 5 1 2> /dev/null || true
 
-(cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out/initrd.img.new"
-cp "$work/k/boot/vmlinuz-$kver" "$out/vmlinuz.new"
-mv "$out/initrd.img.new" "$out/initrd.img"
-mv "$out/vmlinuz.new" "$out/vmlinuz"
-echo "$stamp" > "$out/stamp"
-echo "build-guest: $out/vmlinuz ($kver) and $out/initrd.img ($(du -k "$out/initrd.img" | cut -f1) KiB)" >&2
+(cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out/${prefix}initrd.img.new"
+cp "$work/k/boot/vmlinuz-$kver" "$out/${prefix}vmlinuz.new"
+mv "$out/${prefix}initrd.img.new" "$out/${prefix}initrd.img"
+mv "$out/${prefix}vmlinuz.new" "$out/${prefix}vmlinuz"
+echo "$stamp" > "$out/${prefix}stamp"
+echo "build-guest: $out/${prefix}vmlinuz ($kver) and $out/${prefix}initrd.img ($(du -k "$out/${prefix}initrd.img" | cut -f1) KiB)" >&2

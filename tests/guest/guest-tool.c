@@ -6,11 +6,21 @@
  *   guest-tool zeroout DEVICE OFFSET LENGTH    BLKZEROOUT: the disk's WRITE_ZEROES
  *   guest-tool edu SYSFS-DIR                   QEMU's edu device, bound to uio_pci_generic: its
  *                                              registers, DMA both ways and its interrupt
+ *   guest-tool input NAME COUNT                the evdev device called NAME: its axes' ranges,
+ *                                              then COUNT events (SYN_REPORTs not counted)
+ *   guest-tool fill ADDRESS STRIDE X Y W H RRGGBB
+ *                                              paints a rectangle of a 32-bit framebuffer at
+ *                                              physical ADDRESS (through /dev/mem), or of a
+ *                                              framebuffer device (ADDRESS /dev/fb0)
+ *   guest-tool animate ADDRESS SIZE SECONDS    new frames for SECONDS: a counter in the first
+ *                                              pixel and in every 4 KiB page of SIZE bytes
+ *                                              (each frame dirties the whole framebuffer)
  * Prints "PHYLLOME ..." lines for the tests.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/input.h>
 #include <linux/vm_sockets.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail(const char *what)
@@ -225,6 +236,115 @@ static int edu(const char *dir)
 	return 0;
 }
 
+static int input(const char *name, int count)
+{
+	char path[300], found[256];
+
+	for (int i = 0; i < 32; i++) {
+		struct input_event ev;
+		struct input_absinfo abs;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/input/event%d", i);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		if (ioctl(fd, EVIOCGNAME(sizeof(found)), found) < 0 || strcmp(found, name) != 0) {
+			close(fd);
+			continue;
+		}
+		if (ioctl(fd, EVIOCGABS(ABS_X), &abs) == 0)
+			printf("PHYLLOME input %s abs-x=%d..%d\n", name, abs.minimum, abs.maximum);
+		printf("PHYLLOME input %s ready on %s\n", name, path);
+		fflush(stdout);
+		while (count > 0 && read(fd, &ev, sizeof(ev)) == sizeof(ev)) {
+			/* Repeats of a held key are the guest's own, however long a slow host
+			 * took between press and release. */
+			if (ev.type == EV_SYN || (ev.type == EV_KEY && ev.value == 2))
+				continue;
+			printf("PHYLLOME input %s event type=%u code=%u value=%d\n", name, ev.type,
+			       ev.code, ev.value);
+			fflush(stdout);
+			count--;
+		}
+		return 0;
+	}
+	printf("PHYLLOME input %s missing\n", name);
+	return 1;
+}
+
+static int fill(char **argv)
+{
+	bool device = argv[0][0] == '/';
+	unsigned long long address = device ? 0 : strtoull(argv[0], NULL, 0);
+	unsigned stride = (unsigned)strtoul(argv[1], NULL, 0), x = (unsigned)atoi(argv[2]),
+		 y = (unsigned)atoi(argv[3]), w = (unsigned)atoi(argv[4]),
+		 h = (unsigned)atoi(argv[5]);
+	uint32_t rgb = (uint32_t)strtoul(argv[6], NULL, 16);
+	size_t size = (size_t)(y + h) * stride;
+	int fd = open(device ? argv[0] : "/dev/mem", O_RDWR | O_SYNC);
+	uint32_t *row = calloc(w ? w : 1, 4);
+	uint8_t *fb;
+
+	if (fd < 0 || !row)
+		return fail(device ? argv[0] : "/dev/mem");
+	for (unsigned col = 0; col < w; col++)
+		row[col] = rgb;
+	if (device && x == 0 && (size_t)w * 4 == stride) {
+		/* Whole rows in one write: Linux 6.1's fbdev emulation takes a write of exactly
+		 * one whole row as damage of no width, and never flushes it. */
+		uint8_t *rows = malloc((size_t)h * stride);
+
+		if (!rows)
+			return fail("malloc");
+		for (unsigned r = 0; r < h; r++)
+			memcpy(rows + (size_t)r * stride, row, stride);
+		if (pwrite(fd, rows, (size_t)h * stride, (off_t)y * stride) != (ssize_t)h * stride)
+			return fail("write to the framebuffer device");
+		free(rows);
+	} else if (device) {
+		/* A framebuffer device's write() is what tells its DRM driver to flush. */
+		for (unsigned r = y; r < y + h; r++)
+			if (pwrite(fd, row, (size_t)w * 4, (off_t)r * stride + (off_t)x * 4) !=
+			    (ssize_t)w * 4)
+				return fail("write to the framebuffer device");
+	} else {
+		fb = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)address);
+		if (fb == MAP_FAILED)
+			return fail("mmap /dev/mem");
+		for (unsigned r = y; r < y + h; r++)
+			memcpy(fb + (size_t)r * stride + (size_t)x * 4, row, (size_t)w * 4);
+	}
+	printf("PHYLLOME filled %ux%u at %u,%u with %06x\n", w, h, x, y, rgb);
+	return 0;
+}
+
+static int animate(char **argv)
+{
+	unsigned long long address = strtoull(argv[0], NULL, 0);
+	size_t size = (size_t)strtoull(argv[1], NULL, 0);
+	time_t end = time(NULL) + atoi(argv[2]);
+	int fd = open("/dev/mem", O_RDWR | O_SYNC);
+	unsigned frames = 0;
+	uint8_t *fb;
+
+	if (fd < 0)
+		return fail("/dev/mem");
+	fb = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)address);
+	if (fb == MAP_FAILED)
+		return fail("mmap /dev/mem");
+	while (time(NULL) < end) {
+		frames++;
+		/* The pages after the first, then the first: a frame is whole when its counter
+		 * shows. */
+		for (size_t at = 4096; at < size; at += 4096)
+			*(volatile uint32_t *)(fb + at) = frames;
+		*(volatile uint32_t *)fb = frames;
+	}
+	printf("PHYLLOME animated %u frames\n", frames);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_vm addr = { .svm_family = AF_VSOCK };
@@ -235,6 +355,12 @@ int main(int argc, char **argv)
 		return zeroout(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "edu") == 0)
 		return edu(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "input") == 0)
+		return input(argv[2], atoi(argv[3]));
+	if (argc == 9 && strcmp(argv[1], "fill") == 0)
+		return fill(argv + 2);
+	if (argc == 5 && strcmp(argv[1], "animate") == 0)
+		return animate(argv + 2);
 	fd = socket(AF_VSOCK, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fail("socket");
@@ -268,6 +394,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: guest-tool vsock-connect CID PORT MESSAGE | vsock-listen PORT | "
-			"zeroout DEVICE OFFSET LENGTH | edu SYSFS-DIR\n");
+			"zeroout DEVICE OFFSET LENGTH | edu SYSFS-DIR | input NAME COUNT | fill "
+			"ADDRESS STRIDE X Y W H RRGGBB | animate ADDRESS SIZE SECONDS\n");
 	return 2;
 }

@@ -27,9 +27,10 @@ expect_eq() {
 	return 1
 }
 
-check "the packages build (dpkg-buildpackage -b: phyllome, gnome-shell-extension-phyllome, phyllome-dbgsym)" \
+check "the packages build (dpkg-buildpackage -b: phyllome, phyllome-viewer, gnome-shell-extension-phyllome, phyllome-dbgsym)" \
 	eval '[ "$(cat "$PHYLLOME_DEBS/build.status")" = 0 ] && ls "$PHYLLOME_DEBS"/phyllome_*_amd64.deb \
-		"$PHYLLOME_DEBS"/gnome-shell-extension-phyllome_*_all.deb "$PHYLLOME_DEBS"/phyllome-dbgsym_*.deb > /dev/null'
+		"$PHYLLOME_DEBS"/phyllome-viewer_*_amd64.deb "$PHYLLOME_DEBS"/gnome-shell-extension-phyllome_*_all.deb \
+		"$PHYLLOME_DEBS"/phyllome-dbgsym_*.deb > /dev/null'
 [ "$tap_failed" = 0 ] || { tail -n 30 "$PHYLLOME_DEBS/build.log" | tap_diag; tap_done; exit 1; }
 check "lintian: no errors and no warnings (each overridden one says why)" \
 	eval '! grep -E "^(E|W):" "$PHYLLOME_DEBS/lintian.out"'

@@ -20,6 +20,8 @@ status=$?
 log_has() { grep -Fq -- "$1" "$scratch/log"; }
 check "a headless GNOME Shell runs the extension (and the test helper to its end)" [ $status = 0 ]
 check "its menu lists phyllomed's machines, from the ObjectManager" log_has "PHYLLOME_SHOT menu: build-server desktop work"
+check "each machine's submenu has Start, Stop, Show (its screen in phyllome-viewer) and Console" \
+	log_has "PHYLLOME_SHOT actions: Start Stop Show Console"
 check "a start phyllomed refuses becomes a notification with phyllomed's message" \
 	log_has 'notifications: ["Cannot start “work” | Cannot open /dev/kvm'
 check "a start the user may not make alone asks through the Shell's own polkit agent" \

@@ -152,7 +152,7 @@ static void test_firmware(void)
 	g_assert_cmpint(machine_config_firmware(kernel), ==, FIRMWARE_NONE);
 	g_assert_cmpint(machine_config_firmware(secure), ==, FIRMWARE_UEFI);
 	/* A firmware has a screen by default; a kernel handed in, its serial console. */
-	g_assert_cmpint(machine_config_display(bare), ==, DISPLAY_BOCHS);
+	g_assert_cmpint(machine_config_display(bare), ==, DISPLAY_VIRTIO_GPU);
 	g_assert_cmpint(machine_config_display(kernel), ==, DISPLAY_NONE);
 	g_assert_true(secure->secure_boot);
 	g_assert_null(secure->kernel);
@@ -203,7 +203,12 @@ static void test_broken(void)
 		{ "[Machine]\nKernel=/k\nSecureBoot=yes\n", "SecureBoot=yes: needs Firmware=uefi" },
 		{ "[Machine]\nSecureBoot=perhaps\n", "SecureBoot=perhaps: expected yes or no" },
 		{ "[Machine]\nUUID=not-a-uuid\n", "UUID=not-a-uuid: expected a UUID" },
-		{ "[Machine]\nDisplay=vga\n", "Display=vga: expected bochs or none" },
+		{ "[Machine]\nDisplay=vga\n", "Display=vga: expected virtio-gpu, bochs or none" },
+		{ "[Machine]\nResolution=1920x\n", "Resolution=1920x: expected WIDTHxHEIGHT" },
+		{ "[Machine]\nResolution=8192x8192\n",
+		  "Resolution=8192x8192: expected WIDTHxHEIGHT" },
+		{ "[Machine]\nDisplay=bochs\nResolution=1920x1080\n",
+		  "Resolution=1920x1080: is virtio-gpu's first mode: needs Display=virtio-gpu" },
 		{ "[Machine]\nUUID=0b6e5c1a-4d2f-4f4e-9a57-3c2d1e0f9a8\n", "expected a UUID" },
 		{ "[Machine]\nKernel=vmlinuz\n", "Kernel=vmlinuz: an absolute path" },
 		{ "[Machine]\nKernel=/k\nInitrd=initrd\n", "Initrd=initrd" },

@@ -60,8 +60,16 @@ check "firmware and a kernel" refuses fwkernel "--firmware boots from the disks:
 	--firmware "$fw" --kernel "$tiny"
 check "firmware and a command line" refuses fwcmdline "--firmware boots from the disks" --firmware "$fw" --cmdline quiet
 # --display: a kind it has.
-check "an unknown --display" refuses displaybad "invalid display 'vga': expected bochs or none" \
+check "an unknown --display" refuses displaybad "invalid display 'vga': expected virtio-gpu, bochs or none" \
 	--firmware "$fw" --display vga
+check "--resolution without virtio-gpu" refuses resnogpu "--resolution is the mode virtio-gpu offers: it needs --display virtio-gpu" \
+	--firmware "$fw" --display bochs --resolution 800x600
+check "--resolution past what an EDID says" refuses resbig "invalid resolution '8192x4096': expected WIDTHxHEIGHT, each 16 to 4095" \
+	--firmware "$fw" --display virtio-gpu --resolution 8192x4096
+check "--resolution without a height" refuses resnoh "invalid resolution '1920x'" \
+	--firmware "$fw" --display virtio-gpu --resolution 1920x
+check "--input with a word it does not take" refuses inputbad "invalid input setting 'maybe': expected on or off" \
+	--firmware "$fw" --display bochs --input maybe
 # --uuid: the SMBIOS system UUID, only for a firmware.
 check "malformed --uuid" refuses uuidbad "invalid UUID '1234-5678': must be 32 hex digits" \
 	--firmware "$fw" --uuid 1234-5678

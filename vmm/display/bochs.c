@@ -2,9 +2,14 @@
 #include "display/bochs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "display/png.h"
 #include "log.h"
 #include "memory.h"
@@ -52,6 +57,7 @@ static uint16_t dispi_read(struct bochs *b, unsigned reg)
 
 static void dispi_write(struct bochs *b, unsigned reg, uint16_t v)
 {
+	b->generation++;
 	switch (reg) {
 	case DISPI_ID:
 	case DISPI_VIDEO_MEMORY_64K:
@@ -113,9 +119,12 @@ static void bochs_bar_write(struct pci_device *dev, unsigned bar, uint64_t offse
 {
 	struct bochs *b = dev->opaque;
 
-	if (bar == BAR_FRAMEBUFFER && offset + size <= BOCHS_VRAM_SIZE)
+	if (bar == BAR_FRAMEBUFFER && offset + size <= BOCHS_VRAM_SIZE) {
 		memcpy(b->vram + offset, data, size);
-	else if (bar == BAR_REGISTERS)
+		pthread_mutex_lock(&b->lock);
+		b->written_trapped = true;
+		pthread_mutex_unlock(&b->lock);
+	} else if (bar == BAR_REGISTERS)
 		registers_write(b, offset, data, size);
 }
 
@@ -128,12 +137,23 @@ static void bochs_config_written(struct pci_device *dev, unsigned offset, unsign
 
 	if (gpa == b->mapped_at)
 		return;
+	pthread_mutex_lock(&b->lock);
+	b->generation++; /* a new slot starts with a clean dirty log: show the whole frame */
+	pthread_mutex_unlock(&b->lock);
 	if (b->mapped_at)
 		(void)guest_memslot_set(b->vm_fd, b->memslot, 0, 0, NULL, 0);
 	b->mapped_at = 0;
 	if (!gpa)
 		return;
-	r = guest_memslot_set(b->vm_fd, b->memslot, 0, gpa, b->vram, BOCHS_VRAM_SIZE);
+	r = -EOPNOTSUPP;
+	if (b->dirty_log)
+		r = guest_memslot_set(b->vm_fd, b->memslot, KVM_MEM_LOG_DIRTY_PAGES, gpa, b->vram,
+				      BOCHS_VRAM_SIZE);
+	if (r == -EINVAL || r == -EOPNOTSUPP) {
+		/* This KVM logs no dirty pages (kvm_pvm): listeners get whole frames. */
+		b->dirty_log = false;
+		r = guest_memslot_set(b->vm_fd, b->memslot, 0, gpa, b->vram, BOCHS_VRAM_SIZE);
+	}
 	if (r < 0) {
 		/* Over something else (while the guest sizes the BAR): trapped until it moves. */
 		log_debug("bochs display: framebuffer at 0x%llx not mapped: %s",
@@ -153,13 +173,23 @@ int bochs_init(struct bochs *b, int vm_fd, unsigned memslot)
 {
 	int r;
 
-	*b = (struct bochs){ .vm_fd = vm_fd, .memslot = memslot };
-	b->vram =
-	    mmap(NULL, BOCHS_VRAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*b = (struct bochs){ .vm_fd = vm_fd, .memslot = memslot, .vram_fd = -1, .dirty_log = true };
+	b->vram_fd = memfd_create("phyllome-framebuffer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (b->vram_fd < 0 || ftruncate(b->vram_fd, BOCHS_VRAM_SIZE) < 0)
+		return log_error_errno(errno, "Cannot allocate the display's framebuffer: %m");
+	b->vram = mmap(NULL, BOCHS_VRAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b->vram_fd, 0);
 	if (b->vram == MAP_FAILED) {
 		b->vram = NULL;
-		return log_error_errno(errno, "Cannot allocate the display's framebuffer: %m");
+		return log_error_errno(errno, "Cannot map the display's framebuffer: %m");
 	}
+	/*
+	 * Listeners get this fd: sealed, none can shrink it under the others'
+	 * mappings (SIGBUS) nor map it writable and draw into the guest's screen.
+	 * Our own mapping, made before, stays writable.
+	 */
+	if (fcntl(b->vram_fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
+		return log_error_errno(errno, "Cannot seal the display's framebuffer: %m");
 	pthread_mutex_init(&b->lock, NULL);
 	b->regs[DISPI_XRES] = 640;
 	b->regs[DISPI_YRES] = 480;
@@ -177,6 +207,9 @@ int bochs_init(struct bochs *b, int vm_fd, unsigned memslot)
 
 void bochs_done(struct bochs *b)
 {
+	if (b->vram_fd >= 0)
+		close(b->vram_fd);
+	b->vram_fd = -1;
 	if (!b->vram)
 		return;
 	if (b->mapped_at)
@@ -271,3 +304,87 @@ int bochs_screenshot(struct bochs *b, int fd)
 	};
 	return png_write(fd, &src);
 }
+
+static uint32_t drm_format(unsigned bpp)
+{
+	switch (bpp) {
+	case 32:
+		return DISPLAY_FORMAT_XRGB8888;
+	case 24:
+		return DISPLAY_FORMAT_RGB888;
+	case 16:
+		return DISPLAY_FORMAT_RGB565;
+	default:
+		return DISPLAY_FORMAT_XRGB1555;
+	}
+}
+
+static int source_scanout(void *opaque, struct display_scanout *ret, uint64_t *generation)
+{
+	struct bochs *b = opaque;
+	struct bochs_scanout s;
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	*generation = b->generation;
+	pthread_mutex_unlock(&b->lock);
+	r = bochs_scanout(b, &s);
+	if (r < 0)
+		return r;
+	*ret = (struct display_scanout){
+		.fd = b->vram_fd,
+		.offset = s.offset,
+		.width = s.width,
+		.height = s.height,
+		.stride = s.stride,
+		.format = drm_format(s.bpp),
+	};
+	return 0;
+}
+
+/* The rows KVM saw written since the last look: one rectangle, the frame's width. */
+static void source_damage(void *opaque, const struct display_scanout *s, struct display_rect *ret)
+{
+	struct bochs *b = opaque;
+	uint64_t bitmap[BOCHS_VRAM_SIZE / 4096 / 64] = {};
+	struct kvm_dirty_log log = { .slot = b->memslot, .dirty_bitmap = bitmap };
+	uint64_t lo = UINT64_MAX, hi = 0, frame_end;
+	bool trapped;
+
+	pthread_mutex_lock(&b->lock);
+	trapped = b->written_trapped;
+	b->written_trapped = false;
+	pthread_mutex_unlock(&b->lock);
+	*ret = (struct display_rect){ 0, 0, s->width, s->height };
+	if (trapped || !b->dirty_log || !b->mapped_at ||
+	    ioctl(b->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return;
+	for (unsigned i = 0; i < ARRAY_SIZE(bitmap); i++) {
+		if (!bitmap[i])
+			continue;
+		if (lo == UINT64_MAX)
+			lo = ((uint64_t)i * 64 + (uint64_t)__builtin_ctzll(bitmap[i])) * 4096;
+		hi = ((uint64_t)i * 64 + 64 - (uint64_t)__builtin_clzll(bitmap[i])) * 4096;
+	}
+	frame_end = s->offset + (uint64_t)s->stride * s->height;
+	if (lo == UINT64_MAX || hi <= s->offset || lo >= frame_end) {
+		ret->height = 0;
+		return;
+	}
+	ret->y = lo > s->offset ? (unsigned)((lo - s->offset) / s->stride) : 0;
+	ret->height = (unsigned)((hi - s->offset + s->stride - 1) / s->stride);
+	if (ret->height > s->height)
+		ret->height = s->height;
+	ret->height -= ret->y;
+}
+
+static int source_screenshot(void *opaque, int fd)
+{
+	return bochs_screenshot(opaque, fd);
+}
+
+const struct display_source_ops bochs_display_ops = {
+	.scanout = source_scanout,
+	.damage = source_damage,
+	.screenshot = source_screenshot,
+};

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "display/channel.h"
 #include "pci/pci.h"
 
 /*
@@ -13,7 +14,10 @@
  * Linux's bochs DRM driver takes over. The framebuffer is host memory mapped
  * into the guest as a KVM memory slot wherever the guest puts BAR 0, so the
  * guest draws at memory speed; its accesses exit only while the BAR is not
- * mapped (being sized or moved). No legacy VGA: the VGA registers BAR 2
+ * mapped (being sized or moved). The framebuffer is a memfd, sealed against
+ * resizing and further writable mappings, that display listeners map
+ * directly; KVM's dirty page log of its slot says which rows changed. No
+ * legacy VGA: the VGA registers BAR 2
  * mirrors at 0x400 are accepted and ignored, and 8-bit palette modes are
  * not shown.
  */
@@ -45,10 +49,14 @@ struct bochs {
 	struct pci_device pci;
 	int vm_fd;
 	unsigned memslot;
+	int vram_fd;
 	uint8_t *vram;	      /* BOCHS_VRAM_SIZE bytes */
 	uint64_t mapped_at;   /* where BAR 0 is a memory slot; 0: not mapped */
-	pthread_mutex_t lock; /* the registers, between vCPUs and the screenshot */
+	bool dirty_log;	      /* KVM logs the slot's dirty pages; without it every frame is new */
+	pthread_mutex_t lock; /* the registers, between vCPUs and the main loop */
 	uint16_t regs[DISPI_REGS];
+	uint64_t generation;  /* changes with the mode and with where the framebuffer is */
+	bool written_trapped; /* the guest wrote the framebuffer through exits */
 };
 
 /* What the guest shows: its mode, and where in the framebuffer it starts. */
@@ -64,3 +72,5 @@ void bochs_done(struct bochs *b);
 int bochs_scanout(struct bochs *b, struct bochs_scanout *ret);
 /* Writes the current scanout to fd as a PNG file. */
 int bochs_screenshot(struct bochs *b, int fd);
+/* The display channel's view of it (opaque: the struct bochs). */
+extern const struct display_source_ops bochs_display_ops;

@@ -602,6 +602,14 @@ void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q)
 	msix_notify(vp, vp->queues[q].msix_vector);
 }
 
+void virtio_pci_config_changed(struct virtio_pci *vp)
+{
+	vp->config_generation++;
+	vp->isr |= 2;
+	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
+		msix_notify(vp, vp->config_msix_vector);
+}
+
 void virtio_pci_needs_reset(struct virtio_pci *vp)
 {
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;

@@ -119,5 +119,7 @@ int virtio_pci_irqfd(const struct virtio_pci *vp, uint16_t vector);
 void virtio_pci_done(struct virtio_pci *vp);
 /* After the device used buffers of queue q: interrupts the driver if it wants that. */
 void virtio_pci_queue_done(struct virtio_pci *vp, unsigned q);
+/* The device's config space changed (under the bus lock): a config interrupt. */
+void virtio_pci_config_changed(struct virtio_pci *vp);
 /* The device cannot go on with what the driver gave it: NEEDS_RESET, and a config interrupt. */
 void virtio_pci_needs_reset(struct virtio_pci *vp);

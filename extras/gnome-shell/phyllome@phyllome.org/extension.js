@@ -3,7 +3,8 @@
 'use strict';
 
 // A top-bar menu of the user's Phyllome virtual machines: each with its state,
-// kept live by vmModel.js, and Start, Stop and Console. Written for GNOME Shell
+// kept live by vmModel.js, and Start, Stop, Show (its screen, in
+// phyllome-viewer) and Console. Written for GNOME Shell
 // 43 and 44 (legacy imports); README.md says what a GNOME 45 port changes.
 
 const { Clutter, GLib, GObject, St } = imports.gi;
@@ -52,6 +53,21 @@ function openConsole(name) {
         _('No terminal found (gnome-terminal, kgx or x-terminal-emulator)'));
 }
 
+// The machine's screen in phyllome-viewer, which asks phyllomed (and polkit) for it.
+function openViewer(name) {
+    const failure = _('Cannot show “%s”').format(name);
+    const path = GLib.find_program_in_path('phyllome-viewer');
+    if (!path) {
+        Main.notifyError(failure, _('phyllome-viewer is not installed'));
+        return;
+    }
+    try {
+        GLib.spawn_async(null, [path, '--', name], null, GLib.SpawnFlags.DEFAULT, null);
+    } catch (e) {
+        Main.notifyError(failure, e.message);
+    }
+}
+
 const MachineItem = GObject.registerClass(
 class MachineItem extends PopupMenu.PopupSubMenuMenuItem {
     _init(model, machine) {
@@ -68,6 +84,7 @@ class MachineItem extends PopupMenu.PopupSubMenuMenuItem {
         this._name = machine.name;
         this._start = this.menu.addAction(_('Start'), () => this._act('start', _('Cannot start “%s”')));
         this._stop = this.menu.addAction(_('Stop'), () => this._act('stop', _('Cannot stop “%s”')));
+        this._show = this.menu.addAction(_('Show'), () => openViewer(this._name));
         this._console = this.menu.addAction(_('Console'), () => openConsole(this._name));
         this.update(machine);
     }
@@ -77,6 +94,7 @@ class MachineItem extends PopupMenu.PopupSubMenuMenuItem {
         this._stateLabel.text = stateLabel(machine.state);
         this._start.setSensitive(['stopped', 'failed'].includes(machine.state));
         this._stop.setSensitive(live);
+        this._show.setSensitive(live);
         this._console.setSensitive(live);
     }
 

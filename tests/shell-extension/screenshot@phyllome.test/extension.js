@@ -76,6 +76,9 @@ async function run() {
     button.menu.open(false);
     button._items.get(GLib.getenv('PHYLLOME_SHOT_MACHINE'))?.setSubmenuShown(true);
     say(`menu: ${[...button._items.keys()].join(' ')}`);
+    const item = button._items.get(GLib.getenv('PHYLLOME_SHOT_MACHINE'));
+    if (item)
+        say(`actions: ${item.menu._getMenuItems().map(i => i.label?.text).join(' ')}`);
     await later(1500);
     await shoot(GLib.getenv('PHYLLOME_SHOT'));
 
