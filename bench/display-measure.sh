@@ -9,18 +9,7 @@ width=1920 height=1080
 
 # The guest sets the mode, says so, then draws for SECONDS + 40 (the listener's setup and run).
 cat > "$work/guest.script" << SCRIPT
-for d in /sys/bus/pci/devices/*; do
-	[ "\$(cat "\$d/vendor"):\$(cat "\$d/device")" = 0x1234:0x1111 ] && bochs=\$d
-done
-echo 1 > "\$bochs/enable"
-fb=\$(sed -n 1p "\$bochs/resource" | cut -d' ' -f1)
-regs=\$(sed -n 3p "\$bochs/resource" | cut -d' ' -f1)
-devmem \$((regs + 0x502)) 16 $width
-devmem \$((regs + 0x504)) 16 $height
-devmem \$((regs + 0x506)) 16 32
-devmem \$((regs + 0x50c)) 16 $width
-devmem \$((regs + 0x50e)) 16 $height
-devmem \$((regs + 0x508)) 16 0x41
+fb=\$(bochs-mode $width $height)
 echo "PHYLLOME display on"
 guest-tool animate \$((fb)) $((width * height * 4)) $((seconds + 40))
 SCRIPT

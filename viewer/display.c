@@ -252,21 +252,48 @@ static void channel_closed(GDBusConnection *connection, gboolean remote_peer_van
 	d->callbacks.closed(d->user, NULL);
 }
 
+/*
+ * What an asynchronous call started by a display comes back to: the display,
+ * unless it was freed meanwhile (its cancellable, which we hold, says so; a
+ * call that finished before the cancel can still bring a result).
+ */
+typedef struct {
+	ViewerDisplay *d;
+	GCancellable *cancellable;
+} Pending;
+
+static Pending *pending_new(ViewerDisplay *d)
+{
+	Pending *p = g_new(Pending, 1);
+
+	*p = (Pending){ d, g_object_ref(d->cancellable) };
+	return p;
+}
+
+/* The display, or NULL when it is gone; frees p. */
+static ViewerDisplay *pending_end(Pending *p)
+{
+	ViewerDisplay *d = g_cancellable_is_cancelled(p->cancellable) ? NULL : p->d;
+
+	g_object_unref(p->cancellable);
+	g_free(p);
+	return d;
+}
+
 static void listener_connected(GObject *source, GAsyncResult *result, gpointer user)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusNodeInfo) info = NULL;
-	GDBusConnection *connection = g_dbus_connection_new_finish(result, &error);
-	ViewerDisplay *d;
+	g_autoptr(GDBusConnection) connection = g_dbus_connection_new_finish(result, &error);
+	ViewerDisplay *d = pending_end(user);
 
+	if (!d)
+		return;
 	if (!connection) {
-		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-			g_warning("The monitor did not connect to our listener: %s",
-				  error->message);
+		g_warning("The monitor did not connect to our listener: %s", error->message);
 		return;
 	}
-	d = user;
-	d->listener = connection;
+	d->listener = g_object_ref(connection);
 	info = g_dbus_node_info_new_for_xml(listener_xml, NULL);
 	d->registration = g_dbus_connection_register_object(connection, PHYLLOME_VMM1_LISTENER_PATH,
 							    info->interfaces[0], &listener_vtable,
@@ -282,10 +309,9 @@ static void registered(GObject *source, GAsyncResult *result, gpointer user)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish(
 	    G_DBUS_CONNECTION(source), NULL, result, &error);
+	ViewerDisplay *d = pending_end(user);
 
-	if (!reply && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-		ViewerDisplay *d = user;
-
+	if (d && !reply) {
 		g_dbus_error_strip_remote_error(error);
 		d->callbacks.closed(d->user, error->message);
 	}
@@ -337,12 +363,12 @@ ViewerDisplay *viewer_display_open(int fd, const ViewerDisplayCallbacks *callbac
 			      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER |
 				  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_ALLOW_ANONYMOUS |
 				  G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
-			      NULL, d->cancellable, listener_connected, d);
+			      NULL, d->cancellable, listener_connected, pending_new(d));
 	passed = g_unix_fd_list_new_from_array(&sv[1], 1);
 	g_dbus_connection_call_with_unix_fd_list(
 	    d->channel, NULL, PHYLLOME_VMM1_PATH, PHYLLOME_VMM1_DISPLAY_INTERFACE,
 	    "RegisterListener", g_variant_new("(h)", 0), NULL, G_DBUS_CALL_FLAGS_NONE, -1, passed,
-	    d->cancellable, registered, d);
+	    d->cancellable, registered, pending_new(d));
 	d->closed_handler = g_signal_connect(d->channel, "closed", G_CALLBACK(channel_closed), d);
 	return g_steal_pointer(&d);
 }

@@ -211,8 +211,10 @@ static void machine_state_changed(Viewer *v)
 	gtk_label_set_text(v->subtitle, state ? state : "");
 	if (g_strcmp0(state, "running") == 0 || g_strcmp0(state, "paused") == 0) {
 		/* The monitor's control channel is up once phyllomed says "running". */
-		if (!v->display)
+		if (!v->display) {
+			v->retries = 0;
 			schedule_retry(v);
+		}
 		return;
 	}
 	if (!v->display) {

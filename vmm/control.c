@@ -116,23 +116,18 @@ static int method_screenshot(sd_bus_message *m, void *userdata, sd_bus_error *er
 static int method_serve_display(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct control *c = userdata;
-	struct stat st;
 	int fd, owned, r;
 
 	r = sd_bus_message_read(m, "h", &fd);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+	owned = unix_socket_take_passed(fd);
+	if (owned == -ENOTSOCK)
 		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
 					"ServeDisplay takes a connected socket");
-	owned = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (owned < 0 || fcntl(owned, F_SETFL, O_NONBLOCK | O_RDWR) < 0) {
-		r = -errno;
-		if (owned >= 0)
-			close(owned);
-		return sd_bus_error_set_errnof(error, -r, "Cannot take the socket: %s",
-					       strerror(-r));
-	}
+	if (owned < 0)
+		return sd_bus_error_set_errnof(error, -owned, "Cannot take the socket: %s",
+					       strerror(-owned));
 	r = connection_add(c, owned, true);
 	if (r == -EBUSY)
 		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,

@@ -60,6 +60,25 @@ void unix_socket_remove(char **path)
 	*path = NULL;
 }
 
+int unix_socket_take_passed(int fd)
+{
+	struct stat st;
+	int owned;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	owned = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (owned < 0)
+		return -errno;
+	if (fcntl(owned, F_SETFL, O_NONBLOCK | O_RDWR) < 0) {
+		int r = -errno;
+
+		close(owned);
+		return r;
+	}
+	return owned;
+}
+
 int unix_socket_adopt(const char *what, int fd, bool *ret_listening)
 {
 	int accepting = 0, flags;

@@ -19,3 +19,6 @@ int unix_socket_listen(const char *what, const char *path, int backlog, char **r
 void unix_socket_remove(char **path);
 /* Takes an inherited socket fd: close-on-exec, non-blocking. *ret_listening says if it accepts. */
 int unix_socket_adopt(const char *what, int fd, bool *ret_listening);
+/* A socket a D-Bus peer passed us (borrowed: its message still owns it): a copy of our own,
+ * close-on-exec and non-blocking; -ENOTSOCK for another kind of descriptor. */
+int unix_socket_take_passed(int fd);

@@ -47,18 +47,7 @@ PY
 # then reports the keys it gets.
 cat > "$scratch/guest.script" << 'SCRIPT'
 guest-tool input "Phyllome Keyboard" 4 &
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x1111 ] && bochs=$d
-done
-echo 1 > "$bochs/enable"
-fb=$(sed -n 1p "$bochs/resource" | cut -d' ' -f1)
-regs=$(sed -n 3p "$bochs/resource" | cut -d' ' -f1)
-devmem $((regs + 0x502)) 16 640
-devmem $((regs + 0x504)) 16 480
-devmem $((regs + 0x506)) 16 32
-devmem $((regs + 0x50c)) 16 640
-devmem $((regs + 0x50e)) 16 480
-devmem $((regs + 0x508)) 16 0x41
+fb=$(bochs-mode 640 480)
 guest-tool fill $((fb)) 2560 0 0 640 480 204080
 guest-tool fill $((fb)) 2560 220 165 200 150 ff8000
 echo "PHYLLOME display on"

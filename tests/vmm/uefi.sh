@@ -76,15 +76,9 @@ check "shell: the shell found the disk's FAT file system (virtio-blk, BARs where
 check "shell: startup.nsh from the disk runs" expect_serial shell "^phyllome-shell: startup.nsh runs"
 check "shell: 'reset -s' powers the VM off (status 0)" exit_status_is 0
 
-# --- the firmware's screen: the bochs display, seen through the control channel ---
+# --- the firmware's screen: the bochs display and virtio-gpu (OVMF's QemuVideoDxe and
+# VirtioGpuDxe), seen through the control channel ---
 # (No disk: the firmware ends in its shell's prompt, drawn on the display as on COM1.)
-cp "$ovmf/OVMF_VARS_4M.fd" "$scratch/screen-vars.fd"
-start_vmm screen --firmware "$code" --nvram "$scratch/screen-vars.fd" --memory 512M --display bochs \
-	--control "$scratch/screen.ctl"
-wait_output screen "Shell>" 300
-/usr/bin/python3 "$here/vmmctl.py" "$scratch/screen.ctl" screenshot "$scratch/screen.png" > "$scratch/screenshot.out" 2>&1
-kill -KILL "$VMM_PID"
-wait_vmm
 # screen_shows_shell PNG: a picture of a mode OVMF sets, mostly black, with grey text and the
 # prompt's yellow (red and green, no blue: the channels are in their places).
 screen_shows_shell() {
@@ -111,8 +105,18 @@ sys.exit(0 if 500 < lit < w * h // 4 and yellow > 20 else 1)
 PY
 	return "${PIPESTATUS[0]}"
 }
-check "display: OVMF draws its shell on the bochs display; Screenshot gives it as a PNG" \
-	eval 'screen_shows_shell "$scratch/screen.png" || { tap_diag < "$scratch/screenshot.out"; false; }'
+for kind in bochs virtio-gpu; do
+	cp "$ovmf/OVMF_VARS_4M.fd" "$scratch/screen-vars.fd"
+	start_vmm "screen-$kind" --firmware "$code" --nvram "$scratch/screen-vars.fd" --memory 512M \
+		--display "$kind" --control "$scratch/screen.ctl"
+	wait_output "screen-$kind" "Shell>" 300
+	/usr/bin/python3 "$here/vmmctl.py" "$scratch/screen.ctl" screenshot "$scratch/screen.png" > "$scratch/screenshot.out" 2>&1
+	kill -KILL "$VMM_PID"
+	wait_vmm
+	check "display: OVMF draws its shell on the $kind display; Screenshot gives it as a PNG" \
+		eval 'screen_shows_shell "$scratch/screen.png" || { tap_diag < "$scratch/screenshot.out"; false; }'
+	rm -f "$scratch/screen.png"
+done
 
 # --- Debian 12 through shim and GRUB, Secure Boot on ---
 cp "$ovmf/OVMF_VARS_4M.ms.fd" "$scratch/sb-vars.fd"

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "phyllome-vmm1.h"
+#include "unix-socket.h"
 
 #define MAX_HINT 8192
 #define MAX_SCROLL 100
@@ -81,16 +82,6 @@ static int listener_call(struct display_listener *l, const char *method, const c
 	return sd_bus_call_async(l->bus, &l->call, m, listener_replied, l, 0);
 }
 
-/* Whether the guest's pointer changed since the listener was told (devices with a cursor plane). */
-static bool cursor_changed(struct display_listener *l)
-{
-	struct display_channel *ch = l->channel;
-	uint64_t generation, moved;
-
-	ch->ops->cursor(ch->opaque, &ch->cursor, &generation, &moved);
-	return generation != l->cursor_generation || moved != l->cursor_moved;
-}
-
 /* CursorDefine(i width, i height, i hot_x, i hot_y, ay pixels), as QEMU's listeners take it. */
 static int listener_call_cursor(struct display_listener *l, const struct display_cursor *c)
 {
@@ -107,12 +98,16 @@ static int listener_call_cursor(struct display_listener *l, const struct display
 	return r < 0 ? r : sd_bus_call_async(l->bus, &l->call, m, listener_replied, l, 0);
 }
 
-/* Tells an idle listener what changed: the scanout itself, the pointer, or the damage. */
+/*
+ * Tells an idle listener what changed, most urgent first: the scanout
+ * itself, the pointer's image, the damage, the pointer's position (a guest
+ * that moves its pointer all the time must not starve the picture).
+ */
 static void listener_flush(struct display_listener *l)
 {
 	struct display_channel *ch = l->channel;
 	struct display_scanout s;
-	uint64_t generation = 0;
+	uint64_t generation = 0, image = 0, moved = 0;
 	int r;
 
 	/*
@@ -122,6 +117,8 @@ static void listener_flush(struct display_listener *l)
 	 */
 	if (!l->bus || l->call || !ch->ops || sd_bus_is_ready(l->bus) <= 0)
 		return;
+	if (ch->ops->cursor)
+		ch->ops->cursor(ch->opaque, NULL, &image, &moved);
 	r = ch->ops->scanout(ch->opaque, &s, &generation);
 	if (r < 0) {
 		if (l->told && !l->shown)
@@ -134,35 +131,29 @@ static void listener_flush(struct display_listener *l)
 		l->shown = true;
 		l->generation = generation;
 		l->damage = (struct display_rect){};
-	} else if (ch->ops->cursor && cursor_changed(l)) {
-		struct display_cursor *c = &ch->cursor;
-		uint64_t generation2, moved;
-
-		ch->ops->cursor(ch->opaque, c, &generation2, &moved);
-		if (generation2 != l->cursor_generation) {
-			r = listener_call_cursor(l, c);
-			l->cursor_generation = generation2;
-		} else {
-			r = listener_call(l, "MouseSet", "iii", (int32_t)c->x, (int32_t)c->y,
-					  (int32_t)c->visible);
-			l->cursor_moved = moved;
-		}
+	} else if (image != l->cursor_generation) {
+		ch->ops->cursor(ch->opaque, &ch->cursor, &image, &moved);
+		r = listener_call_cursor(l, &ch->cursor);
+		l->cursor_generation = image;
 	} else if (!display_rect_empty(&l->damage)) {
 		struct display_rect d = l->damage;
 
 		/* Damage gathered under an older mode may reach past this one. */
-		if (d.x >= s.width || d.y >= s.height) {
-			l->damage = (struct display_rect){};
+		l->damage = (struct display_rect){};
+		if (d.x >= s.width || d.y >= s.height)
 			return;
-		}
 		if (d.width > s.width - d.x)
 			d.width = s.width - d.x;
 		if (d.height > s.height - d.y)
 			d.height = s.height - d.y;
 		r = listener_call(l, "Update", "iiii", (int32_t)d.x, (int32_t)d.y, (int32_t)d.width,
 				  (int32_t)d.height);
-		l->damage = (struct display_rect){};
 		ch->updates_sent++;
+	} else if (moved != l->cursor_moved) {
+		ch->ops->cursor(ch->opaque, &ch->cursor, &image, &moved);
+		r = listener_call(l, "MouseSet", "iii", (int32_t)ch->cursor.x,
+				  (int32_t)ch->cursor.y, (int32_t)ch->cursor.visible);
+		l->cursor_moved = moved;
 	} else {
 		return;
 	}
@@ -209,22 +200,22 @@ static int add_listener(struct display_channel *ch, int fd, sd_bus_error *error)
 {
 	struct display_listener *l = NULL;
 	_cleanup_close_ int owned = -1;
-	struct stat st;
 	sd_bus *bus = NULL;
 	int r;
 
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-					"A listener is a connected socket");
 	for (unsigned i = 0; i < DISPLAY_MAX_LISTENERS && !l; i++)
 		if (!ch->listeners[i].bus)
 			l = &ch->listeners[i];
 	if (!l)
 		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
 					"Too many display listeners");
-	owned = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (owned < 0 || fcntl(owned, F_SETFL, O_NONBLOCK | O_RDWR) < 0)
-		return sd_bus_error_set_errnof(error, errno, "Cannot take the listener: %m");
+	owned = unix_socket_take_passed(fd);
+	if (owned == -ENOTSOCK)
+		return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+					"A listener is a connected socket");
+	if (owned < 0)
+		return sd_bus_error_set_errnof(error, -owned, "Cannot take the listener: %s",
+					       strerror(-owned));
 	r = sd_bus_new(&bus);
 	if (r >= 0)
 		r = sd_bus_set_fd(bus, owned, owned);

@@ -65,9 +65,9 @@ struct display_source_ops {
 	int (*screenshot)(void *opaque, int fd);
 	/* The viewer's window size, for a device that can tell the guest. */
 	void (*size_hint)(void *opaque, unsigned width, unsigned height);
-	/* The guest's pointer image and position, for a device with a cursor plane (NULL:
-	 * none, the guest draws its pointer into the picture). *generation changes with the
-	 * image, *moved with the position. */
+	/* The guest's pointer image and position (ret NULL: only whether they changed), for a
+	 * device with a cursor plane (NULL: none, the guest draws its pointer into the picture).
+	 * *generation changes with the image, *moved with the position. */
 	void (*cursor)(void *opaque, struct display_cursor *ret, uint64_t *generation,
 		       uint64_t *moved);
 };

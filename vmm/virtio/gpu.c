@@ -810,7 +810,7 @@ static void source_cursor(void *opaque, struct display_cursor *ret, uint64_t *ge
 	pthread_mutex_lock(&g->lock);
 	*generation = g->cursor_generation;
 	*moved = g->cursor_moved;
-	if (ret != &g->cursor)
+	if (ret)
 		*ret = g->cursor;
 	pthread_mutex_unlock(&g->lock);
 }
