@@ -15,6 +15,11 @@ VMM_DEADLINE=${VMM_DEADLINE:-400}
 client=$PHYLLOME_DISPLAY_CLIENT
 sock=$scratch/control.sock
 
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	echo "got '$1', expected '$2'" | tap_diag
+	return 1
+}
 has() { # FILE PATTERN
 	grep -qaE "$2" "$1" && return 0
 	echo "no line matching '$2' in:" | tap_diag
@@ -47,7 +52,29 @@ guest-tool input "Phyllome Keyboard" 1
 SCRIPT
 truncate -s 64K "$scratch/guest.script"
 
-png_size() { /usr/bin/python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print("%dx%d" % struct.unpack(">II", d[16:24]) if d[:8] == b"\x89PNG\r\n\x1a\n" else "not a PNG")' "$1" 2>&1; }
+# png_at PNG X,Y...: "WxH" of the picture, then the RRGGBB of each point, as a PNG reader decodes them.
+png_at() {
+	/usr/bin/python3 - "$@" << 'PY' 2>&1
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+at, idat = 8, b""
+while at < len(d):
+    n, kind = struct.unpack(">I4s", d[at:at + 8])
+    if kind == b"IHDR":
+        w, h = struct.unpack(">II", d[at + 8:at + 16])
+    if kind == b"IDAT":
+        idat += d[at + 8:at + 8 + n]
+    at += 12 + n
+raw = zlib.decompress(idat)
+out = [f"{w}x{h}"]
+for point in sys.argv[2:]:
+    x, y = map(int, point.split(","))
+    row = raw[y * (1 + 3 * w) + 1:(y + 1) * (1 + 3 * w)]
+    out.append(row[3 * x:3 * x + 3].hex())
+print(" ".join(out))
+PY
+}
 
 done_with_guest() { # a key until the guest's reader took it and the guest powers off
 	wait_output "$VMM_NAME" "input Phyllome Keyboard ready" 60
@@ -78,7 +105,8 @@ check "virtio-gpu: what the guest drew reaches a listener (orange at 150,150 of 
 "$client" "$sock" watch 1000 700 204080 20 > "$scratch/gpu-watch2.out" 2>&1
 check "virtio-gpu: ... and the dark blue around it" has "$scratch/gpu-watch2.out" "^pixel 1000,700 is 204080$"
 dcall Screenshot ha "$scratch/gpu.png" > /dev/null
-check "virtio-gpu: Screenshot is the 1280x800 scanout" [ "$(png_size "$scratch/gpu.png")" = 1280x800 ]
+check "virtio-gpu: Screenshot is the 1280x800 scanout, the guest's orange block on dark blue" \
+	expect_eq "$(png_at "$scratch/gpu.png" 150,150 1000,700)" "1280x800 ff8000 204080"
 dcall SetSizeHint uu 1024 768 > "$scratch/hint.out"
 wait_output gpu "PHYLLOME first mode now" 90
 check "virtio-gpu: a size hint of 1024x768 becomes the connector's first mode (display event, new EDID)" \
@@ -97,6 +125,9 @@ check "bochs: what the guest drew reaches a listener (orange at 150,150 of a 102
 	eval 'grep -q "^pixel 150,150 is ff8000$" "$scratch/bochs-watch.out" && grep -q "scanout 1024x768" "$scratch/bochs-watch.out" || { tap_diag < "$scratch/bochs-watch.out"; false; }'
 "$client" "$sock" watch 1000 700 204080 20 > "$scratch/bochs-watch2.out" 2>&1
 check "bochs: ... and the dark blue around it" has "$scratch/bochs-watch2.out" "^pixel 1000,700 is 204080$"
+dcall Screenshot ha "$scratch/bochs.png" > /dev/null
+check "bochs: Screenshot is the 1024x768 scanout, the same picture" \
+	expect_eq "$(png_at "$scratch/bochs.png" 150,150 1000,700)" "1024x768 ff8000 204080"
 done_with_guest
 wait_vmm
 check "bochs: the guest powers off cleanly" expect_exit bochs 0 "PHYLLOME script done"
