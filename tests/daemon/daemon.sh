@@ -36,11 +36,6 @@ wait_state() { # MACHINE STATE SECONDS
 		sleep 0.1
 	done
 }
-expect_eq() { # GOT EXPECTED: prints a diagnostic when they differ
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
 daemon_pid() { X systemctl show -P MainPID phyllomed.service; }
 shown_failures=0
 show_if_failed() { # FILE...: what the checks since the last call looked at, when one of them failed

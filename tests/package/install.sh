@@ -21,11 +21,6 @@ prop() {
 	X busctl --system get-property org.phyllome.VM1 "/org/phyllome/VM1/machine/$1" org.phyllome.VM1.Machine "$2" |
 		cut -d' ' -f2- | tr -d '"'
 }
-expect_eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
 
 check "the packages build (dpkg-buildpackage -b: phyllome, phyllome-viewer, gnome-shell-extension-phyllome, phyllome-dbgsym)" \
 	eval '[ "$(cat "$PHYLLOME_DEBS/build.status")" = 0 ] && ls "$PHYLLOME_DEBS"/phyllome_*_amd64.deb \

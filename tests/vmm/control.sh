@@ -12,11 +12,6 @@ sock=$scratch/control.sock
 
 vmm_call() { /usr/bin/python3 "$here/vmmctl.py" "$sock" call "$1"; }
 vmm_prop() { /usr/bin/python3 "$here/vmmctl.py" "$sock" get "$1"; }
-expect_eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
 ticks() { grep -c "^TINY tick" "$scratch/$1.out"; }
 
 start_vmm tick "${tiny[@]}" --cmdline test=tick --control "$sock"

@@ -20,17 +20,6 @@ VMM_DEADLINE=${VMM_DEADLINE:-300}
 client=$PHYLLOME_DISPLAY_CLIENT
 sock=$scratch/control.sock
 
-expect_eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
-has() { # FILE PATTERN: the file has a line matching PATTERN (else it goes to the log)
-	grep -qE "$2" "$1" && return 0
-	echo "no line matching '$2' in:" | tap_diag
-	tap_diag < "$1"
-	return 1
-}
 dcall() { "$client" "$sock" call "$@" 2>&1; }
 
 # ---- the tiny firmware's picture ----
@@ -41,18 +30,18 @@ start_vmm tiny --firmware "$PHYLLOME_TINYFIRMWARE" --nvram "$scratch/vars.fd" --
 wait_output tiny "TINYFW waiting for the power button" 60
 
 "$client" "$sock" watch 10 10 ff8000 20 > "$scratch/watch.out" 2>&1
-check "a listener gets the firmware's orange picture" has "$scratch/watch.out" "^pixel 10,10 is ff8000$"
-check "Scanout: 64x48, stride 256, XRGB8888" has "$scratch/watch.out" "scanout 64x48 stride 256 format 34325258"
+check "a listener gets the firmware's orange picture" file_has "$scratch/watch.out" "^pixel 10,10 is ff8000$"
+check "Scanout: 64x48, stride 256, XRGB8888" file_has "$scratch/watch.out" "scanout 64x48 stride 256 format 34325258"
 check "the memfd is sealed against shrinking and writable mappings; a writable map is refused" \
-	has "$scratch/watch.out" "sealed=shrink,future-write writable-map=refused"
+	file_has "$scratch/watch.out" "sealed=shrink,future-write writable-map=refused"
 
 "$client" "$sock" --serve-display watch 63 47 ff8000 20 > "$scratch/only.out" 2>&1
-check "a display-only connection (ServeDisplay) shows the picture too" has "$scratch/only.out" "^pixel 63,47 is ff8000$"
+check "a display-only connection (ServeDisplay) shows the picture too" file_has "$scratch/only.out" "^pixel 63,47 is ff8000$"
 "$client" "$sock" --serve-display call VMM1.Quit > "$scratch/only-quit.out" 2>&1
 check "a display-only connection cannot stop the VM" \
 	eval 'grep -qE "Unknown(Object|Interface|Method)" "$scratch/only-quit.out" && kill -0 "$VMM_PID" || { tap_diag < "$scratch/only-quit.out"; false; }'
 "$client" "$sock" --serve-display call VMM1.Pause > "$scratch/only-pause.out" 2>&1
-check "... nor pause it: org.phyllome.VMM1 is not there" has "$scratch/only-pause.out" "Unknown(Object|Interface|Method)"
+check "... nor pause it: org.phyllome.VMM1 is not there" file_has "$scratch/only-pause.out" "Unknown(Object|Interface|Method)"
 
 check "KeyPress/KeyRelease of KEY_A: ok" expect_eq "$(dcall KeyPress u 30; dcall KeyRelease u 30)" "ok
 ok"
@@ -66,7 +55,7 @@ ok
 ok
 ok"
 dcall PointerPress u 30 > "$scratch/button.out"
-check "PointerPress of a key code: not a button" has "$scratch/button.out" "InvalidArgs"
+check "PointerPress of a key code: not a button" file_has "$scratch/button.out" "InvalidArgs"
 check "SetSizeHint 0x0 is refused, 1280x800 taken" expect_eq \
 	"$(dcall SetSizeHint uu 0 0 | cut -d: -f1); $(dcall SetSizeHint uu 1280 800)" \
 	"org.freedesktop.DBus.Error.InvalidArgs; ok"
@@ -74,7 +63,7 @@ dcall Screenshot ha "$scratch/shot.png" > "$scratch/shot.out"
 check "Display.Screenshot writes a PNG" eval '[ "$(head -c 4 "$scratch/shot.png" | od -An -c | tr -d " ")" = "211PNG" ]'
 dcall RegisterListener h "$scratch/not-a-socket" > "$scratch/not-a-socket.out"
 check "RegisterListener with a file, not a socket: InvalidArgs" \
-	has "$scratch/not-a-socket.out" "InvalidArgs: A listener is a connected socket"
+	file_has "$scratch/not-a-socket.out" "InvalidArgs: A listener is a connected socket"
 
 "$client" "$sock" hostile garbage 1 > "$scratch/garbage.out" 2>&1
 "$client" "$sock" hostile error 3 > "$scratch/error.out" 2>&1
@@ -86,7 +75,7 @@ check "garbage and refusing listeners are dropped: 3 more fit beside a silent on
 	'[ "$(grep -c " 1 scanouts" "$scratch/five.out")" = 3 ] && grep -q "listener 3: org.freedesktop.DBus.Error.LimitsExceeded" "$scratch/five.out" || { tap_diag < "$scratch/five.out"; false; }'
 "$client" "$sock" watch 1 1 ff8000 20 > "$scratch/beside-silent.out" 2>&1
 check "a listener that never reads does not hold the monitor" \
-	has "$scratch/beside-silent.out" "^pixel 1,1 is ff8000$"
+	file_has "$scratch/beside-silent.out" "^pixel 1,1 is ff8000$"
 kill "$silent" 2> /dev/null
 wait "$silent" 2> /dev/null
 kill -TERM "$VMM_PID"
@@ -145,6 +134,6 @@ wait "$watcher"
 wait_vmm
 check "pixels the guest draws after the listener registered arrive through an Update" eval \
 	'grep -q "^pixel 200,300 is 00ff00$" "$scratch/damage.out" && grep -q "update 0," "$scratch/damage.out" || { tap_diag < "$scratch/damage.out"; false; }'
-check "the guest's mode is the scanout: 640x480, stride 2560" has "$scratch/damage.out" "scanout 640x480 stride 2560 format 34325258"
+check "the guest's mode is the scanout: 640x480, stride 2560" file_has "$scratch/damage.out" "scanout 640x480 stride 2560 format 34325258"
 check "the guest powered off once its devices got everything" expect_exit linux 0 "PHYLLOME script done"
 tap_done

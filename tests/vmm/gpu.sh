@@ -15,17 +15,6 @@ VMM_DEADLINE=${VMM_DEADLINE:-400}
 client=$PHYLLOME_DISPLAY_CLIENT
 sock=$scratch/control.sock
 
-expect_eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
-has() { # FILE PATTERN
-	grep -qaE "$2" "$1" && return 0
-	echo "no line matching '$2' in:" | tap_diag
-	tail -n 30 "$1" | tap_diag
-	return 1
-}
 dcall() { "$client" "$sock" call "$@" 2>&1; }
 
 # The guest draws dark blue with an orange block, says what its connector offers,
@@ -96,21 +85,21 @@ boot() { # NAME DISPLAY
 boot gpu virtio-gpu
 wait_output gpu "PHYLLOME drew" 300
 check "virtio-gpu: Linux's virtio_gpu binds it and offers /dev/fb0 at the EDID's 1280x800" \
-	has "$scratch/gpu.out" "PHYLLOME fb0 virtio_gpudrmfb size=1280,800"
+	file_has "$scratch/gpu.out" "PHYLLOME fb0 virtio_gpudrmfb size=1280,800"
 check "virtio-gpu: the connector is connected and its first mode is the EDID's preferred 1280x800" \
-	has "$scratch/gpu.out" "connector card0-Virtual-1 connected first mode 1280x800"
+	file_has "$scratch/gpu.out" "connector card0-Virtual-1 connected first mode 1280x800"
 "$client" "$sock" watch 150 150 ff8000 60 > "$scratch/gpu-watch.out" 2>&1
 check "virtio-gpu: what the guest drew reaches a listener (orange at 150,150 of a 1280x800 scanout)" \
 	eval 'grep -q "^pixel 150,150 is ff8000$" "$scratch/gpu-watch.out" && grep -q "scanout 1280x800" "$scratch/gpu-watch.out" || { tap_diag < "$scratch/gpu-watch.out"; false; }'
 "$client" "$sock" watch 1000 700 204080 20 > "$scratch/gpu-watch2.out" 2>&1
-check "virtio-gpu: ... and the dark blue around it" has "$scratch/gpu-watch2.out" "^pixel 1000,700 is 204080$"
+check "virtio-gpu: ... and the dark blue around it" file_has "$scratch/gpu-watch2.out" "^pixel 1000,700 is 204080$"
 dcall Screenshot ha "$scratch/gpu.png" > /dev/null
 check "virtio-gpu: Screenshot is the 1280x800 scanout, the guest's orange block on dark blue" \
 	expect_eq "$(png_at "$scratch/gpu.png" 150,150 1000,700)" "1280x800 ff8000 204080"
 dcall SetSizeHint uu 1024 768 > "$scratch/hint.out"
 wait_output gpu "PHYLLOME first mode now" 90
 check "virtio-gpu: a size hint of 1024x768 becomes the connector's first mode (display event, new EDID)" \
-	has "$scratch/gpu.out" "PHYLLOME first mode now 1024x768"
+	file_has "$scratch/gpu.out" "PHYLLOME first mode now 1024x768"
 done_with_guest
 wait_vmm
 check "virtio-gpu: the guest powers off cleanly" expect_exit gpu 0 "PHYLLOME script done"
@@ -119,12 +108,12 @@ check "virtio-gpu: the guest powers off cleanly" expect_exit gpu 0 "PHYLLOME scr
 boot bochs bochs
 wait_output bochs "PHYLLOME drew" 300
 check "bochs: Linux's bochs DRM driver binds it and offers /dev/fb0" \
-	has "$scratch/bochs.out" "PHYLLOME fb0 bochs-drmdrmfb size=1024,768"
+	file_has "$scratch/bochs.out" "PHYLLOME fb0 bochs-drmdrmfb size=1024,768"
 "$client" "$sock" watch 150 150 ff8000 60 > "$scratch/bochs-watch.out" 2>&1
 check "bochs: what the guest drew reaches a listener (orange at 150,150 of a 1024x768 scanout)" \
 	eval 'grep -q "^pixel 150,150 is ff8000$" "$scratch/bochs-watch.out" && grep -q "scanout 1024x768" "$scratch/bochs-watch.out" || { tap_diag < "$scratch/bochs-watch.out"; false; }'
 "$client" "$sock" watch 1000 700 204080 20 > "$scratch/bochs-watch2.out" 2>&1
-check "bochs: ... and the dark blue around it" has "$scratch/bochs-watch2.out" "^pixel 1000,700 is 204080$"
+check "bochs: ... and the dark blue around it" file_has "$scratch/bochs-watch2.out" "^pixel 1000,700 is 204080$"
 dcall Screenshot ha "$scratch/bochs.png" > /dev/null
 check "bochs: Screenshot is the 1024x768 scanout, the same picture" \
 	expect_eq "$(png_at "$scratch/bochs.png" 150,150 1000,700)" "1024x768 ff8000 204080"

@@ -10,11 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${PHYLLOME_VMM:?}" "${PHYLLOME_TINYGUEST:?}"
 tiny=(--kernel "$PHYLLOME_TINYGUEST" --memory 64M)
 
-expect_eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got '$1', expected '$2'" | tap_diag
-	return 1
-}
 status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 # Our threads by name with their seccomp mode, sorted: "device:2 phyllome-vmm:2 vcpu0:2 vcpu1:2".

@@ -102,6 +102,21 @@ wait_socket() {
 	return 1
 }
 
+# expect_eq GOT EXPECTED: equal, or a diagnostic saying how they differ.
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	echo "got '$1', expected '$2'" | tap_diag
+	return 1
+}
+
+# file_has FILE PATTERN: the file has a line matching PATTERN (else the file goes to the log).
+file_has() {
+	grep -qaE "$2" "$1" && return 0
+	echo "no line matching '$2' in:" | tap_diag
+	tap_diag < "$1"
+	return 1
+}
+
 # output_has NAME PATTERN
 output_has() {
 	grep -q -E -e "$2" "$scratch/$1.out"
