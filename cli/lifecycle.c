@@ -38,7 +38,7 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *memory = NULL,
 			*owner = NULL;
 	g_autofree char *autostart = NULL, *memory_max = NULL, *path = NULL, *firmware = NULL,
-			*uuid = NULL, *display = NULL, *resolution = NULL;
+			*uuid = NULL, *display = NULL, *resolution = NULL, *architecture = NULL;
 	g_auto(GStrv) disks = NULL, networks = NULL;
 	gboolean secure_boot = FALSE;
 	gint cpus = 0, cpu_weight = 0, vsock_cid = 0;
@@ -65,6 +65,9 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 		  "virtio-gpu|bochs|none" },
 		{ "resolution", 0, 0, G_OPTION_ARG_STRING, &resolution,
 		  "virtio-gpu: the mode it offers first (default 1280x800)", "WxH" },
+		{ "architecture", 0, 0, G_OPTION_ARG_STRING, &architecture,
+		  "What the guest runs on: the host's, the only one KVM runs (the default)",
+		  "x86_64|aarch64" },
 		{ "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
 		  "A Linux bzImage to boot directly (--firmware none)", "PATH" },
 		{ "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial ramdisk", "PATH" },
@@ -119,6 +122,9 @@ int cmd_create(Ctl *ctl, int argc, char **argv)
 	if (resolution)
 		g_variant_builder_add(&config, "{sv}", "resolution",
 				      g_variant_new_string(resolution));
+	if (architecture)
+		g_variant_builder_add(&config, "{sv}", "architecture",
+				      g_variant_new_string(architecture));
 	/* Relative paths mean something only here: the daemon gets absolute ones. */
 	if (kernel) {
 		g_autofree char *abs = g_canonicalize_filename(kernel, NULL);

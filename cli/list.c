@@ -86,6 +86,8 @@ static void machine_json(GString *out, PhyllomeMachine *m)
 	json_string(out, phyllome_machine_get_firmware(m));
 	g_string_append(out, ",\"display\":");
 	json_string(out, phyllome_machine_get_display(m));
+	g_string_append(out, ",\"architecture\":");
+	json_string(out, phyllome_machine_get_architecture(m));
 	g_string_append(out, ",\"resolution\":");
 	json_string(out, phyllome_machine_get_resolution(m));
 	g_string_append_printf(out, ",\"secure_boot\":%s,\"uuid\":",
@@ -219,6 +221,7 @@ int cmd_status(Ctl *ctl, int argc, char **argv)
 				printf("     Initrd: %s\n", phyllome_machine_get_initrd(m));
 			printf("    Cmdline: %s\n", phyllome_machine_get_cmdline(m));
 		}
+		printf("       Arch: %s\n", phyllome_machine_get_architecture(m));
 		printf("       UUID: %s\n", phyllome_machine_get_uuid(m));
 		if (!g_str_equal(phyllome_machine_get_display(m), "none"))
 			printf("    Display: %s%s%s\n", phyllome_machine_get_display(m),

@@ -18,7 +18,7 @@ static const Command commands[] = {
 	  "NAME [--firmware uefi [--secure-boot] | --kernel PATH [--initrd PATH] [--cmdline S]]\n"
 	  "                 [--cpus N] [--memory SIZE] [--uuid UUID] [--display "
 	  "virtio-gpu|bochs|none]\n"
-	  "                 [--resolution WxH]\n"
+	  "                 [--resolution WxH] [--architecture x86_64|aarch64]\n"
 	  "                 [--owner USER] [--autostart no|boot|login] [--disk PATH[,OPTIONS]]...\n"
 	  "                 [--net tap=NAME[,mac=MAC]]... [--vsock-cid N]",
 	  "Define a machine", cmd_create },

@@ -50,6 +50,7 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			"uuid", "s",
 			"display", "s",
 			"resolution", "s",
+			"architecture", "s",
 			PHYLLOME_OPTION_INTERACTIVE, "b",
 			NULL,
 		};
@@ -105,6 +106,13 @@ gboolean machine_config_apply_variant(MachineConfig *c, GVariant *dict, GError *
 			else if (!resolution_from_string(s, &c->resolution_width,
 							 &c->resolution_height))
 				return bad_value(error, key, "WIDTHxHEIGHT, each 16 to 4095", v);
+		} else if (g_str_equal(key, "architecture")) {
+			const char *architecture =
+			    architecture_normalize(g_variant_get_string(v, NULL));
+
+			if (!architecture)
+				return bad_value(error, key, "x86_64 or aarch64", v);
+			set_string(&c->architecture, architecture);
 		} else if (g_str_equal(key, "secure-boot"))
 			c->secure_boot = g_variant_get_boolean(v);
 		else if (g_str_equal(key, "uuid")) {

@@ -27,6 +27,7 @@ void machine_config_free(MachineConfig *config)
 	g_strfreev(config->networks);
 	g_strfreev(config->devices);
 	g_free(config->uuid);
+	g_free(config->architecture);
 	g_free(config);
 }
 
@@ -208,7 +209,8 @@ MachineConfig *machine_config_new(const char *name)
 	MachineConfig *config = g_new0(MachineConfig, 1);
 
 	config->name = g_strdup(name);
-	config->cmdline = g_strdup("console=ttyS0");
+	config->cmdline = g_strdup(MACHINE_DEFAULT_CMDLINE);
+	config->architecture = g_strdup(MACHINE_HOST_ARCHITECTURE);
 	config->cpus = 1;
 	config->memory = MACHINE_DEFAULT_MEMORY;
 	config->autostart = AUTOSTART_NO;
@@ -289,13 +291,33 @@ static gboolean invalid(GError **error, const char *name, const char *key, const
 	return FALSE;
 }
 
+const char *architecture_normalize(const char *s)
+{
+	if (g_str_equal(s, "x86_64") || g_str_equal(s, "amd64"))
+		return "x86_64";
+	if (g_str_equal(s, "aarch64") || g_str_equal(s, "arm64"))
+		return "aarch64";
+	return NULL;
+}
+
 gboolean machine_config_check(const MachineConfig *c, GError **error)
 {
 	g_autofree char *v = NULL;
+	const char *architecture = architecture_normalize(c->architecture);
 
 	if (!machine_name_is_valid(c->name))
 		return invalid(error, c->name, "name", c->name,
 			       "1-64 letters, digits, '-' or '.', not starting with '-' or '.'");
+	if (!architecture)
+		return invalid(error, c->name, "Architecture", c->architecture,
+			       "expected x86_64 or aarch64");
+	if (!g_str_equal(architecture, MACHINE_HOST_ARCHITECTURE)) {
+		g_set_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_WRONG_ARCHITECTURE,
+			    "Machine '%s' is an %s machine; this host runs %s machines only (KVM "
+			    "runs guests of its own architecture)",
+			    c->name, architecture, MACHINE_HOST_ARCHITECTURE);
+		return FALSE;
+	}
 	if (machine_config_firmware(c) == FIRMWARE_UEFI) {
 		/* The monitor starts either at the firmware's reset vector or in a kernel. */
 		if (c->kernel)
@@ -438,7 +460,7 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 {
 	g_autoptr(MachineConfig) c = machine_config_new(name);
 	g_autofree char *autostart = NULL, *firmware = NULL, *uuid = NULL, *display = NULL,
-			*resolution = NULL;
+			*resolution = NULL, *architecture = NULL;
 	guint64 v;
 
 	if (!g_key_file_has_group(kf, GROUP_MACHINE)) {
@@ -485,6 +507,11 @@ MachineConfig *machine_config_from_keyfile(GKeyFile *kf, const char *name, GErro
 		return invalid(error, name, "Resolution", resolution,
 			       "expected WIDTHxHEIGHT, each 16 to 4095 (1920x1080)"),
 		       NULL;
+	architecture = g_key_file_get_string(kf, GROUP_MACHINE, "Architecture", NULL);
+	if (architecture) {
+		g_free(c->architecture);
+		c->architecture = g_strdup(g_strstrip(architecture));
+	}
 	uuid = g_key_file_get_string(kf, GROUP_MACHINE, "UUID", NULL);
 	g_free(c->uuid);
 	/* A malformed one stays as written, for machine_config_check to name. */
@@ -549,6 +576,8 @@ GKeyFile *machine_config_to_keyfile(const MachineConfig *c)
 
 		g_key_file_set_string(kf, GROUP_MACHINE, "Resolution", resolution);
 	}
+	g_key_file_set_string(kf, GROUP_MACHINE, "Architecture",
+			      architecture_normalize(c->architecture) ?: c->architecture);
 	g_key_file_set_string(kf, GROUP_MACHINE, "UUID", c->uuid);
 	if (c->kernel)
 		g_key_file_set_string(kf, GROUP_MACHINE, "Kernel", c->kernel);

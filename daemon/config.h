@@ -55,7 +55,19 @@ typedef struct {
 	Display display;
 	guint resolution_width, resolution_height; /* Resolution= (virtio-gpu's first mode); 0: its
 						      default */
+	char *architecture; /* Architecture=: what the guest runs on; KVM runs the host's only */
 } MachineConfig;
+
+/* The architecture this phyllomed's machines run on, as uname -m names it. */
+#if defined(__x86_64__)
+#define MACHINE_HOST_ARCHITECTURE "x86_64"
+#define MACHINE_DEFAULT_CMDLINE "console=ttyS0"
+#elif defined(__aarch64__)
+#define MACHINE_HOST_ARCHITECTURE "aarch64"
+#define MACHINE_DEFAULT_CMDLINE "console=ttyAMA0"
+#endif
+/* "x86_64" or "aarch64" (Debian's "amd64" and "arm64" too): the canonical name, or NULL. */
+const char *architecture_normalize(const char *s);
 
 #define MACHINE_NAME_MAX 64
 #define MACHINE_MIN_MEMORY (16ULL << 20)

@@ -94,6 +94,7 @@ void machine_publish_config(Machine *m)
 	    m->iface, firmware_to_string(c ? machine_config_firmware(c) : FIRMWARE_NONE));
 	phyllome_machine_set_secure_boot(m->iface, c && c->secure_boot);
 	phyllome_machine_set_uuid(m->iface, c ? c->uuid : "");
+	phyllome_machine_set_architecture(m->iface, MACHINE_HOST_ARCHITECTURE);
 	phyllome_machine_set_display(
 	    m->iface, display_to_string(c ? machine_config_display(c) : DISPLAY_NONE));
 	{

@@ -17,6 +17,7 @@ static const GDBusErrorEntry error_entries[] = {
 	{ PHYLLOME_ERROR_BUSY, PHYLLOME_ERROR_PREFIX "Busy" },
 	{ PHYLLOME_ERROR_START_FAILED, PHYLLOME_ERROR_PREFIX "StartFailed" },
 	{ PHYLLOME_ERROR_TIMEOUT, PHYLLOME_ERROR_PREFIX "Timeout" },
+	{ PHYLLOME_ERROR_WRONG_ARCHITECTURE, PHYLLOME_ERROR_PREFIX "WrongArchitecture" },
 };
 
 GQuark phyllome_error_quark(void)

@@ -34,6 +34,14 @@ packages=(
 	libgtk-4-dev xvfb xauth xdotool gir1.2-gtk-3.0
 	# test scripts
 	python3 python3-dbus python3-gi coreutils procps
+	# the aarch64 cross build (cross/aarch64-linux-gnu.ini) with arm64 libraries through multiarch
+	# (libfdt's and polkit's headers are their -dev packages', above: those are not multi-arch),
+	# and the arm64 test host it runs in (tests/kvmhost/kvmhost.sh --arch arm64)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	libfdt1:arm64 liburing-dev:arm64 libseccomp-dev:arm64 libsystemd-dev:arm64
+	libglib2.0-dev:arm64 libpolkit-gobject-1-0:arm64 libpci-dev:arm64
+	# dtc, to read the aarch64 device tree (its unit test decodes it with libfdt-dev, above)
+	device-tree-compiler
 )
 
 missing=()
@@ -43,7 +51,9 @@ done
 # build-guest.sh and kvmhost.sh resolve and download Debian's kernels: they need the package lists.
 lists_present=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2> /dev/null | head -n 1)
 
-if [ ${#missing[@]} -eq 0 ] && [ -n "$lists_present" ]; then
+# The arm64 packages above come through multiarch.
+arm64_enabled=$(dpkg --print-foreign-architectures | grep -x arm64 || true)
+if [ ${#missing[@]} -eq 0 ] && [ -n "$lists_present" ] && [ -n "$arm64_enabled" ]; then
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -52,5 +62,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]:-nothing (updating package lists only)}" >&2
 export DEBIAN_FRONTEND=noninteractive
+[ -n "$arm64_enabled" ] || dpkg --add-architecture arm64
 apt-get update -q
 [ ${#missing[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${missing[@]}"

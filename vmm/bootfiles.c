@@ -61,6 +61,7 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	_cleanup_close_ int kernel_fd = -1, initrd_fd = -1;
 	_cleanup_free_ uint8_t *data = NULL;
 	const char *reason = NULL;
+	uint32_t cmdline_max;
 	struct stat st;
 	int r;
 
@@ -71,8 +72,7 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	if (kernel_fd < 0)
 		return kernel_fd;
 	if ((uint64_t)st.st_size > KERNEL_MAX_SIZE)
-		return log_error_errno(EFBIG,
-				       "The kernel %s is %lld MiB: too large to be a bzImage",
+		return log_error_errno(EFBIG, "The kernel %s is %lld MiB: too large to be a kernel",
 				       kernel_path, (long long)st.st_size >> 20);
 	data = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!data)
@@ -80,13 +80,19 @@ int boot_files_open(struct boot_files *files, const char *kernel_path, const cha
 	r = pread_full(kernel_fd, data, (size_t)st.st_size, 0);
 	if (r < 0)
 		return log_error_errno(r, "Cannot read the kernel %s: %m", kernel_path);
+#if defined(__x86_64__)
 	r = bzimage_parse(data, (size_t)st.st_size, &files->kernel, &reason);
+	cmdline_max = files->kernel.cmdline_size;
+#elif defined(__aarch64__)
+	r = arm64_image_parse(data, (size_t)st.st_size, &files->kernel, &reason);
+	cmdline_max = ARM64_CMDLINE_MAX;
+#endif
 	if (r < 0)
 		return log_error_errno(r, "Cannot boot %s: %s", kernel_path, reason);
-	if (strlen(cmdline) > files->kernel.cmdline_size)
+	if (strlen(cmdline) > cmdline_max)
 		return log_error_errno(E2BIG,
 				       "The kernel command line is %zu bytes; %s takes at most %u",
-				       strlen(cmdline), kernel_path, files->kernel.cmdline_size);
+				       strlen(cmdline), kernel_path, cmdline_max);
 
 	if (initrd_path) {
 		initrd_fd = open_regular("initrd", initrd_path, O_RDONLY, &st);

@@ -3,12 +3,20 @@
 
 #include <stdint.h>
 
+#if defined(__x86_64__)
 #include "arch/x86_64/bzimage.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64/image.h"
+#endif
 
 /* The kernel (read and validated) and the initrd (opened, read later straight into guest RAM). */
 struct boot_files {
 	uint8_t *kernel_data;
+#if defined(__x86_64__)
 	struct bzimage kernel;
+#elif defined(__aarch64__)
+	struct arm64_image kernel;
+#endif
 	int initrd_fd;
 	uint64_t initrd_size;
 	/* Or a firmware image: page-aligned (a KVM memory slot maps it), taken over by the VM. */

@@ -11,8 +11,14 @@
 #include "cleanup.h"
 #include "log.h"
 
+#if defined(__x86_64__)
 #define PC_IRQCHIP_GSIS 24
 #define PIC_GSIS 16
+#else
+/* The GIC's first SPIs, GSI n to SPI n (what KVM installs by default, for platform lines). */
+#define PC_IRQCHIP_GSIS IRQ_ROUTING_FIRST_MSI_GSI
+#define PIC_GSIS 0
+#endif
 
 static int commit(struct irq_routing *r)
 {
@@ -46,6 +52,7 @@ int irq_routing_init(struct irq_routing *r, int vm_fd)
 	pthread_mutex_init(&r->lock, NULL);
 	r->vm_fd = vm_fd;
 	r->next_gsi = IRQ_ROUTING_FIRST_MSI_GSI;
+#if defined(__x86_64__)
 	/* What KVM installs by default and a new table would otherwise drop: every GSI to the
 	 * IOAPIC, the first 16 to the PICs too. */
 	for (unsigned gsi = 0; gsi < PC_IRQCHIP_GSIS; gsi++) {
@@ -55,6 +62,12 @@ int irq_routing_init(struct irq_routing *r, int vm_fd)
 				    gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
 				    gsi % 8);
 	}
+#else
+	for (unsigned gsi = 0; gsi < PC_IRQCHIP_GSIS; gsi++)
+		add_irqchip(r, gsi, 0, gsi);
+	/* The ITS tells devices apart by the ID each MSI carries. */
+	r->msi_devid = true;
+#endif
 	pthread_mutex_lock(&r->lock);
 	ret = commit(r);
 	pthread_mutex_unlock(&r->lock);
@@ -79,14 +92,17 @@ int irq_routing_allocate(struct irq_routing *r, unsigned *ret_gsi)
 	return ret;
 }
 
-int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data)
+int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data,
+			uint32_t devid)
 {
 	struct kvm_irq_routing_entry entry = {
 		.gsi = gsi,
 		.type = KVM_IRQ_ROUTING_MSI,
+		.flags = r->msi_devid ? KVM_MSI_VALID_DEVID : 0,
 		.u.msi = { .address_lo = (uint32_t)address,
 			   .address_hi = (uint32_t)(address >> 32),
-			   .data = data },
+			   .data = data,
+			   .devid = r->msi_devid ? devid : 0 },
 	};
 	struct kvm_irq_routing_entry *slot = NULL;
 	int ret = 0;

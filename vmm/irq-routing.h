@@ -3,6 +3,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -21,6 +22,7 @@ struct irq_routing {
 	int vm_fd;
 	unsigned next_gsi;
 	unsigned count;
+	bool msi_devid; /* MSIs name their device (aarch64's ITS): devid is the requester ID */
 	struct kvm_irq_routing_entry entries[IRQ_ROUTING_MAX];
 };
 
@@ -29,8 +31,10 @@ int irq_routing_init(struct irq_routing *r, int vm_fd);
 void irq_routing_done(struct irq_routing *r);
 /* A GSI for one MSI vector; it routes nowhere until irq_routing_set_msi(). */
 int irq_routing_allocate(struct irq_routing *r, unsigned *ret_gsi);
-/* Points gsi at the MSI (address, data); commits to KVM only when that changed it. */
-int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data);
+/* Points gsi at the MSI (address, data) from requester ID devid (bus << 8 | slot << 3 | function);
+ * commits to KVM only when that changed it. */
+int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data,
+			uint32_t devid);
 
 /* An eventfd that raises gsi when written: -errno, or the fd. */
 int irqfd_create(int vm_fd, unsigned gsi);

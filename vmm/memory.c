@@ -46,7 +46,7 @@ int guest_memory_init(struct guest_memory *mem, uint64_t size)
 
 	mem->host = host;
 	mem->size = size;
-	mem->low_size = size < GUEST_MMIO_HOLE_START ? size : GUEST_MMIO_HOLE_START;
+	mem->low_size = size < GUEST_RAM_LOW_MAX ? size : GUEST_RAM_LOW_MAX;
 	return 0;
 }
 
@@ -68,13 +68,13 @@ int guest_memory_register(const struct guest_memory *mem, int vm_fd)
 	struct kvm_userspace_memory_region regions[2] = {
 		{
 		    .slot = 0,
-		    .guest_phys_addr = 0,
+		    .guest_phys_addr = GUEST_RAM_BASE,
 		    .memory_size = mem->low_size,
 		    .userspace_addr = (uintptr_t)mem->host,
 		},
 		{
 		    .slot = 1,
-		    .guest_phys_addr = GUEST_MMIO_HOLE_END,
+		    .guest_phys_addr = GUEST_RAM_HIGH_BASE,
 		    .memory_size = guest_memory_high_size(mem),
 		    .userspace_addr = (uintptr_t)(mem->host + mem->low_size),
 		},
@@ -128,13 +128,14 @@ void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t le
 {
 	if (len > mem->size)
 		return NULL;
-	if (gpa < mem->low_size) {
-		if (len > mem->low_size - gpa)
+	/* RAM starts at 0 on x86_64: gpa - base wraps below an aarch64 base instead. */
+	if (gpa - GUEST_RAM_BASE < mem->low_size) {
+		if (len > mem->low_size - (gpa - GUEST_RAM_BASE))
 			return NULL;
-		return mem->host + gpa;
+		return mem->host + (gpa - GUEST_RAM_BASE);
 	}
-	if (gpa >= GUEST_MMIO_HOLE_END) {
-		uint64_t offset = gpa - GUEST_MMIO_HOLE_END;
+	if (gpa >= GUEST_RAM_HIGH_BASE) {
+		uint64_t offset = gpa - GUEST_RAM_HIGH_BASE;
 		uint64_t high = guest_memory_high_size(mem);
 
 		if (offset >= high || len > high - offset)
@@ -146,14 +147,20 @@ void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t le
 
 void guest_memory_pci_windows(const struct guest_memory *mem, struct pci_windows *ret)
 {
-	ret->mmio32_base =
-	    mem->low_size > GUEST_PCI_MMIO32_LOWEST ? mem->low_size : GUEST_PCI_MMIO32_LOWEST;
+	ret->mmio32_base = GUEST_PCI_MMIO32_BASE(mem->low_size);
 	ret->mmio64_base = guest_memory_mmio64_base(mem);
 }
 
 uint64_t guest_memory_mmio64_base(const struct guest_memory *mem)
 {
-	uint64_t end = GUEST_MMIO_HOLE_END + guest_memory_high_size(mem);
+	uint64_t end = guest_memory_high_size(mem)
+			   ? GUEST_RAM_HIGH_BASE + guest_memory_high_size(mem)
+			   : GUEST_RAM_BASE + mem->low_size;
+
+	uint64_t floor = GUEST_PCI_MMIO64_FLOOR; /* 0 on aarch64: a constant would warn */
+
+	if (end < floor)
+		end = floor;
 
 	return (end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
 }

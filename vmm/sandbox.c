@@ -164,8 +164,13 @@ static const unsigned long vcpu_ioctls[] = {
 	VHOST_NET_SET_BACKEND, VHOST_VSOCK_SET_RUNNING,
 	/* A host device's driver moved a BAR or switched interrupts (INTx, MSI, MSI-X). */
 	KVM_SET_USER_MEMORY_REGION, VFIO_DEVICE_SET_IRQS,
-	KVM_GET_REGS,	       /* the registers of a guest that crashed, for the log */
-	KVM_GET_SREGS, TCGETS, /* isatty(): the log's format */
+#if defined(__aarch64__)
+	KVM_GET_ONE_REG, /* the registers of a guest that crashed, for the log */
+#else
+	KVM_GET_REGS, /* the registers of a guest that crashed, for the log */
+	KVM_GET_SREGS,
+#endif
+	TCGETS, /* isatty(): the log's format */
 };
 
 static const unsigned long io_ioctls[] = {
@@ -227,7 +232,13 @@ static void format_unsigned(unsigned long v, char *buf, size_t size)
 static void forbidden_syscall(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
-	greg_t *r = uc->uc_mcontext.gregs;
+#if defined(__x86_64__)
+	greg_t *g = uc->uc_mcontext.gregs;
+	const unsigned long long r[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX],
+					  g[REG_R10], g[REG_R8],  g[REG_R9] };
+#elif defined(__aarch64__)
+	const unsigned long long *r = uc->uc_mcontext.regs;
+#endif
 	char number[24], line[256];
 	size_t len = 0;
 
@@ -245,8 +256,7 @@ static void forbidden_syscall(int sig, siginfo_t *info, void *context)
 	    " (scmp_sys_resolver names it), which its allow-list forbids; killing the monitor");
 	append_str(line, sizeof(line), &len, stderr_is_tty ? "\r\n" : "\n");
 	(void)!write(STDERR_FILENO, line, len);
-	syscall(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8],
-		r[REG_R9]);
+	syscall(info->si_syscall, r[0], r[1], r[2], r[3], r[4], r[5]);
 	_exit(EXIT_FAILURE);
 }
 
@@ -267,7 +277,13 @@ static int install_sigsys_handler(void)
 static int allow_all(scmp_filter_ctx ctx, const int *syscalls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscalls[i], 0);
+		int r;
+
+		/* libseccomp's pseudo-number for a call this architecture lacks (aarch64 has no
+		 * open, poll, unlink, readlink or dup2): nothing to allow. */
+		if (syscalls[i] < 0)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscalls[i], 0);
 		if (r < 0)
 			return r;
 	}

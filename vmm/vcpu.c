@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "log.h"
 #include "sandbox.h"
 #include "util.h"
@@ -55,17 +56,7 @@ int vcpu_create(const struct vcpu_host *host, unsigned index, struct vcpu *ret)
 
 static void log_state(struct vcpu *vcpu, int level)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
-		return;
-	log_internal(
-	    level, 0,
-	    "vCPU %u: rip=0x%llx (cs 0x%x base 0x%llx) rsp=0x%llx rflags=0x%llx cr0=0x%llx "
-	    "cr3=0x%llx cr4=0x%llx efer=0x%llx",
-	    vcpu->index, regs.rip, sregs.cs.selector, sregs.cs.base, regs.rsp, regs.rflags,
-	    sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer);
+	arch_vcpu_log_state(vcpu->fd, vcpu->index, level);
 }
 
 static void log_crash_state(struct vcpu *vcpu)
@@ -99,6 +90,18 @@ static void handle_system_event(struct vcpu *vcpu)
 		request_stop(vcpu, VM_STOP_POWEROFF);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
+#if defined(__aarch64__)
+		/*
+		 * Linux resets warm (PSCI SYSTEM_RESET2) only where reboot=panic_warm asks it to
+		 * on a panic, which the loader puts on the command line: aarch64 guests have no
+		 * pvpanic driver in Debian's kernel, and this is the panic they can report.
+		 */
+		if (vcpu->run->system_event.ndata > 0 &&
+		    (vcpu->run->system_event.data[0] & KVM_SYSTEM_EVENT_RESET_FLAG_PSCI_RESET2)) {
+			vcpu->host->guest_panicked(vcpu->host->opaque);
+			break;
+		}
+#endif
 		request_stop(vcpu, VM_STOP_RESET);
 		break;
 	default:

@@ -21,6 +21,8 @@ struct vcpu_host {
 	const struct sandbox_config *sandbox;
 	/* From the vCPU thread: the VM must stop, for this reason. */
 	void (*request_stop)(void *opaque, enum vm_stop_reason reason);
+	/* The guest said it panicked (aarch64: its warm reset, see handle_system_event). */
+	void (*guest_panicked)(void *opaque);
 	void *opaque;
 };
 

@@ -22,6 +22,31 @@ static int irq_line(struct vm *vm, unsigned irq, int level)
 	return 0;
 }
 
+#if defined(__aarch64__)
+/* A GIC shared peripheral interrupt: KVM_IRQ_LINE takes its type and INTID. */
+static void spi_line(struct vm *vm, unsigned spi, int level)
+{
+	(void)irq_line(vm, KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | (32 + spi), level);
+}
+#endif
+
+void vm_guest_panicked(struct vm *vm, uint8_t events)
+{
+	int r;
+
+	if (atomic_fetch_or(&vm->panic_events, events) != 0)
+		return;
+	if (events & PVPANIC_CRASH_LOADED) {
+		log_error("The guest kernel panicked; its crash kernel takes over");
+	} else {
+		log_error("The guest kernel panicked");
+		vm_request_stop(vm, VM_STOP_PANIC);
+	}
+	r = eventfd_signal(vm->panic_watch.fd);
+	if (r < 0)
+		log_warning_errno(r, "Cannot tell the main loop of the panic: %m");
+}
+
 /* Callbacks that wire the platform devices to the VM. */
 
 static void serial_output(void *opaque, const uint8_t *data, size_t len)
@@ -31,6 +56,7 @@ static void serial_output(void *opaque, const uint8_t *data, size_t len)
 	console_write(&vm->console, data, len);
 }
 
+#if defined(__x86_64__)
 static void serial_set_irq(void *opaque, int level)
 {
 	(void)irq_line(opaque, IRQ_COM1, level);
@@ -65,6 +91,31 @@ static size_t console_input_space(void *opaque)
 
 	return serial_rx_space(&vm->serial);
 }
+#elif defined(__aarch64__)
+static void uart_set_irq(void *opaque, int level)
+{
+	spi_line(opaque, SPI_UART, level);
+}
+
+static void gpio_set_irq(void *opaque, int level)
+{
+	spi_line(opaque, SPI_GPIO, level);
+}
+
+static size_t console_input(void *opaque, const uint8_t *data, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return pl011_receive(&vm->uart, data, len);
+}
+
+static size_t console_input_space(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return pl011_rx_space(&vm->uart);
+}
+#endif
 
 static void console_hard_stop(void *opaque)
 {
@@ -107,6 +158,7 @@ static int serial_open(struct vm *vm)
 	return r;
 }
 
+#if defined(__x86_64__)
 static int serial_device_init(struct vm *vm)
 {
 	serial_init(&vm->serial, serial_output, serial_set_irq, vm);
@@ -235,30 +287,60 @@ static int acpi_pm_device_init(struct vm *vm)
 			     &vm->pm);
 }
 
-/* On the vCPU thread that took the write: the main loop tells the control channel's clients. */
-static void guest_panicked(void *opaque, uint8_t events)
+static void pvpanic_event(void *opaque, uint8_t events)
 {
-	struct vm *vm = opaque;
-	int r;
-
-	if (atomic_fetch_or(&vm->panic_events, events) != 0)
-		return;
-	if (events & PVPANIC_CRASH_LOADED) {
-		log_error("The guest kernel panicked; its crash kernel takes over");
-	} else {
-		log_error("The guest kernel panicked");
-		vm_request_stop(vm, VM_STOP_PANIC);
-	}
-	r = eventfd_signal(vm->panic_watch.fd);
-	if (r < 0)
-		log_warning_errno(r, "Cannot tell the main loop of the panic: %m");
+	vm_guest_panicked(opaque, events);
 }
 
 static int pvpanic_device_init(struct vm *vm)
 {
-	vm->pvpanic = (struct pvpanic){ .event = guest_panicked, .opaque = vm };
+	vm->pvpanic = (struct pvpanic){ .event = pvpanic_event, .opaque = vm };
 	return trap_register(&vm->pio, "pvpanic", PORT_PVPANIC, 1, &pvpanic_io_ops, &vm->pvpanic);
 }
+#elif defined(__aarch64__)
+static int uart_device_init(struct vm *vm)
+{
+	pl011_init(&vm->uart, serial_output, uart_set_irq, vm);
+	return trap_register(&vm->mmio, "PL011 UART", GUEST_UART_ADDR, GUEST_PLATFORM_DEVICE_SIZE,
+			     &pl011_ops, &vm->uart);
+}
+
+static void uart_device_done(struct vm *vm)
+{
+	if (vm->uart.set_irq)
+		pl011_done(&vm->uart);
+	if (vm->console.loop)
+		console_close(&vm->console);
+}
+
+static int pl031_device_init(struct vm *vm)
+{
+	pl031_init(&vm->pl031);
+	vm->pl031_ready = true;
+	return trap_register(&vm->mmio, "PL031 RTC", GUEST_RTC_ADDR, GUEST_PLATFORM_DEVICE_SIZE,
+			     &pl031_ops, &vm->pl031);
+}
+
+static void pl031_device_done(struct vm *vm)
+{
+	if (vm->pl031_ready)
+		pl031_done(&vm->pl031);
+	vm->pl031_ready = false;
+}
+
+static int gpio_device_init(struct vm *vm)
+{
+	pl061_init(&vm->gpio, gpio_set_irq, vm);
+	return trap_register(&vm->mmio, "PL061 GPIO", GUEST_GPIO_ADDR, GUEST_PLATFORM_DEVICE_SIZE,
+			     &pl061_ops, &vm->gpio);
+}
+
+static void gpio_device_done(struct vm *vm)
+{
+	if (vm->gpio.set_irq)
+		pl061_done(&vm->gpio);
+}
+#endif
 
 static int control_channel_open(struct vm *vm)
 {
@@ -292,6 +374,7 @@ static void pci_done(struct vm *vm)
 	vm->pci_ready = false;
 }
 
+#if defined(__x86_64__)
 /* A firmware recognizes the machine by its chipset; a Linux booted directly needs none. */
 static int chipset_init(struct vm *vm)
 {
@@ -310,6 +393,7 @@ static void chipset_done(struct vm *vm)
 		pc_chipset_done(&vm->chipset);
 	vm->chipset_ready = false;
 }
+#endif
 
 static void iothread_failed(void *opaque)
 {
@@ -667,6 +751,7 @@ static const struct {
 	int (*init)(struct vm *vm);
 	void (*done)(struct vm *vm);
 } devices[] = {
+#if defined(__x86_64__)
 	{ "serial port COM1", serial_open, serial_device_init, serial_device_done },
 	{ "i8042 reset controller", NULL, i8042_device_init, NULL },
 	{ "real-time clock", NULL, rtc_device_init, rtc_device_done },
@@ -674,9 +759,16 @@ static const struct {
 	{ "firmware variables (nvram flash)", NULL, nvram_device_init, nvram_device_done },
 	{ "ACPI power management", NULL, acpi_pm_device_init, NULL },
 	{ "pvpanic device", NULL, pvpanic_device_init, NULL },
+#elif defined(__aarch64__)
+	{ "PL011 UART", serial_open, uart_device_init, uart_device_done },
+	{ "PL031 real-time clock", NULL, pl031_device_init, pl031_device_done },
+	{ "PL061 GPIO (the power button)", NULL, gpio_device_init, gpio_device_done },
+#endif
 	{ "control channel", control_channel_open, NULL, control_channel_done },
 	{ "PCIe host bridge", NULL, pci_init, pci_done },
+#if defined(__x86_64__)
 	{ "PC chipset (i440FX, PIIX4 power management)", NULL, chipset_init, chipset_done },
+#endif
 	{ "interrupt routing and device thread", NULL, virtio_init, virtio_done },
 	{ "virtio-rng", NULL, rng_device_init, rng_device_done },
 	{ "virtio-blk disks", disks_open, disks_init, disks_done },

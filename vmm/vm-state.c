@@ -8,6 +8,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "arch/layout.h"
 #include "log.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ int vm_pause(struct vm *vm)
 		vcpu_kick(&vm->vcpus[i]);
 	gate_wait_parked(&vm->gate);
 
+#if defined(__x86_64__)
 	/* The guest's clock stops here and goes on from here on resume. */
 	vm->paused_clock_saved = ioctl(vm->vm_fd, KVM_GET_CLOCK, &vm->paused_clock) == 0;
 	if (!vm->paused_clock_saved)
@@ -40,6 +42,8 @@ int vm_pause(struct vm *vm)
 		 * it. */
 		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
 			log_debug("vCPU %u: KVM_KVMCLOCK_CTRL: %m", i);
+#endif
+	/* On aarch64 the guest's counters run on through a pause, as they do on QEMU's virt. */
 	log_info("Paused");
 	return 0;
 }
@@ -81,7 +85,13 @@ void vm_press_power_button(struct vm *vm, const char *why)
 	log_notice("Pressing the power button (%s); the guest has %u s to power off", why,
 		   vm->config->shutdown_timeout);
 	vm->power_button_pressed = true;
+#if defined(__aarch64__)
+	/* gpio-keys reports a key press on the rising edge; a second press needs an edge again. */
+	pl061_set_input(&vm->gpio, GPIO_POWER_BUTTON, false);
+	pl061_set_input(&vm->gpio, GPIO_POWER_BUTTON, true);
+#else
 	acpi_pm_press_power_button(&vm->pm);
+#endif
 	arm_shutdown_timer(vm);
 	control_state_changed(&vm->control);
 }

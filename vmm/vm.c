@@ -29,6 +29,11 @@ static void vcpu_request_stop(void *opaque, enum vm_stop_reason reason)
 	vm_request_stop(opaque, reason);
 }
 
+static void vcpu_guest_panicked(void *opaque)
+{
+	vm_guest_panicked(opaque, PVPANIC_PANICKED);
+}
+
 static int check_kvm(struct vm *vm)
 {
 	int version, max_vcpus, r;
@@ -57,13 +62,6 @@ static int check_kvm(struct vm *vm)
 	return 0;
 }
 
-static int create_platform(struct vm *vm)
-{
-	int r = arch_create_platform(vm->vm_fd);
-
-	return r < 0 ? r : vm_devices_init(vm);
-}
-
 static int create_vcpus(struct vm *vm, const struct arch_boot *boot)
 {
 	int r;
@@ -76,6 +74,7 @@ static int create_vcpus(struct vm *vm, const struct arch_boot *boot)
 		.gate = &vm->gate,
 		.sandbox = &vm->sandbox,
 		.request_stop = vcpu_request_stop,
+		.guest_panicked = vcpu_guest_panicked,
 		.opaque = vm,
 	};
 	vm->vcpus = calloc(vm->config->cpus, sizeof(*vm->vcpus));
@@ -283,13 +282,13 @@ int vm_create(struct vm *vm, const struct vm_config *config, struct boot_files *
 		if (r < 0)
 			return r;
 	}
-	r = create_platform(vm);
-	if (r < 0)
+	/* The interrupt controllers, whole once every vCPU exists (aarch64's vGIC takes no irqfd
+	 * before), then the devices. */
+	if ((r = arch_create_platform(vm->vm_fd, config->cpus, &vm->platform)) < 0 ||
+	    (r = arch_cpu_model_get(vm->kvm_fd, vm->vm_fd, &vm->cpu_model)) < 0 ||
+	    (r = create_vcpus(vm, &boot)) < 0 || (r = arch_finish_platform(vm->platform)) < 0)
 		return r;
-	r = arch_cpu_model_get(vm->kvm_fd, &vm->cpu_model);
-	if (r < 0)
-		return r;
-	return create_vcpus(vm, &boot);
+	return vm_devices_init(vm);
 }
 
 static void stop_vcpus(struct vm *vm)
@@ -364,6 +363,8 @@ void vm_destroy(struct vm *vm)
 	arch_cpu_model_free(vm->cpu_model);
 	vm->cpu_model = NULL;
 	vm_devices_done(vm);
+	arch_platform_free(vm->platform);
+	vm->platform = NULL;
 	/* An inherited VFIO container that no device used. */
 	vfio_container_done(&vm->vfio);
 	close_fd(&vm->vm_fd);

@@ -14,6 +14,9 @@
 #include "hw/fw_cfg.h"
 #include "hw/i8042.h"
 #include "hw/pflash.h"
+#include "hw/pl011.h"
+#include "hw/pl031.h"
+#include "hw/pl061.h"
 #include "hw/pvpanic.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -39,6 +42,7 @@
 #include "vfio/device.h"
 
 struct arch_cpu_model;
+struct arch_platform;
 
 struct vm {
 	const struct vm_config *config;
@@ -56,6 +60,7 @@ struct vm {
 	struct pflash nvram_flash;
 	bool nvram_ready;
 	struct arch_cpu_model *cpu_model;
+	struct arch_platform *platform; /* the interrupt controllers' KVM devices, where kept */
 	struct vcpu *vcpus;
 	unsigned vcpu_count;
 
@@ -86,6 +91,10 @@ struct vm {
 	bool rtc_ready;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
+	struct pl011 uart;  /* aarch64: the console */
+	struct pl031 pl031; /* aarch64: the real-time clock */
+	bool pl031_ready;
+	struct pl061 gpio; /* aarch64: the power button's line */
 	struct console console;
 	struct console hvc_console; /* the host end of the virtio-console, with --console */
 	struct virtio_console hvc;
@@ -132,6 +141,9 @@ void vm_press_power_button(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);
 /* vm-devices.c: the device table's open (before KVM), init (with KVM) and done (backwards). */
 int vm_devices_open(struct vm *vm);
+/* On the vCPU thread that learnt it: stops the VM (unless a crash kernel takes over, events has
+ * PVPANIC_CRASH_LOADED) and has the main loop tell the control channel's clients. */
+void vm_guest_panicked(struct vm *vm, uint8_t events);
 int vm_devices_init(struct vm *vm);
 void vm_devices_done(struct vm *vm);
 /* vm-control.c: serves org.phyllome.VMM1 on the configured socket. */

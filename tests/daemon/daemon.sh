@@ -130,6 +130,23 @@ check "create: a machine is defined by D-Bus activation of phyllomed" [ $? = 0 ]
 check "create: its definition file is written" X grep -q "^Kernel=$tiny" /etc/phyllome/machines/t1.conf
 list_has() { ctl --no-legend list | grep -Eq "$1"; }
 check "list: shows the machine stopped" list_has '^t1 +stopped +1 +64M +root'
+# KVM runs the host's architecture only: the machine says which; another is refused by name.
+ctl status t1 > "$scratch/t1-status.out" 2>&1
+check "create: the machine's Architecture is the host's; status and its definition say so" \
+	eval 'expect_eq "$(prop t1 Architecture)" "$(uname -m)" && grep -q "Arch: $(uname -m)" "$scratch/t1-status.out" &&
+		X grep -q "^Architecture=$(uname -m)" /etc/phyllome/machines/t1.conf'
+show_if_failed "$scratch/t1-status.out"
+other_arch=aarch64
+[ "$(uname -m)" = aarch64 ] && other_arch=x86_64
+ctl create foreign --kernel "$tiny" --architecture $other_arch > "$scratch/foreign.out" 2>&1
+foreign_status=$?
+X gdbus call --system --dest org.phyllome.VM1 --object-path /org/phyllome/VM1 \
+	--method org.phyllome.VM1.Manager.CreateMachine foreign "{'kernel': <'$tiny'>, 'architecture': <'$other_arch'>}" \
+	>> "$scratch/foreign.out" 2>&1
+check "create: a machine for another architecture is refused (WrongArchitecture), nothing written" \
+	eval '[ $foreign_status != 0 ] && grep -q "is an $other_arch machine; this host runs $(uname -m) machines only" "$scratch/foreign.out" &&
+		grep -q "org.phyllome.VM1.Error.WrongArchitecture" "$scratch/foreign.out" && ! X test -e /etc/phyllome/machines/foreign.conf'
+show_if_failed "$scratch/foreign.out"
 
 
 ctl start t1 > "$scratch/start.out" 2>&1

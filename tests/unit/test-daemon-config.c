@@ -122,7 +122,8 @@ static void test_defaults(void)
 
 	g_assert_no_error(error);
 	g_assert_null(c->initrd);
-	g_assert_cmpstr(c->cmdline, ==, "console=ttyS0");
+	g_assert_cmpstr(c->cmdline, ==, MACHINE_DEFAULT_CMDLINE);
+	g_assert_cmpstr(c->architecture, ==, MACHINE_HOST_ARCHITECTURE);
 	g_assert_cmpuint(c->cpus, ==, 1);
 	g_assert_cmpuint(c->memory, ==, MACHINE_DEFAULT_MEMORY);
 	g_assert_cmpint(c->autostart, ==, AUTOSTART_NO);
@@ -241,6 +242,8 @@ static void test_broken(void)
 		  "StopOnLogout=later: expected yes or no" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=86401\n", "StopOnLogoutDelay=86401" },
 		{ "[Machine]\nKernel=/k\nStopOnLogoutDelay=-1\n", "StopOnLogoutDelay=-1" },
+		{ "[Machine]\nKernel=/k\nArchitecture=mips\n",
+		  "Architecture=mips: expected x86_64 or aarch64" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -252,6 +255,36 @@ static void test_broken(void)
 		if (!strstr(error->message, cases[i].message))
 			g_error("case %u: '%s' lacks '%s'", i, error->message, cases[i].message);
 	}
+}
+
+/* A definition names its architecture; KVM runs the host's only, and another is refused by name. */
+static void test_architecture(void)
+{
+#if defined(__x86_64__)
+	const char *other = "[Machine]\nKernel=/k\nArchitecture=arm64\n", *other_name = "aarch64";
+	const char *same = "[Machine]\nKernel=/k\nArchitecture=amd64\n";
+#else
+	const char *other = "[Machine]\nKernel=/k\nArchitecture=amd64\n", *other_name = "x86_64";
+	const char *same = "[Machine]\nKernel=/k\nArchitecture=arm64\n";
+#endif
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MachineConfig) c = parse(same, &error);
+	g_autoptr(MachineConfig) refused = NULL;
+	g_autoptr(GKeyFile) kf = NULL;
+	g_autofree char *saved = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(architecture_normalize(c->architecture), ==, MACHINE_HOST_ARCHITECTURE);
+	/* Saved under its canonical name. */
+	kf = machine_config_to_keyfile(c);
+	saved = g_key_file_get_string(kf, "Machine", "Architecture", NULL);
+	g_assert_cmpstr(saved, ==, MACHINE_HOST_ARCHITECTURE);
+
+	refused = parse(other, &error);
+	g_assert_null(refused);
+	g_assert_error(error, PHYLLOME_ERROR, PHYLLOME_ERROR_WRONG_ARCHITECTURE);
+	g_assert_nonnull(strstr(error->message, other_name));
+	g_assert_nonnull(strstr(error->message, "this host runs " MACHINE_HOST_ARCHITECTURE));
 }
 
 static void test_save_load(void)
@@ -311,5 +344,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/daemon/config/firmware", test_firmware);
 	g_test_add_func("/daemon/config/broken", test_broken);
 	g_test_add_func("/daemon/config/save-load", test_save_load);
+	g_test_add_func("/daemon/config/architecture", test_architecture);
 	return g_test_run();
 }

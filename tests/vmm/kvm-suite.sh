@@ -1,10 +1,12 @@
 #!/bin/bash
 # Runs a suite that needs KVM where KVM can run it, and passes its TAP through.
 #
-#   kvm-suite.sh tiny|linux SCRIPT
+#   kvm-suite.sh tiny|linux|arm64 SCRIPT
 #
 # tiny:  tiny guest programs, which any /dev/kvm runs (also a software kvm-pvm).
 # linux: a Linux guest, which needs hardware-style KVM (VT-x/AMD-V, or nested).
+# arm64: the aarch64 monitor with an arm64 Linux guest: directly on an arm64 host
+#        with /dev/kvm, elsewhere in the arm64 test-host VM (kvmhost.sh --arch arm64).
 # Where: PHYLLOME_KVM_TESTS=direct|kvmhost|auto (meson option kvm_tests). auto
 # runs directly when this host can, and otherwise inside the test-host VM
 # (tests/kvmhost/kvmhost.sh: QEMU's emulator with nested SVM and real kvm_amd).
@@ -31,6 +33,16 @@ host_has_devices() {
 	done
 }
 
+if [ "$kind" = arm64 ]; then
+	[ -x "${PHYLLOME_ARM64_VMM:-}" ] ||
+		skip_all "no cross-built aarch64 phyllome-vmm (meson option arm64_vmm; tests/run.sh builds one)"
+	if [ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ] && [ "$where" != kvmhost ]; then
+		where=direct
+	else
+		where=kvmhost
+		KVMHOST_ARGS="--arch arm64 ${KVMHOST_ARGS:-}"
+	fi
+fi
 if [ "$where" = auto ]; then
 	if { hw_kvm || { [ "$kind" = tiny ] && [ -c /dev/kvm ]; }; } && host_has_devices; then
 		where=direct
@@ -46,12 +58,15 @@ if [ "$where" = direct ]; then
 fi
 
 [ "$(id -u)" = 0 ] || skip_all "this host's KVM cannot run the $kind suite and the test-host VM needs root"
-command -v qemu-system-x86_64 > /dev/null || skip_all "this host's KVM cannot run the $kind suite and qemu-system-x86_64 is missing"
+emulator=qemu-system-x86_64
+[ "$kind" = arm64 ] && emulator=qemu-system-aarch64
+command -v $emulator > /dev/null || skip_all "this host's KVM cannot run the $kind suite and $emulator is missing"
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/phyllome-kvmhost.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 mem=4096
 [ "$kind" = linux ] && mem=6144
+[ "$kind" = arm64 ] && mem=2048
 
 # One vCPU for the test host: with two, its nested KVM (SVM emulated by QEMU's
 # TCG) wedged both of its CPUs right after a VM ended, in about one suite run

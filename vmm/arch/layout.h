@@ -5,6 +5,8 @@
  * sit. */
 #if defined(__x86_64__)
 #include "arch/x86_64/layout.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64/layout.h"
 #else
 #error "phyllome-vmm has no port to this architecture yet"
 #endif

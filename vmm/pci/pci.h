@@ -116,6 +116,12 @@ struct pci_bus {
 	uint64_t mmio64_next, mmio64_end;
 };
 
+/* What the device's DMA and MSIs carry as their source: bus 0, its slot, function 0. */
+static inline uint32_t pci_requester_id(const struct pci_device *dev)
+{
+	return dev->slot << 3;
+}
+
 int pci_bus_init(struct pci_bus *bus, struct trap_table *pio, struct trap_table *mmio,
 		 const struct pci_windows *windows);
 void pci_bus_done(struct pci_bus *bus);

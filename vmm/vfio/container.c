@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/layout.h"
 #include "cleanup.h"
 #include "log.h"
 
@@ -180,10 +181,11 @@ int vfio_container_map_memory(struct vfio_container *c, const struct guest_memor
 
 	if (!c->group_count)
 		return 0;
-	r = map_dma(c, mem->host, 0, mem->low_size);
+	r = map_dma(c, mem->host, GUEST_RAM_BASE, mem->low_size);
 	if (r < 0)
 		return r;
-	return map_dma(c, mem->host + mem->low_size, 1ULL << 32, guest_memory_high_size(mem));
+	return map_dma(c, mem->host + mem->low_size, GUEST_RAM_HIGH_BASE,
+		       guest_memory_high_size(mem));
 }
 
 int vfio_container_attach_kvm(struct vfio_container *c, int vm_fd)

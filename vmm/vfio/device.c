@@ -115,8 +115,8 @@ static void msi_update(struct vfio_pci *vp)
 		want = vp->msi_vectors;
 	/* With several messages the device puts the vector number in the data's low bits. */
 	for (unsigned v = 0; v < want; v++)
-		if (irq_routing_set_msi(vp->irq, vp->msi[v].gsi, address,
-					(data & ~(want - 1)) | v) < 0)
+		if (irq_routing_set_msi(vp->irq, vp->msi[v].gsi, address, (data & ~(want - 1)) | v,
+					pci_requester_id(&vp->pci)) < 0)
 			log_warning("%s: cannot route MSI vector %u", vp->name, v);
 	if (want == vp->msi_enabled)
 		return;
@@ -143,7 +143,8 @@ static void msix_route(struct vfio_pci *vp, unsigned v)
 	    (e[12] & MSIX_ENTRY_MASKED))
 		return;
 	if (irq_routing_set_msi(vp->irq, vp->msix[v].gsi,
-				get_le32(e) | (uint64_t)get_le32(e + 4) << 32, get_le32(e + 8)) < 0)
+				get_le32(e) | (uint64_t)get_le32(e + 4) << 32, get_le32(e + 8),
+				pci_requester_id(&vp->pci)) < 0)
 		log_warning("%s: cannot route MSI-X vector %u", vp->name, v);
 }
 

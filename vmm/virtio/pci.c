@@ -102,7 +102,8 @@ static void msix_update_routes(struct virtio_pci *vp)
 		if (vp->vectors[v].irqfd >= 0 && !(e[12] & MSIX_ENTRY_MASKED))
 			vp->vectors[v].routed =
 			    irq_routing_set_msi(vp->host.irq, vp->vectors[v].gsi,
-						msix_address(vp, v), get_le32(e + 8)) == 0;
+						msix_address(vp, v), get_le32(e + 8),
+						pci_requester_id(&vp->pci)) == 0;
 	}
 }
 
@@ -120,6 +121,10 @@ static void msix_send(struct virtio_pci *vp, unsigned vector)
 		.data = get_le32(e + 8),
 	};
 
+	if (vp->host.irq->msi_devid) {
+		msi.flags = KVM_MSI_VALID_DEVID;
+		msi.devid = pci_requester_id(&vp->pci);
+	}
 	if (v->irqfd >= 0 && v->routed && eventfd_signal(v->irqfd) == 0)
 		return;
 	if (ioctl(vp->host.vm_fd, KVM_SIGNAL_MSI, &msi) < 0)

@@ -28,13 +28,13 @@ int vhost_open(struct vhost *v, const char *path, int fd, const struct guest_mem
 	if (!table)
 		return -ENOMEM;
 	table->regions[table->nregions++] = (struct vhost_memory_region){
-		.guest_phys_addr = 0,
+		.guest_phys_addr = GUEST_RAM_BASE,
 		.memory_size = mem->low_size,
 		.userspace_addr = (uintptr_t)mem->host,
 	};
 	if (high)
 		table->regions[table->nregions++] = (struct vhost_memory_region){
-			.guest_phys_addr = GUEST_MMIO_HOLE_END,
+			.guest_phys_addr = GUEST_RAM_HIGH_BASE,
 			.memory_size = high,
 			.userspace_addr = (uintptr_t)(mem->host + mem->low_size),
 		};

@@ -46,7 +46,7 @@ int arch_check_kvm(int kvm_fd)
 	return 0;
 }
 
-int arch_create_platform(int vm_fd)
+int arch_create_platform(int vm_fd, unsigned cpus, struct arch_platform **ret)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t identity_map = GUEST_IDENTITY_MAP_ADDR;
@@ -66,7 +66,18 @@ int arch_create_platform(int vm_fd)
 		return log_error_errno(errno, "KVM_CREATE_IRQCHIP: %m");
 	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return log_error_errno(errno, "KVM_CREATE_PIT2: %m");
+	*ret = NULL;
 	return 0;
+}
+
+/* The PIC, IOAPIC and PIT are whole before any vCPU exists. */
+int arch_finish_platform(struct arch_platform *platform)
+{
+	return 0;
+}
+
+void arch_platform_free(struct arch_platform *platform)
+{
 }
 
 int arch_load_guest(const struct guest_memory *mem, const struct vm_config *config,
@@ -165,7 +176,7 @@ int arch_firmware_config(struct fw_cfg *fw, const struct guest_memory *mem,
 	return 0;
 }
 
-int arch_cpu_model_get(int kvm_fd, struct arch_cpu_model **ret)
+int arch_cpu_model_get(int kvm_fd, int vm_fd, struct arch_cpu_model **ret)
 {
 	struct arch_cpu_model *model = calloc(1, sizeof(*model));
 	int r;
@@ -210,4 +221,19 @@ int arch_vcpu_init(const struct arch_cpu_model *model, int vcpu_fd, unsigned ind
 	if (index == 0 && !boot->firmware)
 		return x86_vcpu_set_boot_regs(vcpu_fd, boot->entry, boot->boot_params);
 	return 0;
+}
+
+void arch_vcpu_log_state(int vcpu_fd, unsigned index, int level)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return;
+	log_internal(
+	    level, 0,
+	    "vCPU %u: rip=0x%llx (cs 0x%x base 0x%llx) rsp=0x%llx rflags=0x%llx cr0=0x%llx "
+	    "cr3=0x%llx cr4=0x%llx efer=0x%llx",
+	    index, regs.rip, sregs.cs.selector, sregs.cs.base, regs.rsp, regs.rflags, sregs.cr0,
+	    sregs.cr3, sregs.cr4, sregs.efer);
 }

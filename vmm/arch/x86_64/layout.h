@@ -33,10 +33,17 @@
 #define GUEST_PCI_MMIO32_START GUEST_MMIO_HOLE_START
 #define GUEST_PCI_MMIO32_LOWEST 0x80000000ULL /* with less RAM, the window starts lower */
 #define GUEST_PCI_MMIO32_END 0xfc000000ULL
+#define GUEST_PCI_MMIO32_BASE(low_ram)                                                             \
+	((low_ram) > GUEST_PCI_MMIO32_LOWEST ? (low_ram) : GUEST_PCI_MMIO32_LOWEST)
 #define GUEST_PCI_ECAM_BASE 0xfc000000ULL
 #define GUEST_PCI_ECAM_SIZE 0x100000ULL /* one bus: 32 slots x 8 functions x 4 KiB */
 /* 64-bit BARs go above RAM (aligned to 1 GiB), in a window of this size. */
 #define GUEST_PCI_MMIO64_SIZE (64ULL << 30)
+#define GUEST_PCI_MMIO64_FLOOR GUEST_MMIO_HOLE_END
+/* RAM: up to the hole from 0, the rest from 4 GiB. */
+#define GUEST_RAM_BASE 0ULL
+#define GUEST_RAM_LOW_MAX GUEST_MMIO_HOLE_START
+#define GUEST_RAM_HIGH_BASE GUEST_MMIO_HOLE_END
 #define GUEST_IOAPIC_ADDR 0xfec00000ULL
 #define GUEST_LAPIC_ADDR 0xfee00000ULL
 /* Three pages KVM needs on Intel hosts, and its identity map's page before them: below the
