@@ -85,11 +85,12 @@ static void assert_u32(const void *fdt, const char *path, const char *name, uint
 static void assert_reg64(const void *fdt, const char *path, const uint64_t *want, int count)
 {
 	int len;
+	/* Properties are 4-byte aligned in the blob: 64-bit cells are read by fdt64_ld(). */
 	const fdt64_t *cells = prop(fdt, path, "reg", &len);
 
 	g_assert_cmpint(len, ==, count * 8);
 	for (int i = 0; i < count; i++)
-		g_assert_cmphex(fdt64_to_cpu(cells[i]), ==, want[i]);
+		g_assert_cmphex(fdt64_ld(cells + i), ==, want[i]);
 }
 
 static bool has_compatible(const void *fdt, const char *path, const char *compatible)
@@ -124,9 +125,9 @@ static void test_fdt_root_chosen_memory(void)
 	g_assert_cmpint(node(fdt, stdout_path), ==, node(fdt, "/pl011@9000000"));
 	initrd = prop(fdt, "/chosen", "linux,initrd-start", &len);
 	g_assert_cmpint(len, ==, 8);
-	g_assert_cmphex(fdt64_to_cpu(*initrd), ==, 0x4fc00000);
+	g_assert_cmphex(fdt64_ld(initrd), ==, 0x4fc00000);
 	initrd = prop(fdt, "/chosen", "linux,initrd-end", &len);
-	g_assert_cmphex(fdt64_to_cpu(*initrd), ==, 0x4fc00000 + 0x123456);
+	g_assert_cmphex(fdt64_ld(initrd), ==, 0x4fc00000 + 0x123456);
 	prop(fdt, "/chosen", "rng-seed", &len);
 	g_assert_cmpint(len, ==, 64);
 
